@@ -1,0 +1,82 @@
+import { z } from 'zod';
+import { NotFoundError, ValidationError } from '#core/errors.ts';
+import type { Queryable, Row } from '#core/ports/database.ts';
+
+/** A stored Azure DevOps connection; the PAT itself stays in the secret store (`secretRef`). */
+export interface ConfigurationRecord {
+  id: string;
+  name: string;
+  organization: string;
+  secretRef: string;
+  isActive: boolean;
+  isTested: boolean;
+  testPassed: boolean;
+  testError?: string;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export const NewConfiguration = z.object({
+  id: z.string().min(1).max(255),
+  name: z.string().trim().min(1).max(255),
+  organization: z.string().trim().min(1).max(1000),
+  secretRef: z.string().min(1).max(2048),
+  isActive: z.boolean().default(false),
+  isTested: z.boolean().default(false),
+  testPassed: z.boolean().default(false),
+  testError: z.string().max(10_000).optional(),
+});
+export type NewConfiguration = z.input<typeof NewConfiguration>;
+
+function toRecord(row: Row): ConfigurationRecord {
+  const record: ConfigurationRecord = {
+    id: row.id as string,
+    name: row.name as string,
+    organization: row.organization as string,
+    secretRef: row.secret_ref as string,
+    isActive: row.is_active as boolean,
+    isTested: row.is_tested as boolean,
+    testPassed: row.test_passed as boolean,
+    createdAt: (row.created_at as Date).toISOString(),
+    updatedAt: (row.updated_at as Date).toISOString(),
+  };
+  if (typeof row.test_error === 'string') record.testError = row.test_error;
+  return record;
+}
+
+export async function insertConfiguration(
+  db: Queryable,
+  input: NewConfiguration,
+): Promise<ConfigurationRecord> {
+  const parsed = NewConfiguration.safeParse(input);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new ValidationError(`Invalid configuration: ${issue?.path.join('.')} ${issue?.message}`);
+  }
+  const c = parsed.data;
+  const { rows } = await db.query(
+    `INSERT INTO azure_devops_configurations
+       (id, name, organization, secret_ref, is_active, is_tested, test_passed, test_error)
+     VALUES (:id, :name, :organization, :secretRef, :isActive, :isTested, :testPassed, :testError)
+     RETURNING *`,
+    { ...c, testError: c.testError ?? null },
+  );
+  return toRecord(rows[0] ?? {});
+}
+
+export async function getConfiguration(db: Queryable, id: string): Promise<ConfigurationRecord> {
+  const { rows } = await db.query('SELECT * FROM azure_devops_configurations WHERE id = :id', { id });
+  if (!rows[0]) throw new NotFoundError(`Configuration ${id} not found`);
+  return toRecord(rows[0]);
+}
+
+/** The active configuration, or null when none is active. */
+export async function getActiveConfiguration(db: Queryable): Promise<ConfigurationRecord | null> {
+  const { rows } = await db.query('SELECT * FROM azure_devops_configurations WHERE is_active');
+  return rows[0] ? toRecord(rows[0]) : null;
+}
+
+export async function listConfigurations(db: Queryable): Promise<ConfigurationRecord[]> {
+  const { rows } = await db.query('SELECT * FROM azure_devops_configurations ORDER BY created_at DESC, id');
+  return rows.map(toRecord);
+}

@@ -1,0 +1,52 @@
+import { Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as rds from 'aws-cdk-lib/aws-rds';
+import type { Construct } from 'constructs';
+import type { StageConfig } from './config.ts';
+
+export interface StatefulStackProps extends StackProps {
+  config: StageConfig;
+}
+
+/**
+ * Everything that keeps data: the Aurora PostgreSQL Serverless v2 cluster, reached by the Lambdas
+ * through the Data API only (so they need no VPC).
+ */
+export class StatefulStack extends Stack {
+  readonly cluster: rds.DatabaseCluster;
+  readonly databaseName: string;
+
+  constructor(scope: Construct, id: string, props: StatefulStackProps) {
+    super(scope, id, props);
+    const { database, stage } = props.config;
+
+    // Isolated subnets only: nothing in the VPC talks to the internet, and the functions use the Data API.
+    const vpc = new ec2.Vpc(this, 'Vpc', {
+      maxAzs: 2,
+      natGateways: 0,
+      subnetConfiguration: [{ name: 'database', subnetType: ec2.SubnetType.PRIVATE_ISOLATED, cidrMask: 24 }],
+    });
+
+    this.databaseName = database.name;
+    this.cluster = new rds.DatabaseCluster(this, 'Database', {
+      engine: rds.DatabaseClusterEngine.auroraPostgres({ version: rds.AuroraPostgresEngineVersion.VER_16_6 }),
+      writer: rds.ClusterInstance.serverlessV2('writer'),
+      serverlessV2MinCapacity: database.minCapacity,
+      serverlessV2MaxCapacity: database.maxCapacity,
+      ...(database.minCapacity === 0
+        ? { serverlessV2AutoPauseDuration: Duration.minutes(database.autoPauseMinutes) }
+        : {}),
+      enableDataApi: true,
+      credentials: rds.Credentials.fromGeneratedSecret('sync_admin'),
+      defaultDatabaseName: database.name,
+      storageEncrypted: true,
+      iamAuthentication: true,
+      vpc,
+      vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_ISOLATED },
+      backup: { retention: Duration.days(database.protect ? 14 : 1) },
+      deletionProtection: database.protect,
+      removalPolicy: database.protect ? RemovalPolicy.SNAPSHOT : RemovalPolicy.DESTROY,
+      clusterIdentifier: `ardoq-ado-sync-${stage}`,
+    });
+  }
+}

@@ -1,0 +1,94 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readMigrations } from '#adapters/migration-files.ts';
+import { PostgresDatabase } from '#adapters/postgres-database.ts';
+import { runMigrations } from '#core/migrations/migration-runner.ts';
+import type { Outcome } from '#core/sync/sync-model.ts';
+import { createSync, getSync, recordOutcomes, skipSubtree } from '#core/sync/sync-history-repository.ts';
+import { buildPlan, createdOutcome, failedOutcome, newSync } from '#test/support/factories.ts';
+import { expectSyncInvariants } from '#test/support/invariants.ts';
+import { createScratchDatabase, postgresAvailable, postgresSkipReason } from '#test/support/postgres.ts';
+
+/** Deterministic shuffle, so a failure can be replayed. */
+function shuffle<T>(items: T[], seed: number): T[] {
+  const out = [...items];
+  let s = seed;
+  for (let i = out.length - 1; i > 0; i--) {
+    s = (s * 1_103_515_245 + 12_345) % 2 ** 31;
+    const j = s % (i + 1);
+    [out[i], out[j]] = [out[j] as T, out[i] as T];
+  }
+  return out;
+}
+
+describe.skipIf(!postgresAvailable)(`concurrent writes on real PostgreSQL ${postgresSkipReason}`, () => {
+  let scratch: Awaited<ReturnType<typeof createScratchDatabase>>;
+  let db: PostgresDatabase;
+
+  beforeAll(async () => {
+    scratch = await createScratchDatabase();
+    db = new PostgresDatabase({ connectionString: scratch.url, max: 20 });
+  });
+  afterAll(async () => {
+    await db?.close();
+    await scratch?.drop();
+  });
+
+  it('applies migrations once when several runners start together', async () => {
+    const migrations = await readMigrations();
+    const reports = await Promise.all([1, 2, 3, 4].map(() => runMigrations(db, migrations)));
+    const applied = reports.flatMap((r) => r.applied).sort();
+    expect(applied).toEqual(migrations.map((m) => m.name).sort());
+    const { rows } = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM schema_migrations');
+    expect(rows[0]?.n).toBe(migrations.length);
+  });
+
+  it('500 outcome writes from 20 connections, half of them duplicates, count each node exactly once', async () => {
+    const plan = buildPlan(10, 4, 5); // 10 + 40 + 200 = 250 nodes
+    const sync = await createSync(db, newSync(plan));
+    const id = sync.view.id;
+    const outcomes: Outcome[] = plan.map((node, i) =>
+      i % 7 === 0 ? failedOutcome(node.ardoqId) : createdOutcome(node.ardoqId, 1000 + i),
+    );
+    const writes = shuffle([...outcomes, ...outcomes], 42);
+
+    const results = await Promise.all(writes.map((o) => recordOutcomes(db, id, [o])));
+
+    expect(results.reduce((n, r) => n + r.inserted, 0)).toBe(250);
+    const final = await getSync(db, id);
+    expect(final.outcomes).toBe(250);
+    expect(final.view.items_failed).toBe(outcomes.filter((o) => o.status === 'failed').length);
+    expect(results.filter((r) => r.complete).length).toBeGreaterThanOrEqual(1);
+    await expectSyncInvariants(db, id);
+  });
+
+  it('overlapping batches in opposite orders neither deadlock nor double count', async () => {
+    const plan = buildPlan(40, 2, 2); // 40 + 80 + 160 = 280 nodes
+    const sync = await createSync(db, newSync(plan));
+    const id = sync.view.id;
+    const outcomes = plan.map((node, i) => createdOutcome(node.ardoqId, 5000 + i));
+    const batches: Outcome[][] = [];
+    for (let i = 0; i < outcomes.length; i += 10) {
+      const batch = outcomes.slice(i, i + 20);
+      batches.push(batch, [...batch].reverse());
+    }
+    await Promise.all(shuffle(batches, 7).map((batch) => recordOutcomes(db, id, batch)));
+    expect((await getSync(db, id)).view.items_created).toBe(280);
+    await expectSyncInvariants(db, id);
+  });
+
+  it('a subtree skip racing with outcomes for the same nodes records one outcome per node', async () => {
+    const plan = buildPlan(1, 5, 10);
+    const sync = await createSync(db, newSync(plan));
+    const id = sync.view.id;
+    const epic = plan[0]!.ardoqId;
+    await recordOutcomes(db, id, [failedOutcome(epic)]);
+    const children = plan.slice(1).map((n) => failedOutcome(n.ardoqId, 'raced'));
+    await Promise.all([
+      skipSubtree(db, id, epic),
+      skipSubtree(db, id, epic),
+      ...children.map((o) => recordOutcomes(db, id, [o])),
+    ]);
+    expect((await getSync(db, id)).outcomes).toBe(plan.length);
+    await expectSyncInvariants(db, id);
+  });
+});
