@@ -4,7 +4,10 @@ import { loadStageConfig } from '../lib/config.ts';
 import { StatefulStack } from '../lib/stateful-stack.ts';
 
 const app = new App();
-const config = loadStageConfig({ stage: app.node.tryGetContext('stage'), stages: app.node.tryGetContext('stages') });
+const config = loadStageConfig({
+  stage: app.node.tryGetContext('stage'),
+  stages: app.node.tryGetContext('stages'),
+});
 
 new StatefulStack(app, `ArdoqAdoSync-${config.stage}-Stateful`, {
   config,

@@ -8,7 +8,10 @@ export const StageConfig = z.object({
   stage: z.string().regex(/^[a-z][a-z0-9-]{1,20}$/, 'stage must be lowercase letters, digits and dashes'),
   database: z
     .object({
-      name: z.string().regex(/^[a-z_][a-z0-9_]*$/).default('ardoq_sync'),
+      name: z
+        .string()
+        .regex(/^[a-z_][a-z0-9_]*$/)
+        .default('ardoq_sync'),
       /** Aurora capacity units; 0 lets the cluster pause when idle (the Data API then retries while it resumes). */
       minCapacity: z.number().min(0).max(256).default(0),
       maxCapacity: z.number().min(1).max(256).default(4),

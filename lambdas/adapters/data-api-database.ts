@@ -110,15 +110,16 @@ export class DataApiDatabase implements Database {
 
   /** Sends a command, retrying while the cluster resumes from auto-pause; maps database errors. */
   private async send<T>(command: { input: unknown }): Promise<T> {
-    const started = Date.now();
+    let waited = 0;
     let delay = this.resumeBaseDelayMs;
     for (;;) {
       try {
         return (await (this.client.send as unknown as Send)(command)) as T;
       } catch (error) {
         const name = (error as { name?: string }).name;
-        if (name === 'DatabaseResumingException' && Date.now() - started + delay <= this.resumeTimeoutMs) {
+        if (name === 'DatabaseResumingException' && waited + delay <= this.resumeTimeoutMs) {
           await this.sleep(delay);
+          waited += delay;
           delay = Math.min(delay * 2, 5_000);
           continue;
         }

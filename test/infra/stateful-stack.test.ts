@@ -43,8 +43,8 @@ describe('StatefulStack', () => {
 
   it('rejects an invalid stage config with the field named', () => {
     expect(() => loadStageConfig({ stage: 'Prod!' })).toThrow(/stage/);
-    expect(() => loadStageConfig({ stage: 'dev', stages: { dev: { database: { maxCapacity: 0 } } } })).toThrow(
-      /maxCapacity/,
-    );
+    expect(() =>
+      loadStageConfig({ stage: 'dev', stages: { dev: { database: { maxCapacity: 0 } } } }),
+    ).toThrow(/maxCapacity/);
   });
 });

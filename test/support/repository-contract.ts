@@ -607,7 +607,10 @@ export function describeRepositoryContract(adapter: string, connect: () => Promi
           db.query("UPDATE sync_history SET status = 'in_progress' WHERE id = CAST(:id AS uuid)", {
             id: sqlUuid(sync.view.id),
           }),
-        ).rejects.toMatchObject({ constraint: 'sync_history_status_forward_only' });
+        ).rejects.toMatchObject({
+          sqlState: '23514',
+          message: expect.stringMatching(/cannot move from cancelled to in_progress/),
+        });
         expect((await getSync(db, sync.view.id)).status).toBe('cancelled');
       });
     });

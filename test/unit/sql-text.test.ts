@@ -3,7 +3,10 @@ import { compileNamedParameters, SqlSyntaxError, splitStatements } from '#core/s
 
 describe('splitStatements', () => {
   it('splits on top-level semicolons and drops empty and comment-only statements', () => {
-    expect(splitStatements('SELECT 1;\n\n  SELECT 2 ;;\n-- trailing comment\n')).toEqual(['SELECT 1', 'SELECT 2']);
+    expect(splitStatements('SELECT 1;\n\n  SELECT 2 ;;\n-- trailing comment\n')).toEqual([
+      'SELECT 1',
+      'SELECT 2',
+    ]);
   });
 
   it('keeps semicolons inside $$ and $tag$ bodies, quotes, identifiers and comments', () => {
@@ -21,7 +24,10 @@ describe('splitStatements', () => {
   });
 
   it('does not mistake positional parameters or identifiers with $ for dollar quotes', () => {
-    expect(splitStatements('SELECT $1, a$b$ FROM t; SELECT 2')).toEqual(['SELECT $1, a$b$ FROM t', 'SELECT 2']);
+    expect(splitStatements('SELECT $1, a$b$ FROM t; SELECT 2')).toEqual([
+      'SELECT $1, a$b$ FROM t',
+      'SELECT 2',
+    ]);
   });
 
   it('fails on an unterminated dollar body instead of guessing', () => {
@@ -32,7 +38,10 @@ describe('splitStatements', () => {
 
 describe('compileNamedParameters', () => {
   it('numbers names in order of first use and reuses the number for a repeated name', () => {
-    expect(compileNamedParameters('SELECT :b, :a, :b')).toEqual({ text: 'SELECT $1, $2, $1', names: ['b', 'a'] });
+    expect(compileNamedParameters('SELECT :b, :a, :b')).toEqual({
+      text: 'SELECT $1, $2, $1',
+      names: ['b', 'a'],
+    });
   });
 
   it('leaves casts, literals, identifiers and comments alone', () => {
