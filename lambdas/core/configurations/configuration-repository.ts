@@ -80,3 +80,68 @@ export async function listConfigurations(db: Queryable): Promise<ConfigurationRe
   const { rows } = await db.query('SELECT * FROM azure_devops_configurations ORDER BY created_at DESC, id');
   return rows.map(toRecord);
 }
+
+export interface ConfigurationChanges {
+  name?: string;
+  organization?: string;
+  secretRef?: string;
+  isTested?: boolean;
+  testPassed?: boolean;
+  testError?: string | null;
+}
+
+/** Updates the given columns; unknown id → NotFoundError. */
+export async function updateConfiguration(
+  db: Queryable,
+  id: string,
+  changes: ConfigurationChanges,
+): Promise<ConfigurationRecord> {
+  const { rows } = await db.query(
+    `UPDATE azure_devops_configurations SET
+       name = coalesce(CAST(:name AS text), name),
+       organization = coalesce(CAST(:organization AS text), organization),
+       secret_ref = coalesce(CAST(:secretRef AS text), secret_ref),
+       is_tested = coalesce(CAST(:isTested AS boolean), is_tested),
+       test_passed = coalesce(CAST(:testPassed AS boolean), test_passed),
+       test_error = CASE WHEN CAST(:setTestError AS boolean) THEN CAST(:testError AS text) ELSE test_error END
+     WHERE id = :id RETURNING *`,
+    {
+      id,
+      name: changes.name ?? null,
+      organization: changes.organization ?? null,
+      secretRef: changes.secretRef ?? null,
+      isTested: changes.isTested ?? null,
+      testPassed: changes.testPassed ?? null,
+      setTestError: changes.testError !== undefined,
+      testError: changes.testError ?? null,
+    },
+  );
+  if (!rows[0]) throw new NotFoundError(`Configuration ${id} not found`);
+  return toRecord(rows[0]);
+}
+
+/**
+ * Makes one configuration the only active one. Run it inside a transaction: the partial unique
+ * index (at most one active) is checked row by row, so the others are switched off first.
+ */
+export async function activateConfiguration(db: Queryable, id: string): Promise<ConfigurationRecord> {
+  await getConfiguration(db, id);
+  await db.query('UPDATE azure_devops_configurations SET is_active = false WHERE is_active AND id <> :id', {
+    id,
+  });
+  const { rows } = await db.query(
+    'UPDATE azure_devops_configurations SET is_active = true WHERE id = :id RETURNING *',
+    {
+      id,
+    },
+  );
+  return toRecord(rows[0] ?? {});
+}
+
+export async function deleteConfiguration(db: Queryable, id: string): Promise<ConfigurationRecord> {
+  const { rows } = await db.query('DELETE FROM azure_devops_configurations WHERE id = :id RETURNING *', {
+    id,
+  });
+  if (!rows[0]) throw new NotFoundError(`Configuration ${id} not found`);
+  return toRecord(rows[0]);
+}

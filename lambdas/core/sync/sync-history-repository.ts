@@ -18,6 +18,9 @@ export interface SyncState {
   totalItems: number;
   outcomes: number;
   lastEventSeq: number;
+  /** Request options (process template hint, field mapping id). */
+  options: Record<string, unknown>;
+  workItemTypes: Record<string, unknown> | null;
 }
 
 export interface RecordResult {
@@ -49,6 +52,8 @@ function toState(row: Row): SyncState {
     totalItems: row.total_items as number,
     outcomes: (row.items_created as number) + (row.items_failed as number) + (row.items_skipped as number),
     lastEventSeq: row.last_event_seq as number,
+    options: (row.options as Record<string, unknown> | undefined) ?? {},
+    workItemTypes: (row.work_item_types as Record<string, unknown> | null | undefined) ?? null,
   };
 }
 
@@ -92,9 +97,45 @@ export async function getSync(db: Queryable, syncId: string): Promise<SyncState>
   return toState(rows[0]);
 }
 
-/** pending → in_progress (with its `sync:started` event). Returns null when the sync was not pending. */
-export async function markInProgress(db: Queryable, syncId: string): Promise<SyncState | null> {
-  const { rows } = await db.query(SQL.MARK_IN_PROGRESS, { syncId: sqlUuid(syncId) });
+/**
+ * Claims the prepare step of a pending sync: null when the sync is not pending or another prepare
+ * holds a claim younger than `staleSeconds`.
+ */
+export async function claimPrepare(
+  db: Queryable,
+  syncId: string,
+  staleSeconds: number,
+): Promise<SyncState | null> {
+  const { rows } = await db.query(
+    `UPDATE sync_history SET prepare_claimed_at = now()
+     WHERE id = CAST(:syncId AS uuid) AND status = 'pending'
+       AND (prepare_claimed_at IS NULL OR prepare_claimed_at < now() - make_interval(secs => :staleSeconds))
+     RETURNING *`,
+    { syncId: sqlUuid(syncId), staleSeconds },
+  );
+  return rows[0] ? toState(rows[0]) : null;
+}
+
+/** Gives the prepare claim back so a retry can take it at once. */
+export async function releasePrepare(db: Queryable, syncId: string): Promise<void> {
+  await db.query('UPDATE sync_history SET prepare_claimed_at = NULL WHERE id = CAST(:syncId AS uuid)', {
+    syncId: sqlUuid(syncId),
+  });
+}
+
+/**
+ * pending → in_progress (with its `sync:started` event), storing the work item types discovered in
+ * the project. Returns null when the sync was not pending.
+ */
+export async function markInProgress(
+  db: Queryable,
+  syncId: string,
+  workItemTypes?: Record<string, unknown>,
+): Promise<SyncState | null> {
+  const { rows } = await db.query(SQL.MARK_IN_PROGRESS, {
+    syncId: sqlUuid(syncId),
+    workItemTypes: workItemTypes ? sqlJson(workItemTypes) : null,
+  });
   return rows[0] ? toState(rows[0]) : null;
 }
 

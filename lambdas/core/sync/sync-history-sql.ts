@@ -68,7 +68,8 @@ SELECT h.*, (SELECT count(*) FROM plan_rows)::int AS plan_rows FROM h`;
 
 export const MARK_IN_PROGRESS = `
 WITH h AS (
-  UPDATE sync_history SET status = 'in_progress', last_event_seq = last_event_seq + 1
+  UPDATE sync_history SET status = 'in_progress', last_event_seq = last_event_seq + 1,
+    work_item_types = coalesce(CAST(:workItemTypes AS jsonb), work_item_types)
   WHERE id = ${SYNC_ID} AND status = 'pending'
   RETURNING *
 ),
@@ -255,6 +256,8 @@ const unstartedSource = (from: string) => `src AS (
   FROM sync_plan_items p
   WHERE p.sync_history_id = ${SYNC_ID} AND p.state = 'pending'
     AND EXISTS (SELECT 1 FROM sync_history s WHERE s.id = ${SYNC_ID} AND s.status IN (${from}))
+  -- Locks the rows, so a processor cannot claim an item between this read and its skip.
+  FOR UPDATE OF p
 )`;
 
 export const CANCEL = outcomesStatement(unstartedSource(`'pending', 'in_progress'`), {

@@ -1,0 +1,113 @@
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import { MAX_BODY_BYTES } from '#lambdas/api/http.ts';
+
+export interface HttpAdapterOptions {
+  /** Origins allowed by CORS; `*` patterns in ports (`http://localhost:*`) allowed. */
+  corsOrigins: string[];
+}
+
+const ALLOWED_HEADERS = 'content-type, authorization, last-event-id';
+
+export function originAllowed(origin: string, patterns: readonly string[]): boolean {
+  return patterns.some((pattern) => {
+    if (pattern === origin) return true;
+    if (!pattern.endsWith(':*')) return false;
+    const prefix = pattern.slice(0, -1);
+    return origin.startsWith(prefix) && /^\d+$/.test(origin.slice(prefix.length));
+  });
+}
+
+function readBody(req: IncomingMessage): Promise<string | null> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let tooLarge = false;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_BODY_BYTES) tooLarge = true;
+      else chunks.push(chunk);
+    });
+    req.on('end', () => resolve(tooLarge ? null : Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+/** Turns a Node request into the REST API (v1) proxy event API Gateway would send. */
+export function toApiGatewayEvent(req: IncomingMessage, body: string): APIGatewayProxyEvent {
+  const url = new URL(req.url ?? '/', 'http://localhost');
+  const headers: Record<string, string> = {};
+  for (const [key, value] of Object.entries(req.headers)) {
+    if (typeof value === 'string') headers[key] = value;
+    else if (Array.isArray(value)) headers[key] = value.join(',');
+  }
+  const query: Record<string, string> = {};
+  url.searchParams.forEach((value, key) => {
+    query[key] = value;
+  });
+  return {
+    resource: '/{proxy+}',
+    path: url.pathname,
+    httpMethod: req.method ?? 'GET',
+    headers,
+    multiValueHeaders: {},
+    queryStringParameters: Object.keys(query).length ? query : null,
+    multiValueQueryStringParameters: null,
+    pathParameters: null,
+    stageVariables: null,
+    body: body || null,
+    isBase64Encoded: false,
+    requestContext: {
+      requestId: randomUUID(),
+      // The socket address: X-Forwarded-For is never trusted for source_ip.
+      identity: {
+        sourceIp: req.socket.remoteAddress ?? '127.0.0.1',
+        userAgent: headers['user-agent'] ?? null,
+      },
+    } as unknown as APIGatewayProxyEvent['requestContext'],
+  };
+}
+
+/** Serves the API handler on 127.0.0.1 like API Gateway would (CORS preflight, 10 MB body limit). */
+export async function serveApi(
+  handler: (event: APIGatewayProxyEvent) => Promise<APIGatewayProxyResult>,
+  port: number,
+  options: HttpAdapterOptions,
+): Promise<{ server: Server; url: string }> {
+  const server = createServer(async (req: IncomingMessage, res: ServerResponse) => {
+    const origin = req.headers.origin;
+    const cors: Record<string, string> =
+      origin && originAllowed(origin, options.corsOrigins)
+        ? { 'access-control-allow-origin': origin, vary: 'Origin' }
+        : {};
+    try {
+      if (req.method === 'OPTIONS') {
+        res.writeHead(204, {
+          ...cors,
+          'access-control-allow-methods': 'GET, POST, PUT, DELETE, OPTIONS',
+          'access-control-allow-headers': ALLOWED_HEADERS,
+          'access-control-max-age': '600',
+        });
+        res.end();
+        return;
+      }
+      const body = await readBody(req);
+      if (body === null) {
+        res.writeHead(413, { 'content-type': 'application/json', ...cors });
+        res.end(JSON.stringify({ success: false, error: 'Request body is larger than 10 MB' }));
+        return;
+      }
+      const result = await handler(toApiGatewayEvent(req, body));
+      res.writeHead(result.statusCode, { ...(result.headers as Record<string, string>), ...cors });
+      res.end(result.body);
+    } catch {
+      res.writeHead(500, { 'content-type': 'application/json', ...cors });
+      res.end(JSON.stringify({ success: false, error: 'Internal server error' }));
+    }
+  });
+  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+  const address = server.address() as AddressInfo;
+  return { server, url: `http://127.0.0.1:${address.port}` };
+}

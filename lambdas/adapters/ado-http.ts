@@ -1,0 +1,228 @@
+import { AdoThrottledError, AdoTransientError } from '#core/ports/work-item-tracker.ts';
+import {
+  createScrubber,
+  errorFromAnswer,
+  isJsonContentType,
+  type Scrub,
+  serverDelayMs,
+} from './ado-response.ts';
+
+export interface AdoHttpOptions {
+  fetch?: typeof fetch;
+  /** Per request, body included. */
+  timeoutMs?: number;
+  /** Attempts per call for throttled and transient failures (1 = no retry). */
+  maxAttempts?: number;
+  /** Longest wait slept inside a call; a longer one is thrown as `AdoThrottledError` for SQS to wait out. */
+  maxInCallWaitMs?: number;
+  sleep?: (ms: number) => Promise<void>;
+  /** Clock for rate-limit pacing (tests). */
+  now?: () => number;
+}
+
+/**
+ * `idempotent`: retried after throttling and transient failures. `create`: retried only after throttling
+ * (429/503 refused the request); after a transient failure the item may exist, so the caller reconciles.
+ */
+export type RetryPolicy = 'idempotent' | 'create';
+
+export interface AdoRequest {
+  method: 'GET' | 'POST';
+  url: string;
+  body?: unknown;
+  contentType?: string;
+  retry: RetryPolicy;
+  /** See `AnswerInfo.projectScoped`. */
+  projectScoped?: boolean;
+}
+
+export interface AdoAnswer {
+  status: number;
+  headers: Headers;
+  json: unknown;
+}
+
+const LOOPBACK_HOST = /^(localhost|127(\.\d{1,3}){3}|\[::1\])$/i;
+const FIRST_TRANSIENT_BACKOFF_MS = 250;
+
+/**
+ * Organization name → `https://dev.azure.com/{name}`; a full `https://` URL is kept (trailing slashes
+ * trimmed); `http://` only for loopback hosts (local development and tests).
+ */
+export function resolveAdoBaseUrl(organization: string): string {
+  const text = organization.trim();
+  if (!text) throw new Error('Azure DevOps organization must not be empty');
+  if (!/^[a-z][a-z0-9+.-]*:/i.test(text)) return `https://dev.azure.com/${encodeURIComponent(text)}`;
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new Error(`Azure DevOps organization URL is not a valid URL: ${text}`);
+  }
+  if (url.username || url.password)
+    throw new Error('Azure DevOps organization URL must not contain credentials');
+  if (url.search || url.hash)
+    throw new Error('Azure DevOps organization URL must not have a query or fragment');
+  if (url.protocol === 'http:' && !LOOPBACK_HOST.test(url.hostname)) {
+    throw new Error(
+      `Azure DevOps organization URL must use https:// (http:// is allowed only for loopback hosts): ${url.host}`,
+    );
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+    throw new Error(`Azure DevOps organization URL must use https://, not ${url.protocol}`);
+  }
+  return `${url.origin}${url.pathname.replace(/\/+$/, '')}`;
+}
+
+/**
+ * One PAT, one organization: authentication, timeouts, error mapping, in-call retries and pacing by the
+ * delays Azure DevOps announces. Never puts the PAT into an error.
+ */
+export class AdoHttpClient {
+  readonly #authorization: string;
+  readonly #scrub: Scrub;
+  readonly #fetch: typeof fetch;
+  readonly #timeoutMs: number;
+  readonly #maxAttempts: number;
+  readonly #maxInCallWaitMs: number;
+  readonly #sleep: (ms: number) => Promise<void>;
+  readonly #now: () => number;
+  /** Earliest instant for the next request, from the last announced delay (0: none pending). */
+  #notBefore = 0;
+  #lastRateLimitDelayMs = 0;
+
+  constructor(pat: string, options: AdoHttpOptions = {}) {
+    this.#authorization = `Basic ${Buffer.from(`:${pat}`).toString('base64')}`;
+    this.#scrub = createScrubber(pat);
+    this.#fetch = options.fetch ?? globalThis.fetch;
+    this.#timeoutMs = options.timeoutMs ?? 30_000;
+    this.#maxAttempts = Math.max(1, options.maxAttempts ?? 3);
+    this.#maxInCallWaitMs = options.maxInCallWaitMs ?? 5_000;
+    this.#sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
+    this.#now = options.now ?? Date.now;
+  }
+
+  /** Delay (ms) announced by the most recent answer through `Retry-After`/`X-RateLimit-Delay`; 0 if none. */
+  get lastRateLimitDelayMs(): number {
+    return this.#lastRateLimitDelayMs;
+  }
+
+  /** Removes the PAT from a text taken from an answer. */
+  redact(text: string): string {
+    return this.#scrub(text);
+  }
+
+  async send(request: AdoRequest): Promise<AdoAnswer> {
+    for (let attempt = 1; ; attempt++) {
+      await this.#pace();
+      try {
+        return await this.#sendOnce(request);
+      } catch (error) {
+        const wait = this.#retryWait(error, request.retry, attempt);
+        if (wait === undefined) throw error;
+        // The wait honours the announced delay too: don't sleep it a second time in #pace.
+        this.#notBefore = 0;
+        await this.#sleep(wait);
+      }
+    }
+  }
+
+  /** Throttling starts as delays on successful answers: slow down before the next request. */
+  async #pace(): Promise<void> {
+    const remaining = this.#notBefore - this.#now();
+    if (remaining <= 0) return;
+    if (remaining > this.#maxInCallWaitMs) {
+      throw new AdoThrottledError(
+        `Azure DevOps asked to wait ${remaining} ms before the next request`,
+        remaining,
+      );
+    }
+    this.#notBefore = 0;
+    await this.#sleep(remaining);
+  }
+
+  #retryWait(error: unknown, policy: RetryPolicy, attempt: number): number | undefined {
+    if (attempt >= this.#maxAttempts) return undefined;
+    if (error instanceof AdoThrottledError) {
+      return error.retryAfterMs <= this.#maxInCallWaitMs ? error.retryAfterMs : undefined;
+    }
+    if (error instanceof AdoTransientError && policy === 'idempotent') {
+      return Math.min(FIRST_TRANSIENT_BACKOFF_MS * 2 ** (attempt - 1), this.#maxInCallWaitMs);
+    }
+    return undefined;
+  }
+
+  async #sendOnce(request: AdoRequest): Promise<AdoAnswer> {
+    const headers: Record<string, string> = {
+      Authorization: this.#authorization,
+      Accept: 'application/json',
+    };
+    let body: string | undefined;
+    if (request.body !== undefined) {
+      headers['Content-Type'] = request.contentType ?? 'application/json';
+      body = JSON.stringify(request.body);
+    }
+    let response: Response;
+    let text: string;
+    try {
+      response = await this.#fetch(request.url, {
+        method: request.method,
+        headers,
+        body,
+        // A redirect usually leads to a sign-in page on another host: never forward the PAT there.
+        redirect: 'manual',
+        signal: AbortSignal.timeout(this.#timeoutMs),
+      });
+      text = await response.text();
+    } catch (error) {
+      throw this.#networkError(error, request);
+    }
+    this.#observeDelay(response);
+    const json = this.#parseJson(response, text);
+    const failure = errorFromAnswer({
+      status: response.status,
+      headers: response.headers,
+      json,
+      projectScoped: request.projectScoped ?? false,
+      now: this.#now(),
+      scrub: this.#scrub,
+    });
+    if (failure) throw failure;
+    return { status: response.status, headers: response.headers, json };
+  }
+
+  #observeDelay(response: Response): void {
+    const delay = serverDelayMs(response.headers, this.#now()) ?? 0;
+    this.#lastRateLimitDelayMs = delay;
+    if (delay > 0) this.#notBefore = Math.max(this.#notBefore, this.#now() + delay);
+  }
+
+  #parseJson(response: Response, text: string): unknown {
+    if (!isJsonContentType(response.headers.get('content-type')) || text.trim() === '') return undefined;
+    try {
+      return JSON.parse(text);
+    } catch {
+      if (response.ok) {
+        throw new AdoTransientError(`Azure DevOps answered HTTP ${response.status} with unreadable JSON`);
+      }
+      return undefined;
+    }
+  }
+
+  #networkError(error: unknown, request: AdoRequest): AdoTransientError {
+    const what = `${request.method} ${new URL(request.url).pathname}`;
+    if (error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError')) {
+      return new AdoTransientError(
+        this.#scrub(`Azure DevOps did not answer ${what} within ${this.#timeoutMs} ms`),
+      );
+    }
+    // fetch rejects with TypeError('fetch failed', { cause }); keep only a scrubbed summary of the cause.
+    const cause = error instanceof Error && error.cause instanceof Error ? error.cause : error;
+    const code = (cause as { code?: unknown } | null)?.code;
+    const reason = cause instanceof Error ? cause.message : String(cause);
+    const summary = this.#scrub(`${typeof code === 'string' ? `${code} ` : ''}${reason}`);
+    return new AdoTransientError(`Azure DevOps request ${what} failed: ${summary}`, undefined, {
+      cause: new Error(summary),
+    });
+  }
+}

@@ -1,0 +1,203 @@
+import {
+  type AdoProject,
+  AdoRejectedError,
+  AdoTransientError,
+  type CreatedWorkItem,
+  type NewWorkItem,
+  type TrackerConnection,
+  type WorkItemDetails,
+  type WorkItemSearch,
+  type WorkItemTracker,
+  type WorkItemTrackerFactory,
+} from '#core/ports/work-item-tracker.ts';
+import { AdoHttpClient, type AdoHttpOptions, type AdoRequest, resolveAdoBaseUrl } from './ado-http.ts';
+import { errorCodeOf } from './ado-response.ts';
+import { buildWiqlQuery } from './ado-wiql.ts';
+import {
+  asArray,
+  asRecord,
+  createPatch,
+  identityOf,
+  toWorkItemDetails,
+  webUrlOf,
+} from './ado-work-item-json.ts';
+
+export { resolveAdoBaseUrl } from './ado-http.ts';
+export { buildWiqlQuery, escapeWiqlString } from './ado-wiql.ts';
+
+export type AdoRestWorkItemTrackerOptions = AdoHttpOptions;
+
+const API_VERSION = 'api-version=7.1';
+/** Azure DevOps reads and deletes at most 200 work items per call. */
+export const MAX_IDS_PER_CALL = 200;
+const PROJECT_PAGE_SIZE = 500;
+/** Guards against a service that keeps handing out continuation tokens. */
+const MAX_PROJECT_PAGES = 1_000;
+
+/**
+ * `WorkItemTracker` over the Azure DevOps REST API 7.1 (DESIGN.md §5). Throws only the port's error
+ * classes (plus plain `Error` for invalid arguments); the PAT never appears in any of them.
+ */
+export class AdoRestWorkItemTracker implements WorkItemTracker {
+  readonly baseUrl: string;
+  readonly #http: AdoHttpClient;
+
+  constructor(connection: TrackerConnection, options: AdoRestWorkItemTrackerOptions = {}) {
+    this.baseUrl = resolveAdoBaseUrl(connection.organization);
+    if (!connection.pat) throw new Error('Azure DevOps PAT must not be empty');
+    this.#http = new AdoHttpClient(connection.pat, options);
+  }
+
+  /** Delay (ms) the last answer announced (`Retry-After`/`X-RateLimit-Delay`); 0 when it announced none. */
+  get lastRateLimitDelayMs(): number {
+    return this.#http.lastRateLimitDelayMs;
+  }
+
+  async listProjects(): Promise<AdoProject[]> {
+    const projects: AdoProject[] = [];
+    const seenTokens = new Set<string>();
+    let token: string | null = null;
+    for (let page = 0; page < MAX_PROJECT_PAGES; page++) {
+      const continuation = token === null ? '' : `&continuationToken=${encodeURIComponent(token)}`;
+      const answer = await this.#http.send({
+        method: 'GET',
+        url: `${this.baseUrl}/_apis/projects?$top=${PROJECT_PAGE_SIZE}${continuation}&${API_VERSION}`,
+        retry: 'idempotent',
+      });
+      for (const entry of asArray(asRecord(answer.json)?.value)) {
+        const project = asRecord(entry);
+        if (typeof project?.id === 'string' && typeof project.name === 'string') {
+          projects.push({ id: project.id, name: project.name });
+        }
+      }
+      token = answer.headers.get('x-ms-continuationtoken');
+      if (!token || seenTokens.has(token)) return projects;
+      seenTokens.add(token);
+    }
+    return projects;
+  }
+
+  async listWorkItemTypes(project: string): Promise<string[]> {
+    const answer = await this.#get(`${this.#projectUrl(project)}/_apis/wit/workitemtypes?${API_VERSION}`);
+    return valuesOf(answer, 'name');
+  }
+
+  async listFields(project: string, type: string): Promise<string[]> {
+    const url = `${this.#projectUrl(project)}/_apis/wit/workitemtypes/${encodeURIComponent(type)}/fields?${API_VERSION}`;
+    return valuesOf(await this.#get(url), 'referenceName');
+  }
+
+  async createWorkItem(project: string, item: NewWorkItem): Promise<CreatedWorkItem> {
+    const answer = await this.#http.send({
+      method: 'POST',
+      url: `${this.#projectUrl(project)}/_apis/wit/workitems/$${encodeURIComponent(item.type)}?${API_VERSION}`,
+      body: createPatch(item, this.baseUrl),
+      contentType: 'application/json-patch+json',
+      retry: 'create',
+      projectScoped: true,
+    });
+    const created = asRecord(answer.json);
+    const id = created?.id;
+    if (typeof id !== 'number') {
+      // The request went through but we cannot tell which item it made: the caller reconciles.
+      throw new AdoTransientError('Azure DevOps answered the create without a work item id', answer.status);
+    }
+    const result: CreatedWorkItem = { id, webUrl: webUrlOf(this.baseUrl, project, id) };
+    const changedBy = identityOf(asRecord(created?.fields)?.['System.ChangedBy']);
+    if (changedBy) result.changedBy = changedBy;
+    return result;
+  }
+
+  async searchWorkItems(project: string, search: WorkItemSearch): Promise<number[]> {
+    const timePrecision = search.createdSince === undefined ? '' : 'timePrecision=true&';
+    const answer = await this.#http.send({
+      method: 'POST',
+      url: `${this.#projectUrl(project)}/_apis/wit/wiql?${timePrecision}${API_VERSION}`,
+      body: { query: buildWiqlQuery(search) },
+      retry: 'idempotent',
+      projectScoped: true,
+    });
+    return asArray(asRecord(answer.json)?.workItems)
+      .map((entry) => asRecord(entry)?.id)
+      .filter((id): id is number => typeof id === 'number');
+  }
+
+  async getWorkItems(ids: readonly number[]): Promise<WorkItemDetails[]> {
+    checkIds(ids);
+    const details: WorkItemDetails[] = [];
+    for (let start = 0; start < ids.length; start += MAX_IDS_PER_CALL) {
+      const answer = await this.#http.send({
+        method: 'POST',
+        url: `${this.baseUrl}/_apis/wit/workitemsbatch?${API_VERSION}`,
+        body: { ids: ids.slice(start, start + MAX_IDS_PER_CALL), $expand: 'relations', errorPolicy: 'omit' },
+        retry: 'idempotent',
+      });
+      for (const entry of asArray(asRecord(answer.json)?.value)) {
+        const item = toWorkItemDetails(entry, this.baseUrl);
+        if (item) details.push(item);
+      }
+    }
+    return details;
+  }
+
+  async deleteWorkItems(project: string, ids: readonly number[]): Promise<void> {
+    if (ids.length > MAX_IDS_PER_CALL) {
+      throw new Error(`deleteWorkItems takes at most ${MAX_IDS_PER_CALL} ids per call, got ${ids.length}`);
+    }
+    checkIds(ids);
+    if (ids.length === 0) return;
+    const answer = await this.#http.send({
+      method: 'POST',
+      url: `${this.#projectUrl(project)}/_apis/wit/workitemsdelete?${API_VERSION}`,
+      // destroy:false: to the recycle bin, restorable (old defect 10 destroyed everything for good).
+      body: { ids, destroy: false, skipNotifications: true },
+      // Deleting an item already in the recycle bin is reported per item and tolerated below.
+      retry: 'idempotent',
+      projectScoped: true,
+    });
+    const failures = asArray(asRecord(answer.json)?.results)
+      .map(asRecord)
+      .filter((result): result is Record<string, unknown> => result !== undefined && isDeleteFailure(result));
+    if (failures.length === 0) return;
+    const firstMessage =
+      typeof failures[0]?.message === 'string' ? this.#http.redact(failures[0].message.trim()) : '';
+    throw new AdoRejectedError(
+      `Azure DevOps could not delete work items ${failures.map((failure) => String(failure.id)).join(', ')}` +
+        (firstMessage ? `: ${firstMessage}` : ''),
+      answer.status,
+      errorCodeOf(firstMessage),
+    );
+  }
+
+  #projectUrl(project: string): string {
+    if (!project) throw new Error('Azure DevOps project name must not be empty');
+    return `${this.baseUrl}/${encodeURIComponent(project)}`;
+  }
+
+  #get(url: string): Promise<{ json: unknown }> {
+    const request: AdoRequest = { method: 'GET', url, retry: 'idempotent', projectScoped: true };
+    return this.#http.send(request);
+  }
+}
+
+export const createAdoTracker: WorkItemTrackerFactory = (connection) =>
+  new AdoRestWorkItemTracker(connection);
+
+function valuesOf(answer: { json: unknown }, key: string): string[] {
+  return asArray(asRecord(answer.json)?.value)
+    .map((entry) => asRecord(entry)?.[key])
+    .filter((value): value is string => typeof value === 'string');
+}
+
+function checkIds(ids: readonly number[]): void {
+  const invalid = ids.find((id) => !Number.isSafeInteger(id) || id <= 0);
+  if (invalid !== undefined) throw new Error(`invalid work item id ${invalid}`);
+}
+
+/** A per-item failure other than "already deleted / does not exist" (both mean the item is gone). */
+function isDeleteFailure(result: Record<string, unknown>): boolean {
+  const code = typeof result.code === 'number' ? result.code : 200;
+  if (code < 400 || code === 404) return false;
+  const message = typeof result.message === 'string' ? result.message : '';
+  return !/TF401232|does not exist|already (been )?deleted/i.test(message);
+}

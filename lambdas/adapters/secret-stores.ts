@@ -1,0 +1,134 @@
+import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import {
+  CreateSecretCommand,
+  DeleteSecretCommand,
+  GetSecretValueCommand,
+  PutSecretValueCommand,
+  ResourceExistsException,
+  type SecretsManagerClient,
+} from '@aws-sdk/client-secrets-manager';
+import type { SecretStore } from '#core/ports/secret-store.ts';
+
+/** PATs in AWS Secrets Manager, one secret per configuration under a prefix. */
+export class SecretsManagerSecretStore implements SecretStore {
+  constructor(
+    private readonly client: SecretsManagerClient,
+    private readonly prefix: string,
+    private readonly kmsKeyId?: string,
+  ) {}
+
+  async put(configurationId: string, secret: string): Promise<string> {
+    const name = `${this.prefix}/${configurationId}`;
+    try {
+      const created = await this.client.send(
+        new CreateSecretCommand({
+          Name: name,
+          SecretString: secret,
+          Description: 'Azure DevOps PAT of an Ardoq sync configuration',
+          ...(this.kmsKeyId ? { KmsKeyId: this.kmsKeyId } : {}),
+        }),
+      );
+      return created.ARN ?? name;
+    } catch (error) {
+      if (!(error instanceof ResourceExistsException)) throw error;
+      const updated = await this.client.send(
+        new PutSecretValueCommand({ SecretId: name, SecretString: secret }),
+      );
+      return updated.ARN ?? name;
+    }
+  }
+
+  async get(ref: string): Promise<string> {
+    const value = await this.client.send(new GetSecretValueCommand({ SecretId: ref }));
+    if (!value.SecretString) throw new Error('The configuration secret is empty');
+    return value.SecretString;
+  }
+
+  async delete(ref: string): Promise<void> {
+    await this.client.send(new DeleteSecretCommand({ SecretId: ref, RecoveryWindowInDays: 7 }));
+  }
+}
+
+type Sealed = { iv: string; tag: string; data: string };
+
+/**
+ * Local stand-in for Secrets Manager: PATs sealed with AES-256-GCM in `secrets.json`, under a
+ * random key in `secret.key` (mode 0600) or `LOCAL_SECRET_KEY` (64 hex chars). Never plain text.
+ */
+export class LocalSecretStore implements SecretStore {
+  // Writes are read-modify-write of one file: one at a time.
+  private tail: Promise<unknown> = Promise.resolve();
+
+  private constructor(
+    private readonly file: string,
+    private readonly key: Buffer,
+  ) {}
+
+  private exclusive<T>(work: () => Promise<T>): Promise<T> {
+    const result = this.tail.then(work);
+    this.tail = result.catch(() => undefined);
+    return result;
+  }
+
+  static async open(dir: string, keyHex?: string): Promise<LocalSecretStore> {
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+    let key: Buffer;
+    if (keyHex) {
+      key = Buffer.from(keyHex, 'hex');
+      if (key.length !== 32) throw new Error('LOCAL_SECRET_KEY must be 64 hex characters');
+    } else {
+      const keyFile = join(dir, 'secret.key');
+      key = await readFile(keyFile).catch(async () => {
+        const fresh = randomBytes(32);
+        await writeFile(keyFile, fresh, { mode: 0o600, flag: 'wx' }).catch(() => undefined);
+        return readFile(keyFile);
+      });
+    }
+    return new LocalSecretStore(join(dir, 'secrets.json'), key);
+  }
+
+  async put(configurationId: string, secret: string): Promise<string> {
+    const ref = `local:${configurationId}`;
+    const iv = randomBytes(12);
+    const cipher = createCipheriv('aes-256-gcm', this.key, iv);
+    const data = Buffer.concat([cipher.update(secret, 'utf8'), cipher.final()]);
+    const sealed = {
+      iv: iv.toString('base64'),
+      tag: cipher.getAuthTag().toString('base64'),
+      data: data.toString('base64'),
+    };
+    await this.exclusive(async () => this.writeAll({ ...(await this.readAll()), [ref]: sealed }));
+    return ref;
+  }
+
+  async get(ref: string): Promise<string> {
+    const sealed = (await this.readAll())[ref];
+    if (!sealed) throw new Error(`No secret stored for ${ref}`);
+    const decipher = createDecipheriv('aes-256-gcm', this.key, Buffer.from(sealed.iv, 'base64'));
+    decipher.setAuthTag(Buffer.from(sealed.tag, 'base64'));
+    return Buffer.concat([decipher.update(Buffer.from(sealed.data, 'base64')), decipher.final()]).toString(
+      'utf8',
+    );
+  }
+
+  async delete(ref: string): Promise<void> {
+    await this.exclusive(async () => {
+      const all = await this.readAll();
+      delete all[ref];
+      await this.writeAll(all);
+    });
+  }
+
+  private async readAll(): Promise<Record<string, Sealed>> {
+    const text = await readFile(this.file, 'utf8').catch(() => '{}');
+    return JSON.parse(text) as Record<string, Sealed>;
+  }
+
+  private async writeAll(all: Record<string, Sealed>): Promise<void> {
+    const tmp = `${this.file}.${process.pid}.tmp`;
+    await writeFile(tmp, JSON.stringify(all, null, 2), { mode: 0o600 });
+    await rename(tmp, this.file);
+  }
+}

@@ -1,0 +1,73 @@
+import type { NewWorkItem } from '#core/ports/work-item-tracker.ts';
+import type { ItemType } from '#core/sync/sync-model.ts';
+import { toPriority, toRisk, toTags, toTitle } from './field-values.ts';
+import { textToHtml } from './html.ts';
+import { type HierarchyTypes, typeForLevel, UnsupportedProcessError } from './work-item-types.ts';
+
+export { SYNC_TAG } from './field-values.ts';
+
+export const FIELD = {
+  title: 'System.Title',
+  description: 'System.Description',
+  tags: 'System.Tags',
+  priority: 'Microsoft.VSTS.Common.Priority',
+  acceptanceCriteria: 'Microsoft.VSTS.Common.AcceptanceCriteria',
+  risk: 'Microsoft.VSTS.Common.Risk',
+} as const;
+
+export interface MappingOptions {
+  /** Azure DevOps id of the parent work item (already created). */
+  parentId?: number;
+  /** Ardoq web base, e.g. `https://acme.ardoq.com`. */
+  ardoqBaseUrl: string;
+  /** Hyperlink comment that lets a retry find the item again, e.g. `ardoq-sync:{syncId}:{ardoqId}`. */
+  marker: string;
+}
+
+/** Link to the Ardoq component; it carries the Ardoq id, so a retry can recognise the work item. */
+export function ardoqComponentUrl(ardoqBaseUrl: string, ardoqId: string): string {
+  return `${ardoqBaseUrl.replace(/\/+$/, '')}/app/view/component/${encodeURIComponent(ardoqId)}`;
+}
+
+/**
+ * The default field mapping (DESIGN.md §5) of one raw Ardoq node. Writes only fields the target type has
+ * (`availableFields`) and never the fields Azure DevOps sets itself (`System.ChangedBy`/`ChangedDate`).
+ */
+export function mapNodeToWorkItem(
+  node: Readonly<Record<string, unknown>>,
+  level: ItemType,
+  types: HierarchyTypes,
+  availableFields: ReadonlySet<string>,
+  options: MappingOptions,
+): NewWorkItem {
+  const type = typeForLevel(types, level);
+  if (!availableFields.has(FIELD.title)) {
+    throw new UnsupportedProcessError(`The work item type ${type} has no ${FIELD.title} field`);
+  }
+  const id = node._id;
+  if (typeof id !== 'string' || !id.trim()) throw new Error('An Ardoq node needs an _id');
+  const title = typeof node.name === 'string' ? toTitle(node.name) : '';
+  if (!title) throw new Error(`The Ardoq node ${id} has no name`);
+
+  const fields: Record<string, string | number> = { [FIELD.title]: title };
+  const put = (field: string, value: string | number | undefined): void => {
+    if (value !== undefined && value !== '' && availableFields.has(field)) fields[field] = value;
+  };
+  put(FIELD.description, htmlOf(node.description));
+  put(FIELD.priority, toPriority(node.priority));
+  put(FIELD.tags, toTags(node.componentKey, node.tags));
+  put(FIELD.acceptanceCriteria, htmlOf(node.acceptanceCriteria));
+  put(FIELD.risk, toRisk(node.risk));
+
+  const item: NewWorkItem = {
+    type,
+    fields,
+    hyperlink: { url: ardoqComponentUrl(options.ardoqBaseUrl, id), comment: options.marker },
+  };
+  if (options.parentId !== undefined) item.parentId = options.parentId;
+  return item;
+}
+
+function htmlOf(value: unknown): string | undefined {
+  return typeof value === 'string' && value.trim() ? textToHtml(value.trim()) : undefined;
+}

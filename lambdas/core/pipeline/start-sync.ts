@@ -1,0 +1,149 @@
+import { z } from 'zod';
+import { formatPath, ValidationError } from '#core/errors.ts';
+import { createSync } from '#core/sync/sync-history-repository.ts';
+import type { Actor, PlanNode } from '#core/sync/sync-model.ts';
+import { resolveConfiguration } from './connection.ts';
+import type { PipelineDeps } from './deps.ts';
+
+const nodeBase = {
+  _id: z.string().trim().min(1, 'must not be empty').max(255, 'must be at most 255 characters'),
+  name: z.string().trim().min(1, 'must not be empty').max(1000, 'must be at most 1000 characters'),
+  description: z.string().max(100_000).nullish(),
+};
+
+// Nodes keep every other raw Ardoq key (they feed the field mapping): loose objects.
+export const UserStoryNode = z.looseObject({ ...nodeBase, type: z.literal('User Story') });
+export const FeatureNode = z.looseObject({
+  ...nodeBase,
+  type: z.literal('Feature'),
+  children: z.array(UserStoryNode).optional(),
+});
+export const EpicNode = z.looseObject({
+  ...nodeBase,
+  type: z.literal('Epic'),
+  children: z.array(FeatureNode).optional(),
+});
+
+export const ProcessTemplateName = z.enum(['Agile', 'Scrum', 'CMMI', 'Basic']);
+
+/** Body of `POST /api/azure-devops/projects/{project}/workitems` (CONTRACT.md §2). */
+export const StartSyncBody = z.object({
+  epics: z.array(EpicNode).min(1, 'must contain at least one epic'),
+  fieldMappingConfigId: z.string().max(255).optional(),
+  processTemplateTemplateName: ProcessTemplateName.optional(),
+});
+export type StartSyncBody = z.infer<typeof StartSyncBody>;
+
+export const StartSyncQuery = z.object({
+  configId: z.string().trim().min(1).max(255).optional(),
+  overwrite: z.string().optional(),
+  sourceConfigId: z.string().trim().min(1).max(255).optional(),
+});
+
+export interface StartSyncInput {
+  project: string;
+  query: Record<string, string | undefined>;
+  body: unknown;
+  actor: Actor;
+}
+
+export interface StartSyncResult {
+  sync_history_id: string;
+  status: 'pending';
+  events_url: string;
+}
+
+function invalid(error: z.ZodError, prefix: string[] = []): ValidationError {
+  const details = error.issues.map((issue) => ({
+    path: formatPath([...prefix, ...issue.path]),
+    message: issue.message,
+  }));
+  const first = details[0];
+  return new ValidationError(
+    first ? `Invalid request: ${first.path}: ${first.message}` : 'Invalid request',
+    details,
+  );
+}
+
+/** Flattens the tree (parents before children), rejecting duplicate `_id`s with the duplicate's path. */
+export function buildPlan(body: StartSyncBody): PlanNode[] {
+  const plan: PlanNode[] = [];
+  const seen = new Map<string, string>();
+  const add = (
+    node: { _id: string; name: string },
+    path: string,
+    itemType: PlanNode['itemType'],
+    parent: string | null,
+  ) => {
+    const first = seen.get(node._id);
+    if (first) {
+      throw new ValidationError(
+        `Invalid request: ${path}._id: duplicate id ${node._id} (first at ${first})`,
+        [{ path: `${path}._id`, message: `duplicate id ${node._id}, first used at ${first}` }],
+      );
+    }
+    seen.set(node._id, path);
+    const { children: _children, ...payload } = node as Record<string, unknown>;
+    plan.push({ ardoqId: node._id, parentArdoqId: parent, itemType, name: node.name, payload });
+  };
+  body.epics.forEach((epic, e) => {
+    add(epic, `epics[${e}]`, 'epic', null);
+    epic.children?.forEach((feature, f) => {
+      add(feature, `epics[${e}].children[${f}]`, 'feature', epic._id);
+      feature.children?.forEach((story, s) => {
+        add(story, `epics[${e}].children[${f}].children[${s}]`, 'user_story', feature._id);
+      });
+    });
+  });
+  return plan;
+}
+
+/**
+ * Validates the request, resolves the configuration, writes the pending sync with its whole plan
+ * in one statement and enqueues `prepare`. Invalid input throws before anything is written.
+ */
+export async function startSync(input: StartSyncInput, deps: PipelineDeps): Promise<StartSyncResult> {
+  const project = input.project.trim();
+  if (!project || project.length > 64) {
+    throw new ValidationError('Invalid request: project: must be 1 to 64 characters', [
+      { path: 'project', message: 'must be 1 to 64 characters' },
+    ]);
+  }
+  const query = StartSyncQuery.safeParse(input.query);
+  if (!query.success) throw invalid(query.error, ['query']);
+  const body = StartSyncBody.safeParse(input.body);
+  if (!body.success) throw invalid(body.error);
+  const plan = buildPlan(body.data);
+  const configuration = await resolveConfiguration(deps, query.data.configId);
+
+  const sync = await createSync(deps.db, {
+    projectName: project,
+    sourceConfigId: query.data.sourceConfigId,
+    targetConfigId: configuration.id,
+    overwriteMode: query.data.overwrite === 'true',
+    deadlineAt: new Date(deps.clock.now().getTime() + deps.settings.deadlineMinutes * 60_000),
+    options: {
+      ...(body.data.fieldMappingConfigId ? { fieldMappingConfigId: body.data.fieldMappingConfigId } : {}),
+      ...(body.data.processTemplateTemplateName
+        ? { processTemplate: body.data.processTemplateTemplateName }
+        : {}),
+    },
+    actor: input.actor,
+    plan,
+  });
+  const syncId = sync.view.id;
+  // A lost send is repaired by the sweep (pending syncs whose prepare never ran).
+  await deps.queue.send([{ kind: 'prepare', syncId }]);
+  deps.metrics.count('SyncsStarted');
+  deps.log.info('sync accepted', {
+    syncId,
+    project,
+    totalItems: sync.totalItems,
+    overwrite: sync.view.overwrite_mode,
+  });
+  return {
+    sync_history_id: syncId,
+    status: 'pending',
+    events_url: `/api/sync-history/${syncId}/events`,
+  };
+}

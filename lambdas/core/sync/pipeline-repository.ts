@@ -1,0 +1,186 @@
+import type { Queryable } from '#core/ports/database.ts';
+import { sqlUuid } from '#core/ports/database.ts';
+import type { ItemType, SyncStatus } from './sync-model.ts';
+
+/** One claimed node with everything the processor needs, read in the claiming statement. */
+export interface ClaimedItem {
+  syncId: string;
+  ardoqId: string;
+  itemType: ItemType;
+  name: string;
+  payload: Record<string, unknown>;
+  /** Attempts including this one: > 1 means an earlier attempt may have reached Azure DevOps. */
+  attempts: number;
+  parentArdoqId: string | null;
+  parentAzureDevOpsId: number | null;
+  children: string[];
+  syncStatus: SyncStatus;
+  projectName: string;
+  targetConfigId: string | null;
+  workItemTypes: Record<string, unknown> | null;
+  options: Record<string, unknown>;
+  syncStartedAt: Date;
+}
+
+const CLAIM = `
+WITH c AS (
+  UPDATE sync_plan_items p SET state = 'processing', attempts = p.attempts + 1, claimed_at = now()
+  FROM sync_history s
+  WHERE p.sync_history_id = CAST(:syncId AS uuid) AND p.ardoq_id = :ardoqId AND s.id = p.sync_history_id
+    AND ((p.state = 'pending' AND s.status = 'in_progress')
+      OR (p.state = 'processing' AND p.claimed_at < now() - make_interval(secs => :staleSeconds)))
+  RETURNING p.sync_history_id, p.ardoq_id, p.parent_ardoq_id, p.item_type, p.name, p.payload, p.attempts,
+    s.status AS sync_status, s.project_name, s.target_config_id, s.work_item_types, s.options,
+    s.started_at AS sync_started_at
+)
+SELECT c.*, parent.azure_devops_id AS parent_azure_devops_id,
+  (SELECT coalesce(jsonb_agg(ch.ardoq_id ORDER BY ch.position), '[]'::jsonb) FROM sync_plan_items ch
+   WHERE ch.sync_history_id = c.sync_history_id AND ch.parent_ardoq_id = c.ardoq_id) AS children
+FROM c
+LEFT JOIN sync_plan_items parent
+  ON parent.sync_history_id = c.sync_history_id AND parent.ardoq_id = c.parent_ardoq_id`;
+
+/**
+ * Claims a node for processing: a pending node of a running sync, or a node whose earlier claim went
+ * stale (its processor died). Exactly one processor holds a node at a time; a duplicate delivery
+ * gets null. Returns the node with its parent's work item id, its children and the sync's settings.
+ */
+export async function claimItem(
+  db: Queryable,
+  syncId: string,
+  ardoqId: string,
+  staleSeconds: number,
+): Promise<ClaimedItem | null> {
+  const { rows } = await db.query(CLAIM, { syncId: sqlUuid(syncId), ardoqId, staleSeconds });
+  const r = rows[0];
+  if (!r) return null;
+  return {
+    syncId,
+    ardoqId,
+    itemType: r.item_type as ItemType,
+    name: r.name as string,
+    payload: r.payload as Record<string, unknown>,
+    attempts: r.attempts as number,
+    parentArdoqId: (r.parent_ardoq_id as string | null) ?? null,
+    parentAzureDevOpsId: (r.parent_azure_devops_id as number | null) ?? null,
+    children: r.children as string[],
+    syncStatus: r.sync_status as SyncStatus,
+    projectName: r.project_name as string,
+    targetConfigId: (r.target_config_id as string | null) ?? null,
+    workItemTypes: (r.work_item_types as Record<string, unknown> | null) ?? null,
+    options: r.options as Record<string, unknown>,
+    syncStartedAt: r.sync_started_at as Date,
+  };
+}
+
+/**
+ * Gives a claimed node back (it will be retried). `reachedAdo: false` (throttled: nothing was
+ * created) also takes back the attempt, so the retry does not go looking for a work item.
+ */
+export async function releaseItem(
+  db: Queryable,
+  syncId: string,
+  ardoqId: string,
+  reachedAdo: boolean,
+): Promise<void> {
+  await db.query(
+    `UPDATE sync_plan_items SET state = 'pending', claimed_at = NULL,
+       attempts = CASE WHEN :reachedAdo THEN attempts ELSE greatest(attempts - 1, 0) END
+     WHERE sync_history_id = CAST(:syncId AS uuid) AND ardoq_id = :ardoqId AND state = 'processing'`,
+    { syncId: sqlUuid(syncId), ardoqId, reachedAdo },
+  );
+}
+
+/** Epics of a sync (what `prepare` enqueues). */
+export async function listRootItems(db: Queryable, syncId: string): Promise<string[]> {
+  const { rows } = await db.query<{ ardoq_id: string }>(
+    `SELECT ardoq_id FROM sync_plan_items
+     WHERE sync_history_id = CAST(:syncId AS uuid) AND parent_ardoq_id IS NULL AND state <> 'done'
+     ORDER BY position`,
+    { syncId: sqlUuid(syncId) },
+  );
+  return rows.map((r) => r.ardoq_id);
+}
+
+export interface SweepFindings {
+  /** Running syncs whose every node has its outcome. */
+  toFinalize: string[];
+  /** Open syncs past their deadline. */
+  pastDeadline: string[];
+  /** Pending syncs whose prepare message seems lost. */
+  toPrepare: string[];
+  /** Nodes to enqueue again: pending under a created parent for too long, or stale claims. */
+  stranded: Array<{ syncId: string; ardoqId: string }>;
+  /** Nodes that were not created but still have pending descendants (a crash between two writes). */
+  unskippedParents: Array<{ syncId: string; ardoqId: string }>;
+}
+
+/** What the periodic sweep must repair (DESIGN.md §2); `staleSeconds` = how long counts as stuck. */
+export async function findSweepWork(
+  db: Queryable,
+  staleSeconds: number,
+  limit = 500,
+): Promise<SweepFindings> {
+  const params = { staleSeconds, limit };
+  const ids = async (sql: string) => (await db.query<{ id: string }>(sql, params)).rows.map((r) => r.id);
+  const toFinalize = await ids(
+    `SELECT id FROM sync_history WHERE status = 'in_progress'
+       AND items_created + items_failed + items_skipped = total_items LIMIT :limit`,
+  );
+  const pastDeadline = await ids(
+    `SELECT id FROM sync_history WHERE status IN ('pending', 'in_progress') AND deadline_at < now() LIMIT :limit`,
+  );
+  const toPrepare = await ids(
+    `SELECT id FROM sync_history WHERE status = 'pending' AND deadline_at >= now()
+       AND updated_at < now() - make_interval(secs => :staleSeconds) LIMIT :limit`,
+  );
+  const { rows: stranded } = await db.query<{ sync_history_id: string; ardoq_id: string }>(
+    `SELECT p.sync_history_id, p.ardoq_id
+     FROM sync_history s
+     JOIN sync_plan_items p ON p.sync_history_id = s.id
+     LEFT JOIN sync_plan_items parent
+       ON parent.sync_history_id = p.sync_history_id AND parent.ardoq_id = p.parent_ardoq_id
+     WHERE s.status IN ('in_progress', 'cancelled', 'failed') AND p.state <> 'done'
+       AND (
+         (p.state = 'processing' AND p.claimed_at < now() - make_interval(secs => :staleSeconds))
+         OR (s.status = 'in_progress' AND p.state = 'pending' AND (
+           (p.parent_ardoq_id IS NULL AND s.updated_at < now() - make_interval(secs => :staleSeconds))
+           OR (parent.state = 'done' AND parent.azure_devops_id IS NOT NULL
+               AND parent.updated_at < now() - make_interval(secs => :staleSeconds)))))
+     LIMIT :limit`,
+    params,
+  );
+  const { rows: unskipped } = await db.query<{ sync_history_id: string; ardoq_id: string }>(
+    `SELECT DISTINCT parent.sync_history_id, parent.ardoq_id
+     FROM sync_history s
+     JOIN sync_plan_items parent ON parent.sync_history_id = s.id
+     JOIN sync_plan_items child
+       ON child.sync_history_id = parent.sync_history_id AND child.parent_ardoq_id = parent.ardoq_id
+     WHERE s.status = 'in_progress' AND parent.state = 'done' AND parent.azure_devops_id IS NULL
+       AND child.state = 'pending'
+     LIMIT :limit`,
+    params,
+  );
+  const pair = (r: { sync_history_id: string; ardoq_id: string }) => ({
+    syncId: r.sync_history_id,
+    ardoqId: r.ardoq_id,
+  });
+  return {
+    toFinalize,
+    pastDeadline,
+    toPrepare,
+    stranded: stranded.map(pair),
+    unskippedParents: unskipped.map(pair),
+  };
+}
+
+/** Syncs that a restarted local runtime must resume: everything still open. */
+export async function listOpenSyncs(db: Queryable): Promise<Array<{ id: string; status: SyncStatus }>> {
+  const { rows } = await db.query<{ id: string; status: SyncStatus }>(
+    `SELECT id, status FROM sync_history WHERE status IN ('pending', 'in_progress')
+     UNION
+     SELECT DISTINCT s.id, s.status FROM sync_history s JOIN sync_plan_items p ON p.sync_history_id = s.id
+     WHERE s.status IN ('cancelled', 'failed') AND p.state = 'processing'`,
+  );
+  return rows;
+}

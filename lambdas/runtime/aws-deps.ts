@@ -1,0 +1,53 @@
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { z } from 'zod';
+import { createAdoTracker } from '#adapters/ado-rest-work-item-tracker.ts';
+import { DataApiDatabase } from '#adapters/data-api-database.ts';
+import { SecretsManagerSecretStore } from '#adapters/secret-stores.ts';
+import { SqsWorkQueue } from '#adapters/sqs-work-queue.ts';
+import { DEFAULT_SETTINGS, type Log, type PipelineDeps, type PipelineMetrics } from '#core/pipeline/deps.ts';
+import { systemClock } from '#core/ports/clock.ts';
+
+/** The functions' environment, parsed once at cold start; a missing variable fails fast. */
+const Env = z.object({
+  DB_CLUSTER_ARN: z.string().min(1),
+  DB_SECRET_ARN: z.string().min(1),
+  DB_NAME: z.string().min(1),
+  WORK_QUEUE_URL: z.url(),
+  FINALIZE_QUEUE_URL: z.url(),
+  PAT_SECRET_PREFIX: z.string().min(1),
+  SYNC_DEADLINE_MINUTES: z.coerce.number().int().min(1).default(DEFAULT_SETTINGS.deadlineMinutes),
+  STALE_SECONDS: z.coerce.number().int().min(1).default(DEFAULT_SETTINGS.staleSeconds),
+  ARDOQ_BASE_URL: z.url().default(DEFAULT_SETTINGS.ardoqBaseUrl),
+});
+
+/** Real adapters for AWS: Data API, SQS, Secrets Manager, Azure DevOps REST. */
+export function awsDeps(
+  log: Log,
+  metrics: PipelineMetrics,
+  env: NodeJS.ProcessEnv = process.env,
+): PipelineDeps {
+  const config = Env.parse(env);
+  return {
+    db: new DataApiDatabase({
+      resourceArn: config.DB_CLUSTER_ARN,
+      secretArn: config.DB_SECRET_ARN,
+      database: config.DB_NAME,
+    }),
+    queue: new SqsWorkQueue(new SQSClient({}), {
+      workQueueUrl: config.WORK_QUEUE_URL,
+      finalizeQueueUrl: config.FINALIZE_QUEUE_URL,
+    }),
+    secrets: new SecretsManagerSecretStore(new SecretsManagerClient({}), config.PAT_SECRET_PREFIX),
+    trackers: createAdoTracker,
+    clock: systemClock,
+    log,
+    metrics,
+    settings: {
+      ...DEFAULT_SETTINGS,
+      deadlineMinutes: config.SYNC_DEADLINE_MINUTES,
+      staleSeconds: config.STALE_SECONDS,
+      ardoqBaseUrl: config.ARDOQ_BASE_URL,
+    },
+  };
+}
