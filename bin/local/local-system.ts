@@ -30,6 +30,7 @@ import { systemClock } from '#core/ports/clock.ts';
 import type { Database } from '#core/ports/database.ts';
 import type { SecretStore } from '#core/ports/secret-store.ts';
 import type { WorkItemTrackerFactory } from '#core/ports/work-item-tracker.ts';
+import type { WorkQueue } from '#core/ports/work-queue.ts';
 import { listOpenSyncs } from '#core/sync/pipeline-repository.ts';
 import { createApiApp } from '#lambdas/api/app.ts';
 import { createFinalizerApp } from '#lambdas/finalizer/app.ts';
@@ -68,6 +69,8 @@ export interface LocalSystemOptions {
   wrapTrackers?: (factory: WorkItemTrackerFactory) => WorkItemTrackerFactory;
   /** Wraps the database the pipeline uses (fault injection in tests). */
   wrapDb?: (db: Database) => Database;
+  /** Wraps the queue the pipeline sends to (fault injection in tests: duplicates). */
+  wrapQueue?: (queue: WorkQueue) => WorkQueue;
   secrets?: SecretStore;
 }
 
@@ -122,7 +125,7 @@ export async function startLocalSystem(options: LocalSystemOptions): Promise<Loc
   const trackers = options.wrapTrackers ? options.wrapTrackers(createAdoTracker) : createAdoTracker;
   const deps: PipelineDeps = {
     db,
-    queue,
+    queue: options.wrapQueue ? options.wrapQueue(queue) : queue,
     secrets,
     trackers,
     clock: systemClock,

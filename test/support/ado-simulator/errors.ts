@@ -1,0 +1,105 @@
+import { randomUUID } from 'node:crypto';
+
+/**
+ * An error answered as Azure DevOps does: JSON `{$id, innerException, message, typeName, typeKey, errorCode,
+ * eventId}`, the message starting with the service's TF/VS code.
+ */
+export class SimHttpError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly typeKey: string,
+    readonly extra: Record<string, unknown> = {},
+  ) {
+    super(message);
+    this.name = 'SimHttpError';
+  }
+
+  body(): Record<string, unknown> {
+    return {
+      $id: '1',
+      innerException: null,
+      message: this.message,
+      typeName: `Microsoft.TeamFoundation.WorkItemTracking.Server.${this.typeKey}, Microsoft.TeamFoundation.WorkItemTracking.Server`,
+      typeKey: this.typeKey,
+      errorCode: 0,
+      eventId: 3200,
+      ...this.extra,
+    };
+  }
+}
+
+export const badRequest = (message: string, typeKey = 'ArgumentException') =>
+  new SimHttpError(400, message, typeKey);
+
+export const projectNotFound = (name: string) =>
+  new SimHttpError(
+    404,
+    `TF200016: The following project does not exist: ${name}. Verify that the name of the project is correct and that the project exists on the specified Azure DevOps Server.`,
+    'ProjectDoesNotExistWithNameException',
+  );
+
+export const typeNotFound = (name: string) =>
+  new SimHttpError(404, `VS402323: Work item type ${name} does not exist.`, 'WorkItemTypeNotFoundException');
+
+export const fieldNotFound = (name: string) =>
+  new SimHttpError(400, `TF51535: Cannot find field ${name}.`, 'WorkItemFieldInvalidException');
+
+export const workItemNotFound = (id: number) =>
+  new SimHttpError(
+    404,
+    `TF401232: Work item ${id} does not exist, or you do not have permissions to read it.`,
+    'WorkItemUnauthorizedAccessException',
+  );
+
+/** TF401326: a field status other than a rule error (ReadOnly, InvalidType...). */
+export const invalidFieldStatus = (referenceName: string, status: string) =>
+  new SimHttpError(
+    400,
+    `TF401326: Invalid field status '${status}' for field '${referenceName}'.`,
+    'RuleValidationException',
+    { customProperties: { FieldReferenceName: referenceName, FieldStatusFlags: status.toLowerCase() } },
+  );
+
+/** TF401320: a work item type rule rejected a field value. */
+export const ruleError = (fieldName: string, referenceName: string, errorCodes: string) =>
+  new SimHttpError(
+    400,
+    `TF401320: Rule Error for field ${fieldName}. Error code: ${errorCodes}.`,
+    'RuleValidationException',
+    {
+      customProperties: {
+        FieldReferenceName: referenceName,
+        FieldStatusFlags: errorCodes.toLowerCase(),
+        ErrorMessage: `TF401320: Rule Error for field ${fieldName}. Error code: ${errorCodes}.`,
+        RuleValidationErrors: [
+          { fieldReferenceName: referenceName, fieldStatusFlags: errorCodes.toLowerCase(), errorMessage: '' },
+        ],
+      },
+    },
+  );
+
+export const linkError = (code: 'TF201035' | 'TF201036' | 'TF201063', message: string) =>
+  new SimHttpError(400, `${code}: ${message}`, 'WorkItemLinkValidationException');
+
+export const throttledBody = () =>
+  new SimHttpError(
+    429,
+    "TF400733: The request has been canceled: Request was blocked due to exceeding usage of resource 'ATCPU' in namespace 'User'. For more information on why your request was blocked, see the topic \"Rate limits\" on the Microsoft Web site (https://go.microsoft.com/fwlink/?LinkId=823950).",
+    'RequestBlockedException',
+  ).body();
+
+export const unavailableBody = () =>
+  new SimHttpError(
+    503,
+    `TF400898: An Internal Error Occurred. Activity Id: ${randomUUID()}. The service is temporarily unavailable; try again later.`,
+    'ServiceUnavailableException',
+  ).body();
+
+/** What a browser-oriented sign-in redirect looks like to an API client: 203 with an HTML page. */
+export const SIGN_IN_PAGE = `<!DOCTYPE html>
+<html>
+<head><meta charset="utf-8"><title>Azure DevOps Services | Sign In</title></head>
+<body><div id="signin">Sign In to continue to Azure DevOps</div></body>
+</html>
+`;
