@@ -21,7 +21,8 @@ export function crashAfterCreate(db: Database, crashes: number): Database & { cr
   const dying = new Set<string>();
   const query = async (sql: string, params?: SqlParams) => {
     if (sql.includes('CAST(:outcomes AS jsonb)') && crashed.length < crashes) {
-      const outcomes = (params?.outcomes as { value: Array<{ ardoq_id: string; status: string }> } | undefined)?.value ?? [];
+      const outcomes =
+        (params?.outcomes as { value: Array<{ ardoq_id: string; status: string }> } | undefined)?.value ?? [];
       const created = outcomes.find((o) => o.status === 'created');
       if (created) {
         crashed.push(created.ardoq_id);
