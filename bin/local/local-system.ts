@@ -58,7 +58,11 @@ export interface LocalSystemOptions {
   /** 'auto': start the simulator when no configuration exists or the active one is the simulator. */
   simulator?: 'auto' | 'never';
   simulatorPort?: number;
+  /** The simulator's PAT on first start (default: random); later starts reuse the stored one. */
+  simulatorPat?: string;
   simulatorFaults?: SimFaults;
+  /** A simulator that outlives this system (restart tests); it is not closed by `stop()`. */
+  simulatorInstance?: AdoSimulator;
   simulatorSeed?: number;
   /** A real organization to configure when none exists (ADO_ORGANIZATION + ADO_PAT). */
   organization?: { name: string; pat: string };
@@ -209,7 +213,7 @@ export async function startLocalSystem(options: LocalSystemOptions): Promise<Loc
       await sweeping;
       sqs.destroy();
       await fauxqs.close();
-      await simulator?.close();
+      if (simulator !== options.simulatorInstance) await simulator?.close();
       if (ownsDb) await rawDb.close();
     },
   };
@@ -282,13 +286,15 @@ async function ensureConfiguration(
 
   let pat: string;
   if (active?.name === SIMULATOR_CONFIG_NAME) pat = await secrets.get(active.secretRef);
-  else pat = randomBytes(24).toString('base64url');
-  const simulator = await startAdoSimulator({
-    pat,
-    port: options.simulatorPort ?? 0,
-    ...(options.simulatorFaults ? { faults: options.simulatorFaults } : {}),
-    ...(options.simulatorSeed !== undefined ? { seed: options.simulatorSeed } : {}),
-  });
+  else pat = options.simulatorPat ?? randomBytes(24).toString('base64url');
+  const simulator =
+    options.simulatorInstance ??
+    (await startAdoSimulator({
+      pat,
+      port: options.simulatorPort ?? 0,
+      ...(options.simulatorFaults ? { faults: options.simulatorFaults } : {}),
+      ...(options.simulatorSeed !== undefined ? { seed: options.simulatorSeed } : {}),
+    }));
   if (active?.name === SIMULATOR_CONFIG_NAME) {
     if (active.organization !== simulator.url)
       await updateConfiguration(db, active.id, { organization: simulator.url });

@@ -1,15 +1,22 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sqlUuid } from '#core/ports/database.ts';
-import { expectAdoConsistent, startTestSystem, type TestSystem, tree } from '#test/support/e2e.ts';
+import {
+  captureLog,
+  expectAdoConsistent,
+  startTestSystem,
+  type TestSystem,
+  tree,
+} from '#test/support/e2e.ts';
 import { createScratchDatabase, postgresAvailable } from '#test/support/postgres.ts';
 
 describe('the sync pipeline over HTTP (local runtime + ADO simulator)', () => {
   let system: TestSystem;
   let scratch: Awaited<ReturnType<typeof createScratchDatabase>> | undefined;
+  const logs = captureLog();
 
   beforeAll(async () => {
     scratch = postgresAvailable ? await createScratchDatabase() : undefined;
-    system = await startTestSystem(scratch ? { databaseUrl: scratch.url } : {});
+    system = await startTestSystem({ ...(scratch ? { databaseUrl: scratch.url } : {}), log: logs.log });
   });
   afterAll(async () => {
     await system?.close();
@@ -271,5 +278,16 @@ describe('the sync pipeline over HTTP (local runtime + ADO simulator)', () => {
     expect(
       (await system.request('POST', '/api/sync-history/00000000-0000-4000-8000-000000000000/cancel')).status,
     ).toBe(404);
+  });
+
+  // Runs last (tests in a file run in order): every line logged over the whole file.
+  it('never logs a PAT, neither the good one nor a rejected one', async () => {
+    const pat = await system.deps.secrets.get('local:local-ado-simulator');
+    expect(pat.length).toBeGreaterThan(10);
+    expect(logs.lines.length).toBeGreaterThan(20);
+    const all = logs.lines.join('\n');
+    for (const secret of [pat, 'not-the-pat', Buffer.from(`:${pat}`).toString('base64')]) {
+      expect(all.includes(secret), 'a PAT in the logs').toBe(false);
+    }
   });
 });

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'vitest';
 import { type LocalSystem, type LocalSystemOptions, startLocalSystem } from '#bin/local/local-system.ts';
-import { silentLog } from '#core/pipeline/deps.ts';
+import { type Log, silentLog } from '#core/pipeline/deps.ts';
 import type { Queryable } from '#core/ports/database.ts';
 import { sqlUuid } from '#core/ports/database.ts';
 import type { SyncHistory } from '#core/sync/sync-history-view.ts';
@@ -160,4 +160,16 @@ export async function expectAdoConsistent(system: LocalSystem, db: Queryable, sy
     }
   }
   await expectSyncInvariants(db, syncId);
+}
+
+/** A `Log` that keeps every entry as one JSON line, to search what operators would read. */
+export function captureLog(): { log: Log; lines: string[] } {
+  const lines: string[] = [];
+  const write = (level: string) => (message: string, attributes?: Record<string, unknown>) => {
+    lines.push(JSON.stringify({ level, message, ...attributes }));
+  };
+  return {
+    lines,
+    log: { debug: write('debug'), info: write('info'), warn: write('warn'), error: write('error') },
+  };
 }
