@@ -273,7 +273,9 @@ export const FAIL = outcomesStatement(unstartedSource(`'pending', 'in_progress'`
 /** Adds to deletion_count and writes the chunk's event in one statement. */
 export const RECORD_DELETIONS = `
 WITH h AS (
-  UPDATE sync_history SET deletion_count = deletion_count + CAST(:deleted AS integer), last_event_seq = last_event_seq + 1
+  UPDATE sync_history SET deletion_count = deletion_count + CAST(:deleted AS integer), last_event_seq = last_event_seq + 1,
+    -- a long overwrite keeps its prepare claim fresh, so no second prepare starts deleting too
+    prepare_claimed_at = CASE WHEN prepare_claimed_at IS NULL THEN NULL ELSE now() END
   WHERE id = ${SYNC_ID}
   RETURNING id, deletion_count, last_event_seq
 ),
