@@ -175,6 +175,17 @@ async function handleAdoFailure(
     return;
   }
   if (error instanceof AdoAuthError || (error instanceof AdoRejectedError && error.projectMissing)) {
+    if (item.syncStatus !== 'in_progress') {
+      // Reconciling a node of a finished sync, and Azure DevOps will not answer: retrying cannot help.
+      await record(deps, item, [
+        {
+          ardoqId,
+          status: 'failed',
+          errorMessage: `Unknown: an earlier attempt may have created a work item, but Azure DevOps could not be checked (${error.name})`,
+        },
+      ]);
+      return;
+    }
     await releaseItem(deps.db, syncId, ardoqId, false);
     if (item.targetConfigId) forgetConnection(deps, item.targetConfigId);
     await failSync(deps, syncId, describeSyncFailure(error, item.projectName, configuration));

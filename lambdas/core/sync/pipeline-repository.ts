@@ -76,6 +76,8 @@ export async function claimItem(
 /**
  * Gives a claimed node back (it will be retried). `reachedAdo: false` (throttled: nothing was
  * created) also takes back the attempt, so the retry does not go looking for a work item.
+ * Only while the sync runs: a pending node of a finished sync could never be claimed again, so
+ * there the claim stays until it goes stale and the sweep sends the node to be reconciled.
  */
 export async function releaseItem(
   db: Queryable,
@@ -86,7 +88,8 @@ export async function releaseItem(
   await db.query(
     `UPDATE sync_plan_items SET state = 'pending', claimed_at = NULL,
        attempts = CASE WHEN :reachedAdo THEN attempts ELSE greatest(attempts - 1, 0) END
-     WHERE sync_history_id = CAST(:syncId AS uuid) AND ardoq_id = :ardoqId AND state = 'processing'`,
+     WHERE sync_history_id = CAST(:syncId AS uuid) AND ardoq_id = :ardoqId AND state = 'processing'
+       AND EXISTS (SELECT 1 FROM sync_history s WHERE s.id = CAST(:syncId AS uuid) AND s.status = 'in_progress')`,
     { syncId: sqlUuid(syncId), ardoqId, reachedAdo },
   );
 }

@@ -1,0 +1,17 @@
+import { createAdoTracker } from '#adapters/ado-rest-work-item-tracker.ts';
+import { startAdoSimulator } from '#test/support/ado-simulator/index.ts';
+import { describeTrackerContract } from '#test/support/tracker-contract.ts';
+
+// The real REST adapter against the Azure DevOps simulator over loopback HTTP.
+const PAT = 'contract-simulator-pat-0123456789abcdefghijklmnopqrstuv';
+
+describeTrackerContract('AdoRestWorkItemTracker over the ADO simulator', async () => {
+  const sim = await startAdoSimulator({ pat: PAT, port: 0 });
+  return {
+    tracker: createAdoTracker({ organization: sim.url, pat: PAT }),
+    wrongPat: createAdoTracker({ organization: sim.url, pat: `${PAT}-wrong` }),
+    baseUrl: sim.url,
+    seedProject: (name, process) => sim.addProject(name, process),
+    teardown: () => sim.close(),
+  };
+});
