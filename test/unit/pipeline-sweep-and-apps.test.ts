@@ -1,0 +1,310 @@
+import { randomUUID } from 'node:crypto';
+import type { SQSEvent, SQSRecord } from 'aws-lambda';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { PgliteDatabase } from '#adapters/pglite-database.ts';
+import { insertConfiguration } from '#core/configurations/configuration-repository.ts';
+import { sweep } from '#core/pipeline/finalize.ts';
+import { processItem } from '#core/pipeline/process-item.ts';
+import { sqlUuid } from '#core/ports/database.ts';
+import { getSync } from '#core/sync/sync-history-repository.ts';
+import { createFinalizerApp } from '#lambdas/finalizer/app.ts';
+import { createProcessorApp } from '#lambdas/processor/app.ts';
+import { uniqueProject } from '#test/support/factories.ts';
+import { crashAfterCreate } from '#test/support/faults.ts';
+import { expectSyncInvariants } from '#test/support/invariants.ts';
+import {
+  age,
+  createHarness,
+  createPipelineDatabase,
+  drain,
+  failingOnce,
+  isItem,
+  node,
+  nodes,
+  prefixOf,
+  rejected,
+  start,
+  startAndPrepare,
+  tree,
+} from '#test/support/pipeline-harness.ts';
+
+// The periodic sweep (lost messages, dead claims, deadlines, half-written skips) and the Lambda apps
+// that run the pipeline: the processor's SQS batch (partial failures) and the finalizer (the scheduled
+// sweep, finalize messages). Harness: test/support/pipeline-harness.ts.
+
+let db: PgliteDatabase;
+
+beforeAll(async () => {
+  db = await createPipelineDatabase();
+});
+afterAll(async () => {
+  await db?.close();
+});
+
+describe('sweep', () => {
+  it('finalizes a sync whose every node has its outcome but whose finalize message was lost', async () => {
+    const h = await createHarness(db);
+    const project = uniqueProject('LostFinalize');
+    h.fake.addProject(project, 'Agile');
+    const syncId = await start(h, project, tree(prefixOf(), 1, 1, 1));
+    await drain(h, { drop: (m) => m.kind === 'finalize' });
+    expect((await getSync(db, syncId)).view).toMatchObject({ status: 'in_progress', items_created: 3 });
+
+    const report = await sweep(h.deps);
+
+    expect(report.finalized).toBeGreaterThanOrEqual(1);
+    expect((await getSync(db, syncId)).status).toBe('completed');
+    await expectSyncInvariants(db, syncId);
+  });
+
+  it.each(['pending', 'in_progress'])(
+    'fails a sync past its deadline (while %s) with a clear message, skipping what is left',
+    async (status) => {
+      const h = await createHarness(db);
+      const project = uniqueProject('Late');
+      h.fake.addProject(project, 'Agile');
+      h.clock.offsetMs = -3 * 60 * 60_000; // started three hours ago: the 2 h deadline has passed
+      const prefix = prefixOf();
+      const syncId = await start(h, project, tree(prefix, 1, 1, 0));
+      h.clock.offsetMs = 0;
+      if (status === 'in_progress') await drain(h, { stopAt: (m) => m.kind === 'item' });
+      expect((await getSync(db, syncId)).status).toBe(status);
+
+      const report = await sweep(h.deps);
+      await drain(h);
+
+      expect(report.failedPastDeadline).toBeGreaterThanOrEqual(1);
+      const sync = await getSync(db, syncId);
+      expect(sync.status).toBe('failed');
+      expect(sync.view.error_message).toBe('The sync did not finish before its deadline (120 minutes)');
+      expect(sync.view).toMatchObject({ items_created: 0, items_skipped: 2 });
+      expect(h.fake.calls.createWorkItem).toBe(0);
+      await expectSyncInvariants(db, syncId);
+    },
+  );
+
+  it('re-sends prepare for a pending sync whose prepare message was lost, once it is stale', async () => {
+    const h = await createHarness(db);
+    const project = uniqueProject('LostPrepare');
+    h.fake.addProject(project, 'Scrum');
+    const syncId = await start(h, project, tree(prefixOf(), 1, 1, 0));
+    h.queue.pending.length = 0; // the prepare message is lost
+
+    await sweep(h.deps);
+    expect(h.queue.pending.filter((m) => m.syncId === syncId)).toEqual([]);
+
+    expect(
+      await age(db, 'sync_history', 'updated_at', 'id = CAST(:id AS uuid)', { id: sqlUuid(syncId) }, 31),
+    ).toBeGreaterThan(0);
+    const report = await sweep(h.deps);
+
+    expect(report.preparesResent).toBeGreaterThanOrEqual(1);
+    expect(h.queue.pending.filter((m) => m.syncId === syncId)).toEqual([{ kind: 'prepare', syncId }]);
+    await drain(h);
+    expect((await getSync(db, syncId)).status).toBe('completed');
+    await expectSyncInvariants(db, syncId);
+  });
+
+  it('re-queues a pending node under a created parent once it has been untouched for staleSeconds', async () => {
+    const h = await createHarness(db);
+    const project = uniqueProject('Stranded');
+    h.fake.addProject(project, 'Agile');
+    const prefix = prefixOf();
+    const features = [`${prefix}-e0-f0`, `${prefix}-e0-f1`];
+    const syncId = await start(h, project, tree(prefix, 1, 2, 0));
+    await drain(h, { drop: (m) => m.kind === 'item' && features.includes(m.ardoqId) });
+    expect((await getSync(db, syncId)).view).toMatchObject({ status: 'in_progress', items_created: 1 });
+
+    await sweep(h.deps);
+    expect(h.queue.pending.filter((m) => m.syncId === syncId)).toEqual([]);
+
+    expect(
+      await age(
+        db,
+        'sync_plan_items',
+        'updated_at',
+        'sync_history_id = CAST(:id AS uuid) AND ardoq_id = :epic',
+        { id: sqlUuid(syncId), epic: `${prefix}-e0` },
+        31,
+      ),
+    ).toBe(1);
+    const report = await sweep(h.deps);
+
+    expect(report.itemsResent).toBeGreaterThanOrEqual(2);
+    expect(
+      h.queue.pending
+        .filter((m) => m.syncId === syncId)
+        .map((m) => (m.kind === 'item' ? m.ardoqId : m.kind))
+        .sort(),
+    ).toEqual(features);
+    await drain(h);
+    expect((await getSync(db, syncId)).view).toMatchObject({ status: 'completed', items_created: 3 });
+    expect(h.fake.calls.createWorkItem).toBe(3);
+    await expectSyncInvariants(db, syncId);
+  });
+
+  it('re-queues a stale claim whose processor died, and the retry adopts its work item', async () => {
+    const h = await createHarness(db);
+    const project = uniqueProject('DeadClaim');
+    h.fake.addProject(project, 'Basic');
+    const prefix = prefixOf();
+    const syncId = await startAndPrepare(h, project, tree(prefix, 1, 0, 0));
+    h.queue.pending.length = 0;
+    await expect(
+      processItem(syncId, `${prefix}-e0`, { ...h.deps, db: crashAfterCreate(db, 1) }),
+    ).rejects.toThrow();
+    expect(
+      await age(
+        db,
+        'sync_plan_items',
+        'claimed_at',
+        'sync_history_id = CAST(:id AS uuid)',
+        { id: sqlUuid(syncId) },
+        31,
+      ),
+    ).toBeGreaterThan(0);
+
+    await sweep(h.deps);
+    await drain(h);
+
+    expect((await getSync(db, syncId)).view).toMatchObject({ status: 'completed', items_created: 1 });
+    expect(h.fake.workItems(project)).toHaveLength(1);
+    expect(h.fake.calls.createWorkItem).toBe(1);
+    await expectSyncInvariants(db, syncId);
+  });
+
+  it('skips the subtree of a failed parent whose skip was lost in a crash, then finalizes', async () => {
+    const h = await createHarness(db);
+    const project = uniqueProject('HalfWritten');
+    h.fake.addProject(project, 'Agile');
+    const prefix = prefixOf();
+    const feature = `${prefix}-e0-f0`;
+    const syncId = await start(h, project, tree(prefix, 1, 1, 2));
+    await drain(h, { drop: isItem(feature) });
+    h.fake.failNext('createWorkItem', rejected());
+    const crashing = { ...h.deps, db: failingOnce(db, (sql) => sql.includes('descendants AS')) };
+    await expect(processItem(syncId, feature, crashing)).rejects.toThrow(/simulated crash/);
+    expect(await node(db, syncId, feature)).toMatchObject({ status: 'failed', state: 'done' });
+    expect((await nodes(db, syncId)).filter((n) => n.state === 'pending')).toHaveLength(2);
+
+    const report = await sweep(h.deps);
+    await drain(h);
+
+    expect(report.subtreesSkipped).toBeGreaterThanOrEqual(1);
+    const stories = (await nodes(db, syncId)).filter((n) => n.item_type === 'user_story');
+    expect(stories.map((n) => n.status)).toEqual(['skipped', 'skipped']);
+    expect((await getSync(db, syncId)).view).toMatchObject({
+      status: 'completed',
+      items_created: 1,
+      items_failed: 1,
+      items_skipped: 2,
+    });
+    await expectSyncInvariants(db, syncId);
+  });
+});
+
+// ==== the Lambda apps ==================================================================================
+
+function sqsRecord(body: string): SQSRecord {
+  return {
+    messageId: randomUUID(),
+    receiptHandle: `rh-${randomUUID()}`,
+    body,
+    attributes: {
+      ApproximateReceiveCount: '1',
+      SentTimestamp: String(Date.now()),
+      SenderId: 'AIDATEST',
+      ApproximateFirstReceiveTimestamp: String(Date.now()),
+    },
+    messageAttributes: {},
+    md5OfBody: '',
+    eventSource: 'aws:sqs',
+    eventSourceARN: 'arn:aws:sqs:eu-west-1:000000000000:work',
+    awsRegion: 'eu-west-1',
+  };
+}
+const sqsEvent = (...records: SQSRecord[]): SQSEvent => ({ Records: records });
+
+describe('processor app', () => {
+  it('reports exactly the record whose handling threw in batchItemFailures', async () => {
+    const h = await createHarness(db);
+    const project = uniqueProject('Batch');
+    h.fake.addProject(project, 'Agile');
+    const good = await start(h, project, tree(prefixOf(), 1, 0, 0));
+    // A second configuration whose secret is missing: its prepare throws (the queue will retry it).
+    const brokenConfig = `cfg-${randomUUID()}`;
+    await insertConfiguration(db, {
+      id: brokenConfig,
+      name: 'Broken',
+      organization: h.fake.baseUrl,
+      secretRef: 'memory:missing',
+    });
+    const broken = await start(h, project, tree(prefixOf(), 1, 0, 0), { configId: brokenConfig });
+    const ok = sqsRecord(JSON.stringify({ kind: 'prepare', syncId: good }));
+    const bad = sqsRecord(JSON.stringify({ kind: 'prepare', syncId: broken }));
+
+    const response = await createProcessorApp(h.deps)(sqsEvent(ok, bad));
+
+    expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: bad.messageId }] });
+    expect((await getSync(db, good)).status).toBe('in_progress');
+    const { rows } = await db.query<{ status: string; prepare_claimed_at: Date | null }>(
+      'SELECT status, prepare_claimed_at FROM sync_history WHERE id = CAST(:id AS uuid)',
+      { id: sqlUuid(broken) },
+    );
+    expect(rows[0]).toEqual({ status: 'pending', prepare_claimed_at: null });
+    expect(h.log.entries.filter((e) => e.level === 'error')).toHaveLength(1);
+  });
+
+  it('an unparsable body, or one that is not a work message, is a failure of that record only', async () => {
+    const h = await createHarness(db);
+    const project = uniqueProject('Garbage');
+    h.fake.addProject(project, 'Agile');
+    const syncId = await start(h, project, tree(prefixOf(), 1, 0, 0));
+    const ok = sqsRecord(JSON.stringify({ kind: 'prepare', syncId }));
+    const notJson = sqsRecord('{not json');
+    const notUuid = sqsRecord(JSON.stringify({ kind: 'item', syncId: 'not-a-uuid', ardoqId: 'x' }));
+    const unknownKind = sqsRecord(JSON.stringify({ kind: 'explode', syncId }));
+
+    const response = await createProcessorApp(h.deps)(sqsEvent(notJson, ok, notUuid, unknownKind));
+
+    expect(response.batchItemFailures.map((f) => f.itemIdentifier).sort()).toEqual(
+      [notJson.messageId, notUuid.messageId, unknownKind.messageId].sort(),
+    );
+    expect((await getSync(db, syncId)).status).toBe('in_progress');
+  });
+});
+
+describe('finalizer app', () => {
+  it('runs the sweep on a scheduled event', async () => {
+    const h = await createHarness(db);
+    const project = uniqueProject('Scheduled');
+    h.fake.addProject(project, 'Agile');
+    const syncId = await start(h, project, tree(prefixOf(), 1, 0, 0));
+    await drain(h, { drop: (m) => m.kind === 'finalize' });
+    expect((await getSync(db, syncId)).status).toBe('in_progress');
+
+    const result = await createFinalizerApp(h.deps)({
+      source: 'aws.events',
+      'detail-type': 'Scheduled Event',
+    });
+
+    expect(result).toEqual({ swept: true });
+    expect((await getSync(db, syncId)).status).toBe('completed');
+    await expectSyncInvariants(db, syncId);
+  });
+
+  it('finalizes on a finalize queue message', async () => {
+    const h = await createHarness(db);
+    const project = uniqueProject('FinalizeMsg');
+    h.fake.addProject(project, 'Agile');
+    const syncId = await start(h, project, tree(prefixOf(), 1, 0, 0));
+    await drain(h, { drop: (m) => m.kind === 'finalize' });
+
+    const result = await createFinalizerApp(h.deps)(
+      sqsEvent(sqsRecord(JSON.stringify({ kind: 'finalize', syncId }))),
+    );
+
+    expect(result).toEqual({ batchItemFailures: [] });
+    expect((await getSync(db, syncId)).status).toBe('completed');
+  });
+});
