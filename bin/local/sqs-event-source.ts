@@ -80,6 +80,9 @@ export class SqsEventSource {
     try {
       const response = (await this.handler(event)) as SQSBatchResponse | undefined;
       failed = new Set((response?.batchItemFailures ?? []).map((f) => f.itemIdentifier));
+      // Like Lambda: a failure naming no message of the batch fails the whole batch.
+      const ids = new Set(messages.map((m) => m.MessageId));
+      if ([...failed].some((id) => !id || !ids.has(id))) return;
     } catch (error) {
       this.log.warn('invocation failed: the whole batch will be retried', {
         error: (error as Error).message,

@@ -1,5 +1,5 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { link, mkdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   CreateSecretCommand,
@@ -74,18 +74,23 @@ export class LocalSecretStore implements SecretStore {
 
   static async open(dir: string, keyHex?: string): Promise<LocalSecretStore> {
     await mkdir(dir, { recursive: true, mode: 0o700 });
-    let key: Buffer;
-    if (keyHex) {
-      key = Buffer.from(keyHex, 'hex');
-      if (key.length !== 32) throw new Error('LOCAL_SECRET_KEY must be 64 hex characters');
-    } else {
-      const keyFile = join(dir, 'secret.key');
-      key = await readFile(keyFile).catch(async () => {
-        const fresh = randomBytes(32);
-        await writeFile(keyFile, fresh, { mode: 0o600, flag: 'wx' }).catch(() => undefined);
-        return readFile(keyFile);
-      });
+    if (keyHex !== undefined) {
+      // Buffer.from(…, 'hex') silently stops at the first bad character: check the text itself.
+      if (!/^[0-9a-fA-F]{64}$/.test(keyHex)) throw new Error('LOCAL_SECRET_KEY must be 64 hex characters');
+      return new LocalSecretStore(join(dir, 'secrets.json'), Buffer.from(keyHex, 'hex'));
     }
+    const keyFile = join(dir, 'secret.key');
+    const key = await readFile(keyFile).catch(async () => {
+      // Written whole under a temporary name, then linked: a concurrent opener never reads half a key,
+      // and when two race, both end up with the one that was linked first.
+      const tmp = `${keyFile}.${process.pid}.${randomBytes(4).toString('hex')}`;
+      await writeFile(tmp, randomBytes(32), { mode: 0o600 });
+      await link(tmp, keyFile).catch(() => undefined);
+      await unlink(tmp);
+      return readFile(keyFile);
+    });
+    if (key.length !== 32)
+      throw new Error(`${keyFile} is not a 32-byte key: restore it or remove it with the secrets it sealed`);
     return new LocalSecretStore(join(dir, 'secrets.json'), key);
   }
 
@@ -127,7 +132,7 @@ export class LocalSecretStore implements SecretStore {
   }
 
   private async writeAll(all: Record<string, Sealed>): Promise<void> {
-    const tmp = `${this.file}.${process.pid}.tmp`;
+    const tmp = `${this.file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
     await writeFile(tmp, JSON.stringify(all, null, 2), { mode: 0o600 });
     await rename(tmp, this.file);
   }
