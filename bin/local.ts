@@ -2,7 +2,7 @@
  * `npm start`: the whole system on this machine (DESIGN.md §7). Configuration by environment:
  * PORT (3000), LOCAL_DATA_DIR (.data), DATABASE_URL (PGlite when unset), PROCESSOR_CONCURRENCY (4),
  * ADO_ORGANIZATION + ADO_PAT (a real organization; otherwise the built-in simulator on ADO_SIM_PORT,
- * default 8081), SWEEP_INTERVAL_SECONDS (60), CORS_ORIGINS, LOG_LEVEL.
+ * default 8081), SWEEP_INTERVAL_SECONDS (60), CORS_ORIGINS, LOCAL_AUTH_TOKEN (require a bearer token), LOG_LEVEL.
  */
 import { z } from 'zod';
 import { asLog, createLogger } from '#lambdas/runtime/observability.ts';
@@ -18,6 +18,7 @@ const Env = z.object({
   ADO_SIM_PORT: z.coerce.number().int().min(0).max(65_535).default(8081),
   SWEEP_INTERVAL_SECONDS: z.coerce.number().min(1).default(60),
   CORS_ORIGINS: z.string().optional(),
+  LOCAL_AUTH_TOKEN: z.string().min(16, 'LOCAL_AUTH_TOKEN must be at least 16 characters').optional(),
 });
 
 const env = Env.parse(process.env);
@@ -36,6 +37,7 @@ const system = await startLocalSystem({
     ? { organization: { name: env.ADO_ORGANIZATION, pat: env.ADO_PAT } }
     : {}),
   ...(env.CORS_ORIGINS ? { corsOrigins: env.CORS_ORIGINS.split(',').map((o) => o.trim()) } : {}),
+  ...(env.LOCAL_AUTH_TOKEN ? { authToken: env.LOCAL_AUTH_TOKEN } : {}),
   log: asLog(logger),
 });
 
@@ -73,6 +75,10 @@ console.log(
     `    -H 'content-type: application/json' -d '${example}'`,
 );
 console.log(`  curl -s ${system.url}/api/sync-history/<sync_history_id from the answer>`);
+console.log(`  curl -sN ${system.url}/api/sync-history/<sync_history_id>/events     # live progress (SSE)`);
+console.log(`API description: ${system.url}/api/openapi.json`);
+if (env.LOCAL_AUTH_TOKEN)
+  console.log("Authentication: every route but /api/health needs 'Authorization: Bearer $LOCAL_AUTH_TOKEN'");
 
 let stopping = false;
 const shutdown = async () => {

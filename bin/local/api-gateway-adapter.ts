@@ -2,23 +2,17 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import { corsHeaders } from '#lambdas/api/cors.ts';
 import { MAX_BODY_BYTES } from '#lambdas/api/http.ts';
+import type { ApiResult } from '#lambdas/api/router.ts';
+import type { StreamResult } from '#lambdas/api/sse.ts';
 
 export interface HttpAdapterOptions {
-  /** Origins allowed by CORS; `*` patterns in ports (`http://localhost:*`) allowed. */
+  /** Origins allowed by CORS (`http://localhost:*` = any port), for the adapter's own error answers. */
   corsOrigins: string[];
 }
 
-const ALLOWED_HEADERS = 'content-type, authorization, last-event-id';
-
-export function originAllowed(origin: string, patterns: readonly string[]): boolean {
-  return patterns.some((pattern) => {
-    if (pattern === origin) return true;
-    if (!pattern.endsWith(':*')) return false;
-    const prefix = pattern.slice(0, -1);
-    return origin.startsWith(prefix) && /^\d+$/.test(origin.slice(prefix.length));
-  });
-}
+export { originAllowed } from '#lambdas/api/cors.ts';
 
 function readBody(req: IncomingMessage): Promise<string | null> {
   return new Promise((resolve, reject) => {
@@ -70,29 +64,16 @@ export function toApiGatewayEvent(req: IncomingMessage, body: string): APIGatewa
   };
 }
 
-/** Serves the API handler on 127.0.0.1 like API Gateway would (CORS preflight, 10 MB body limit). */
+/** Serves the API handler on 127.0.0.1 like API Gateway would: 10 MB body limit, streamed SSE answers. */
 export async function serveApi(
-  handler: (event: APIGatewayProxyEvent) => Promise<APIGatewayProxyResult>,
+  handler: (event: APIGatewayProxyEvent) => Promise<ApiResult>,
   port: number,
   options: HttpAdapterOptions,
 ): Promise<{ server: Server; url: string }> {
   const server = createServer(async (req: IncomingMessage, res: ServerResponse) => {
-    const origin = req.headers.origin;
-    const cors: Record<string, string> =
-      origin && originAllowed(origin, options.corsOrigins)
-        ? { 'access-control-allow-origin': origin, vary: 'Origin' }
-        : {};
+    // The app sets CORS headers itself; these cover the adapter's own answers (413, 500).
+    const cors = corsHeaders(req.headers.origin, options.corsOrigins);
     try {
-      if (req.method === 'OPTIONS') {
-        res.writeHead(204, {
-          ...cors,
-          'access-control-allow-methods': 'GET, POST, PUT, DELETE, OPTIONS',
-          'access-control-allow-headers': ALLOWED_HEADERS,
-          'access-control-max-age': '600',
-        });
-        res.end();
-        return;
-      }
       const body = await readBody(req);
       if (body === null) {
         res.writeHead(413, { 'content-type': 'application/json', ...cors });
@@ -100,9 +81,17 @@ export async function serveApi(
         return;
       }
       const result = await handler(toApiGatewayEvent(req, body));
-      res.writeHead(result.statusCode, { ...(result.headers as Record<string, string>), ...cors });
+      if ('kind' in result) {
+        await pumpStream(result, res);
+        return;
+      }
+      res.writeHead(result.statusCode, result.headers as Record<string, string>);
       res.end(result.body);
     } catch {
+      if (res.headersSent) {
+        res.destroy();
+        return;
+      }
       res.writeHead(500, { 'content-type': 'application/json', ...cors });
       res.end(JSON.stringify({ success: false, error: 'Internal server error' }));
     }
@@ -110,4 +99,26 @@ export async function serveApi(
   await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
   const address = server.address() as AddressInfo;
   return { server, url: `http://127.0.0.1:${address.port}` };
+}
+
+/** Writes a streamed answer as it comes, honouring back-pressure; stops when the client goes away. */
+async function pumpStream(result: StreamResult, res: ServerResponse): Promise<void> {
+  let closed = false;
+  res.on('close', () => {
+    closed = true;
+  });
+  res.writeHead(result.statusCode, result.headers);
+  res.flushHeaders();
+  await result.pump({
+    closed: () => closed,
+    write: (chunk) =>
+      new Promise<void>((resolve) => {
+        if (closed || res.write(chunk)) resolve();
+        else {
+          res.once('drain', resolve);
+          res.once('close', resolve);
+        }
+      }),
+  });
+  res.end();
 }

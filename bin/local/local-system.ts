@@ -33,6 +33,7 @@ import type { WorkItemTrackerFactory } from '#core/ports/work-item-tracker.ts';
 import type { WorkQueue } from '#core/ports/work-queue.ts';
 import { listOpenSyncs } from '#core/sync/pipeline-repository.ts';
 import { createApiApp } from '#lambdas/api/app.ts';
+import type { TailOptions } from '#lambdas/api/sse.ts';
 import { createFinalizerApp } from '#lambdas/finalizer/app.ts';
 import { createProcessorApp } from '#lambdas/processor/app.ts';
 import { type AdoSimulator, type SimFaults, startAdoSimulator } from '#test/support/ado-simulator/index.ts';
@@ -67,6 +68,10 @@ export interface LocalSystemOptions {
   /** A real organization to configure when none exists (ADO_ORGANIZATION + ADO_PAT). */
   organization?: { name: string; pat: string };
   corsOrigins?: string[];
+  /** When set, every route but the public ones requires `Authorization: Bearer <token>` (LOCAL_AUTH_TOKEN). */
+  authToken?: string;
+  /** SSE tailing options (tests poll faster). */
+  tail?: TailOptions;
   log: Log;
   metrics?: PipelineMetrics;
   /** Wraps the tracker factory (fault injection in tests). */
@@ -174,10 +179,15 @@ export async function startLocalSystem(options: LocalSystemOptions): Promise<Loc
   };
   const timer = setInterval(() => void runSweep(), options.sweepIntervalMs ?? 60_000);
 
-  const api = createApiApp(deps);
-  const { server, url } = await serveApi(api, options.port, {
-    corsOrigins: options.corsOrigins ?? ['http://localhost:*', 'http://127.0.0.1:*'],
+  const corsOrigins = options.corsOrigins ?? ['http://localhost:*', 'http://127.0.0.1:*'];
+  const api = createApiApp(deps, {
+    corsOrigins,
+    auth: options.authToken
+      ? { mode: 'token', token: options.authToken, userId: 'local-user' }
+      : { mode: 'none' },
+    ...(options.tail ? { tail: options.tail } : {}),
   });
+  const { server, url } = await serveApi(api, options.port, { corsOrigins });
 
   return {
     url,

@@ -7,6 +7,7 @@ import { SecretsManagerSecretStore } from '#adapters/secret-stores.ts';
 import { SqsWorkQueue } from '#adapters/sqs-work-queue.ts';
 import { DEFAULT_SETTINGS, type Log, type PipelineDeps, type PipelineMetrics } from '#core/pipeline/deps.ts';
 import { systemClock } from '#core/ports/clock.ts';
+import type { ApiOptions } from '#lambdas/api/app.ts';
 
 /** The functions' environment, parsed once at cold start; a missing variable fails fast. */
 const Env = z.object({
@@ -49,5 +50,21 @@ export function awsDeps(
       staleSeconds: config.STALE_SECONDS,
       ardoqBaseUrl: config.ARDOQ_BASE_URL,
     },
+  };
+}
+
+const ApiEnv = z.object({
+  /** Comma-separated browser origins allowed by CORS (`http://localhost:*` = any port). */
+  CORS_ORIGINS: z.string().default(''),
+});
+
+/** The API's options in AWS: API Gateway's authorizer authenticates; CORS origins from the stage config. */
+export function apiOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): ApiOptions {
+  const config = ApiEnv.parse(env);
+  return {
+    auth: { mode: 'authorizer' },
+    corsOrigins: config.CORS_ORIGINS.split(',')
+      .map((o) => o.trim())
+      .filter(Boolean),
   };
 }

@@ -1,5 +1,4 @@
 import { NotFoundError } from '#core/errors.ts';
-import { SYNC_TAG } from '#core/mapping/field-mapping.ts';
 import { resolveHierarchyTypes, UnsupportedProcessError } from '#core/mapping/work-item-types.ts';
 import {
   AdoAuthError,
@@ -19,6 +18,7 @@ import {
 import { connect, forgetConnection } from './connection.ts';
 import type { PipelineDeps } from './deps.ts';
 import { describeSyncFailure, failSync } from './failures.ts';
+import { findManagedWorkItems } from './managed-items.ts';
 import type { StoredTypes } from './stored-types.ts';
 
 const DELETE_CHUNK = 200;
@@ -100,10 +100,11 @@ async function deleteManagedItems(
     message: `Looking for work items created by this sync service in ${project}`,
   });
   try {
-    const ids = await tracker.searchWorkItems(project, {
-      tag: SYNC_TAG,
-      types: [types.epic.name, types.feature.name, types.user_story.name],
-    });
+    const ids = await findManagedWorkItems(tracker, project, [
+      types.epic.name,
+      types.feature.name,
+      types.user_story.name,
+    ]);
     if (ids.length === 0) {
       await appendEvent(deps.db, syncId, 'overwrite:no-items', {
         message: 'No managed work items to delete',

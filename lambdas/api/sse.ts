@@ -1,0 +1,89 @@
+import type { Queryable } from '#core/ports/database.ts';
+import { sqlUuid } from '#core/ports/database.ts';
+import { listEvents, type SyncEvent } from '#core/sync/sync-history-repository.ts';
+
+/** Where a stream writes; `closed` turns true when the client went away. */
+export interface StreamSink {
+  write(chunk: string): Promise<void>;
+  closed(): boolean;
+}
+
+/** A streamed answer (SSE): the local adapter and the Lambda response stream both pump it. */
+export interface StreamResult {
+  kind: 'stream';
+  statusCode: number;
+  headers: Record<string, string>;
+  pump(sink: StreamSink): Promise<void>;
+}
+
+export const TERMINAL_EVENTS = new Set(['sync:complete', 'sync:error', 'sync:cancelled']);
+
+export const SSE_HEADERS = {
+  'content-type': 'text/event-stream; charset=utf-8',
+  'cache-control': 'no-cache, no-transform',
+  'x-accel-buffering': 'no',
+};
+
+/** One frame exactly as the frontend parses it (CONTRACT.md §3): id, event, one-line JSON data. */
+export function frame(event: SyncEvent): string {
+  return `id: ${event.seq}\nevent: ${event.event}\ndata: ${JSON.stringify({ type: event.event, data: event.data })}\n\n`;
+}
+
+export interface TailOptions {
+  pollMs: number;
+  heartbeatMs: number;
+  /** API Gateway streams for 15 minutes at most: end before, the client resumes with Last-Event-ID. */
+  maxDurationMs: number;
+  now?: () => number;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+export const DEFAULT_TAIL: TailOptions = { pollMs: 300, heartbeatMs: 15_000, maxDurationMs: 14 * 60_000 };
+
+async function terminalSeq(db: Queryable, syncId: string): Promise<number | null> {
+  const { rows } = await db.query<{ seq: number }>(
+    `SELECT seq FROM sync_events WHERE sync_history_id = CAST(:syncId AS uuid)
+       AND event IN ('sync:complete', 'sync:error', 'sync:cancelled') ORDER BY seq LIMIT 1`,
+    { syncId: sqlUuid(syncId) },
+  );
+  return rows[0]?.seq ?? null;
+}
+
+/**
+ * Streams a sync's events after `afterSeq` from the `sync_events` log and follows it live until the
+ * terminal event: a reconnect loses nothing and repeats nothing (ids are the log's sequence numbers).
+ * Heartbeat comments keep proxies from closing an idle stream.
+ */
+export async function tailEvents(
+  db: Queryable,
+  syncId: string,
+  afterSeq: number,
+  sink: StreamSink,
+  options: TailOptions = DEFAULT_TAIL,
+): Promise<void> {
+  const now = options.now ?? Date.now;
+  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  const started = now();
+  let lastWrite = now();
+  let after = afterSeq;
+  await sink.write('retry: 3000\n\n');
+  const end = await terminalSeq(db, syncId);
+  if (end !== null && after >= end) return;
+  while (!sink.closed()) {
+    const events = await listEvents(db, syncId, after, 500);
+    for (const event of events) {
+      if (sink.closed()) return;
+      await sink.write(frame(event));
+      lastWrite = now();
+      after = event.seq;
+      if (TERMINAL_EVENTS.has(event.event)) return;
+    }
+    if (events.length === 500) continue;
+    if (now() - started >= options.maxDurationMs) return;
+    if (now() - lastWrite >= options.heartbeatMs) {
+      await sink.write(': ping\n\n');
+      lastWrite = now();
+    }
+    await sleep(options.pollMs);
+  }
+}
