@@ -20,8 +20,8 @@ export interface ApiOptions extends RouterConfig {
 /** Every route of CONTRACT.md, public ones last. */
 export function buildRoutes(deps: PipelineDeps, options: ApiOptions): RouteDef[] {
   const routes: RouteDef[] = [
-    ...syncRoutes(deps, options.tail),
     ...historyRoutes(deps),
+    ...syncRoutes(deps, options.tail),
     ...configurationRoutes(deps),
     {
       method: 'GET',

@@ -11,8 +11,11 @@ function schemaOf(schema: z.ZodType, io: 'input' | 'output'): Json {
 
 function parameters(route: RouteDef): Json[] {
   const list: Json[] = [];
-  const add = (where: 'path' | 'query', shape: z.ZodObject | undefined) => {
-    for (const [name, field] of Object.entries(shape?.shape ?? {}) as Array<[string, z.ZodType]>) {
+  const add = (where: 'path' | 'query', schema: z.ZodType | undefined) => {
+    let object: z.ZodType | undefined = schema;
+    while (object instanceof z.ZodPipe) object = object.in as z.ZodType;
+    const shape = object instanceof z.ZodObject ? object.shape : {};
+    for (const [name, field] of Object.entries(shape) as Array<[string, z.ZodType]>) {
       list.push({
         name,
         in: where,

@@ -28,7 +28,8 @@ export interface RouteDef {
   /** false only for `/api/health` (and the OpenAPI document). */
   auth?: boolean;
   params?: z.ZodObject;
-  query?: z.ZodObject;
+  /** The query schema (a transform over an object is fine: its input object is documented). */
+  query?: z.ZodType;
   body?: z.ZodType;
   responses: Record<number, { description: string; schema?: z.ZodType; contentType?: string }>;
   handler(request: ApiRequest): Promise<ApiResult>;

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { Pagination } from '#core/history/history-queries.ts';
 
 /** CONTRACT.md §1 envelopes, described once for every route's OpenAPI entry. */
 export const ErrorBody = z.object({
@@ -8,13 +9,6 @@ export const ErrorBody = z.object({
 });
 
 export const ok = <T extends z.ZodType>(data: T) => z.object({ success: z.literal(true), data });
-
-export const Pagination = z.object({
-  total: z.number().int(),
-  limit: z.number().int(),
-  offset: z.number().int(),
-  has_more: z.boolean(),
-});
 
 export const page = <T extends z.ZodType>(item: T) =>
   z.object({ success: z.literal(true), data: z.array(item), pagination: Pagination });

@@ -1,37 +1,14 @@
-import { RDSDataClient } from '@aws-sdk/client-rds-data';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DataApiDatabase } from '#adapters/data-api-database.ts';
 import { type DataApiServer, startDataApiServer } from '#test/support/data-api-server.ts';
+import { DATA_API_TARGET, dataApiClient, dataApiDatabase } from '#test/support/data-api-target.ts';
 import { createScratchDatabase, postgresAvailable, postgresSkipReason } from '#test/support/postgres.ts';
 import { describeRepositoryContract } from '#test/support/repository-contract.ts';
 
-const TARGET = {
-  resourceArn: 'arn:aws:rds:us-east-1:123456789012:cluster:test',
-  secretArn: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:test',
-  database: 'ardoq_sync',
-};
-
-function client(server: DataApiServer): RDSDataClient {
-  return new RDSDataClient({
-    endpoint: server.url,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-  });
-}
-
 describe.skipIf(!postgresAvailable)(`Data API adapter ${postgresSkipReason}`, () => {
   describeRepositoryContract('the Data API (real SDK → Data API test server → PostgreSQL)', async () => {
-    const scratch = await createScratchDatabase();
-    const server = await startDataApiServer({ connectionString: scratch.url });
-    const db = new DataApiDatabase({ ...TARGET, client: client(server) });
-    return {
-      db,
-      teardown: async () => {
-        await db.close();
-        await server.close();
-        await scratch.drop();
-      },
-    };
+    const { db, teardown } = await dataApiDatabase();
+    return { db, teardown };
   });
 
   describe('DataApiDatabase specifics', () => {
@@ -44,8 +21,8 @@ describe.skipIf(!postgresAvailable)(`Data API adapter ${postgresSkipReason}`, ()
       scratch = await createScratchDatabase();
       server = await startDataApiServer({ connectionString: scratch.url });
       db = new DataApiDatabase({
-        ...TARGET,
-        client: client(server),
+        ...DATA_API_TARGET,
+        client: dataApiClient(server),
         resumeTimeoutMs: 2_000,
         resumeBaseDelayMs: 100,
         sleep: async (ms) => {
