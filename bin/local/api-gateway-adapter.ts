@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { corsHeaders } from '#lambdas/api/cors.ts';
 import { MAX_BODY_BYTES } from '#lambdas/api/http.ts';
 import type { ApiResult } from '#lambdas/api/router.ts';
