@@ -1,0 +1,128 @@
+import { PassThrough, type Writable } from 'node:stream';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readMigrations } from '#adapters/migration-files.ts';
+import { PgliteDatabase } from '#adapters/pglite-database.ts';
+import { runMigrations } from '#core/migrations/migration-runner.ts';
+import { appendEvent, closeSync, createSync } from '#core/sync/sync-history-repository.ts';
+import { writeToResponseStream } from '#lambdas/api/response-stream.ts';
+import { frame, SSE_HEADERS, type StreamSink, tailEvents } from '#lambdas/api/sse.ts';
+import { buildPlan, newSync } from '#test/support/factories.ts';
+
+/** Plays `awslambda.HttpResponseStream.from`: records the metadata, passes the stream through. */
+function fakeRuntime() {
+  const metadata: Array<{ statusCode: number; headers: Record<string, string> }> = [];
+  return {
+    metadata,
+    from: (stream: Writable, meta: { statusCode: number; headers: Record<string, string> }) => (
+      metadata.push(meta), stream
+    ),
+  };
+}
+
+function collect(stream: PassThrough): Promise<string> {
+  return new Promise((resolve) => {
+    let text = '';
+    stream.on('data', (chunk: Buffer) => {
+      text += chunk.toString('utf8');
+    });
+    stream.on('end', () => resolve(text));
+  });
+}
+
+describe('SSE streaming', () => {
+  let db: PgliteDatabase;
+  beforeAll(async () => {
+    db = await PgliteDatabase.create();
+    await runMigrations(db, await readMigrations());
+  });
+  afterAll(async () => db?.close());
+
+  it('writes a buffered answer to the Lambda response stream with its status and headers', async () => {
+    const runtime = fakeRuntime();
+    const stream = new PassThrough();
+    const body = collect(stream);
+    await writeToResponseStream(
+      { statusCode: 202, headers: { 'content-type': 'application/json' }, body: '{"ok":1}' },
+      stream,
+      runtime,
+    );
+    expect(await body).toBe('{"ok":1}');
+    expect(runtime.metadata).toEqual([{ statusCode: 202, headers: { 'content-type': 'application/json' } }]);
+  });
+
+  it('streams a finished sync from the log as frames through the Lambda response stream, then ends', async () => {
+    const sync = await createSync(db, newSync(buildPlan(1)));
+    await closeSync(db, 'cancelled', { syncId: sync.view.id, reason: 'stop', skipReason: 'stop' });
+    const runtime = fakeRuntime();
+    const stream = new PassThrough();
+    const body = collect(stream);
+    await writeToResponseStream(
+      {
+        kind: 'stream',
+        statusCode: 200,
+        headers: SSE_HEADERS,
+        pump: (sink) => tailEvents(db, sync.view.id, 0, sink),
+      },
+      stream,
+      runtime,
+    );
+    const text = await body;
+    expect(runtime.metadata[0]?.headers['content-type']).toBe('text/event-stream; charset=utf-8');
+    expect(text.startsWith('retry: 3000\n\n')).toBe(true);
+    expect(text).toContain('id: 1\nevent: sync:accepted\ndata: {"type":"sync:accepted","data":');
+    expect(text.trimEnd().split('\n\n').at(-1)).toMatch(
+      /^id: 3\nevent: sync:cancelled\ndata: \{"type":"sync:cancelled"/,
+    );
+  });
+
+  it('formats one frame per event with one-line JSON even when data holds line breaks', () => {
+    expect(frame({ seq: 7, event: 'epic:failed', data: { error: 'a\nb' } })).toBe(
+      'id: 7\nevent: epic:failed\ndata: {"type":"epic:failed","data":{"error":"a\\nb"}}\n\n',
+    );
+  });
+
+  it('sends heartbeats while idle and ends at its maximum duration so the client resumes', async () => {
+    const sync = await createSync(db, newSync(buildPlan(1)));
+    let now = 0;
+    const chunks: string[] = [];
+    const sink: StreamSink = { write: async (c) => void chunks.push(c), closed: () => false };
+    await tailEvents(db, sync.view.id, 1, sink, {
+      pollMs: 1_000,
+      heartbeatMs: 15_000,
+      maxDurationMs: 60_000,
+      now: () => now,
+      sleep: async (ms) => {
+        now += ms;
+      },
+    });
+    expect(chunks.filter((c) => c === ': ping\n\n').length).toBe(3);
+    expect(chunks.some((c) => c.startsWith('id:'))).toBe(false);
+  });
+
+  it('resumes after Last-Event-ID without repeating, and closes at once when the terminal event was seen', async () => {
+    const sync = await createSync(db, newSync(buildPlan(1), { overwriteMode: true }));
+    await appendEvent(db, sync.view.id, 'overwrite:started', { message: 'm' });
+    await closeSync(db, 'failed', { syncId: sync.view.id, reason: 'boom', skipReason: 'boom' });
+    const read = async (after: number) => {
+      const chunks: string[] = [];
+      await tailEvents(db, sync.view.id, after, {
+        write: async (c) => void chunks.push(c),
+        closed: () => false,
+      });
+      return chunks.filter((c) => c.startsWith('id:')).map((c) => Number(/^id: (\d+)/.exec(c)?.[1]));
+    };
+    expect(await read(0)).toEqual([1, 2, 3, 4]);
+    expect(await read(2)).toEqual([3, 4]);
+    expect(await read(4)).toEqual([]);
+  });
+
+  it('stops writing when the client is gone', async () => {
+    const sync = await createSync(db, newSync(buildPlan(1)));
+    const chunks: string[] = [];
+    await tailEvents(db, sync.view.id, 0, {
+      write: async (c) => void chunks.push(c),
+      closed: () => chunks.length >= 1,
+    });
+    expect(chunks).toEqual(['retry: 3000\n\n']);
+  });
+});
