@@ -34,7 +34,7 @@ export async function prepareSync(syncId: string, deps: PipelineDeps): Promise<v
   const configId = sync.view.target_config_id;
   let connection: Awaited<ReturnType<typeof connect>> | undefined;
   try {
-    if (!configId) throw new Error('The sync names no Azure DevOps configuration');
+    if (!configId) throw new NotFoundError('The sync names no Azure DevOps configuration');
     connection = await connect(deps, configId);
     const { tracker } = connection;
     const hint = typeof sync.options.processTemplate === 'string' ? sync.options.processTemplate : undefined;
@@ -72,8 +72,7 @@ export async function prepareSync(syncId: string, deps: PipelineDeps): Promise<v
       error instanceof AdoAuthError ||
       error instanceof AdoRejectedError ||
       error instanceof UnsupportedProcessError ||
-      error instanceof NotFoundError ||
-      (error instanceof Error && error.message.startsWith('The sync names no'))
+      error instanceof NotFoundError
     ) {
       if (error instanceof AdoAuthError && configId) forgetConnection(deps, configId);
       await failSync(deps, syncId, describeSyncFailure(error, project, connection?.configuration));

@@ -34,7 +34,9 @@ export async function processItem(syncId: string, ardoqId: string, deps: Pipelin
     return;
   }
   if (!item.targetConfigId || !isStoredTypes(item.workItemTypes)) {
-    await failSync(deps, syncId, 'The sync lost its configuration or work item types');
+    const reason = 'The sync lost its configuration or work item types';
+    await record(deps, item, [{ ardoqId, status: 'failed', errorMessage: reason }]);
+    await failSync(deps, syncId, reason);
     return;
   }
   const types = item.workItemTypes;
