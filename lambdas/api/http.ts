@@ -1,5 +1,5 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import { ConflictError, NotFoundError, ValidationError } from '#core/errors.ts';
+import { ConflictError, NotFoundError, UpstreamError, ValidationError } from '#core/errors.ts';
 import type { Log } from '#core/pipeline/deps.ts';
 import type { Actor } from '#core/sync/sync-model.ts';
 
@@ -41,6 +41,7 @@ export function errorResponse(
   if (error instanceof NotFoundError) return json(404, { success: false, error: error.message });
   if (error instanceof ConflictError) return json(409, { success: false, error: error.message });
   if (error instanceof PayloadTooLargeError) return json(413, { success: false, error: error.message });
+  if (error instanceof UpstreamError) return json(502, { success: false, error: error.message });
   log.error('request failed', {
     ...context,
     error:

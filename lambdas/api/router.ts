@@ -81,7 +81,7 @@ function authenticate(event: APIGatewayProxyEvent, auth: AuthConfig): Actor | nu
       return context;
     case 'token': {
       const header = event.headers?.authorization ?? event.headers?.Authorization ?? '';
-      const match = /^Bearer (.+)$/.exec(header);
+      const match = /^Bearer (.+)$/i.exec(header);
       return match?.[1] && sameSecret(match[1], auth.token) ? { ...context, userId: auth.userId } : null;
     }
     case 'authorizer':

@@ -38,7 +38,8 @@ export interface TailOptions {
   sleep?: (ms: number) => Promise<void>;
 }
 
-export const DEFAULT_TAIL: TailOptions = { pollMs: 300, heartbeatMs: 15_000, maxDurationMs: 14 * 60_000 };
+// Heartbeats every 10 s: with a poll of 300 ms, a gap never reaches the contract's 15 s.
+export const DEFAULT_TAIL: TailOptions = { pollMs: 300, heartbeatMs: 10_000, maxDurationMs: 14 * 60_000 };
 
 async function terminalSeq(db: Queryable, syncId: string): Promise<number | null> {
   const { rows } = await db.query<{ seq: number }>(

@@ -27,6 +27,11 @@ export class ConflictError extends Error {
   override readonly name = 'ConflictError';
 }
 
+/** Azure DevOps could not answer (throttled, unavailable): not the caller's fault, not ours (HTTP 502). */
+export class UpstreamError extends Error {
+  override readonly name = 'UpstreamError';
+}
+
 /** Formats a zod-style issue path as `epics[2].children[0].name`. */
 export function formatPath(path: readonly PropertyKey[]): string {
   return path.reduce<string>((text, key) => {

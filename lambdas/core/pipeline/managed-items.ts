@@ -1,8 +1,19 @@
+import { NotFoundError, UpstreamError, ValidationError } from '#core/errors.ts';
 import { SYNC_TAG } from '#core/mapping/field-mapping.ts';
-import { type ProcessName, resolveHierarchyTypes } from '#core/mapping/work-item-types.ts';
-import type { WorkItemTracker } from '#core/ports/work-item-tracker.ts';
-import { connect, resolveConfiguration } from './connection.ts';
+import {
+  type ProcessName,
+  resolveHierarchyTypes,
+  UnsupportedProcessError,
+} from '#core/mapping/work-item-types.ts';
+import {
+  AdoAuthError,
+  AdoError,
+  AdoRejectedError,
+  type WorkItemTracker,
+} from '#core/ports/work-item-tracker.ts';
+import { connect, forgetConnection, resolveConfiguration } from './connection.ts';
 import type { PipelineDeps } from './deps.ts';
+import { describeSyncFailure } from './failures.ts';
 
 /**
  * The work items overwrite mode deletes: only those this service created in the project (tag
@@ -25,7 +36,25 @@ export async function checkManagedWorkItems(
 ): Promise<{ hasWorkItems: boolean; count: number; workItemIds: number[] }> {
   const configuration = await resolveConfiguration(deps, configId);
   const { tracker } = await connect(deps, configuration.id);
-  const types = resolveHierarchyTypes(await tracker.listWorkItemTypes(project), hint);
-  const ids = await findManagedWorkItems(tracker, project, [types.epic, types.feature, types.userStory]);
-  return { hasWorkItems: ids.length > 0, count: ids.length, workItemIds: ids };
+  try {
+    const types = resolveHierarchyTypes(await tracker.listWorkItemTypes(project), hint);
+    const ids = await findManagedWorkItems(tracker, project, [types.epic, types.feature, types.userStory]);
+    return { hasWorkItems: ids.length > 0, count: ids.length, workItemIds: ids };
+  } catch (error) {
+    // Azure DevOps' answers are the caller's business (4xx) or Azure DevOps' trouble (502), never a 500.
+    if (error instanceof AdoRejectedError && error.projectMissing) {
+      throw new NotFoundError(`Azure DevOps project "${project}" does not exist or is not visible`);
+    }
+    if (error instanceof AdoAuthError) {
+      forgetConnection(deps, configuration.id);
+      throw new ValidationError(describeSyncFailure(error, project, configuration), [
+        { path: 'configId', message: 'Azure DevOps refused this configuration’s PAT' },
+      ]);
+    }
+    if (error instanceof UnsupportedProcessError) {
+      throw new ValidationError(error.message, [{ path: 'project', message: error.message }]);
+    }
+    if (error instanceof AdoError) throw new UpstreamError(`Azure DevOps did not answer: ${error.message}`);
+    throw error;
+  }
 }

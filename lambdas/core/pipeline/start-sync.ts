@@ -55,7 +55,7 @@ export interface StartSyncResult {
 
 function invalid(error: z.ZodError, prefix: string[] = []): ValidationError {
   const details = error.issues.map((issue) => ({
-    path: formatPath([...prefix, ...issue.path]),
+    path: formatPath([...prefix, ...issue.path]) || 'body',
     message: issue.message,
   }));
   const first = details[0];

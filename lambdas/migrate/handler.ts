@@ -1,0 +1,47 @@
+/**
+ * Migrate Lambda entry, invoked by the deploy-time Trigger (lib/constructs/schema-migration.ts):
+ * applies the SQL files bundled next to it through the Data API. A throw fails the invocation, the
+ * Trigger and so the deployment, before any function that needs the new schema changes.
+ */
+import { fileURLToPath } from 'node:url';
+import { z } from 'zod';
+import { DataApiDatabase } from '#adapters/data-api-database.ts';
+import { readMigrations } from '#adapters/migration-files.ts';
+import { type MigrationReport, runMigrations } from '#core/migrations/migration-runner.ts';
+import { createLogger } from '#lambdas/runtime/observability.ts';
+
+const Env = z.object({
+  DB_CLUSTER_ARN: z.string().min(1),
+  DB_SECRET_ARN: z.string().min(1),
+  DB_NAME: z.string().min(1),
+});
+
+/** The bundle ships `migrations/*.sql` beside `index.mjs` (copied by the afterBundling hook). */
+const BUNDLED_MIGRATIONS = fileURLToPath(new URL('./migrations/', import.meta.url));
+
+const logger = createLogger('migrate');
+const env = Env.parse(process.env);
+const db = new DataApiDatabase({
+  resourceArn: env.DB_CLUSTER_ARN,
+  secretArn: env.DB_SECRET_ARN,
+  database: env.DB_NAME,
+});
+
+export const handler = async (): Promise<MigrationReport> => {
+  const migrations = await readMigrations(BUNDLED_MIGRATIONS);
+  if (migrations.length === 0) throw new Error(`no migration files found in ${BUNDLED_MIGRATIONS}`);
+  try {
+    const report = await runMigrations(db, migrations);
+    logger.info('migrations done', {
+      applied: report.applied,
+      alreadyApplied: report.alreadyApplied.length,
+      files: migrations.length,
+    });
+    return report;
+  } catch (error) {
+    logger.error('migration failed', {
+      error: error instanceof Error ? { name: error.name, message: error.message } : String(error),
+    });
+    throw error;
+  }
+};

@@ -1,0 +1,263 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sqlUuid } from '#core/ports/database.ts';
+import {
+  AuditLogShape,
+  expectShape,
+  okBody,
+  pageBody,
+  SyncHistoryShape,
+  SyncStatsShape,
+} from '#test/support/contract-schemas.ts';
+import { type ContractSystem, startContractSystem, unique } from '#test/support/contract-system.ts';
+import { tree } from '#test/support/e2e.ts';
+
+/**
+ * CONTRACT.md §4 read side: GET /api/sync-history (filters, pagination, newest first), its stats, and
+ * the date windows around midnight UTC. Rows are backdated into 2012 so the windows hold only them.
+ */
+describe('API contract: sync history list and stats', () => {
+  let api: ContractSystem;
+  const tag = unique('Hist');
+  const SyncPage = pageBody(SyncHistoryShape);
+  /** name → sync id, created through the API, then backdated. */
+  const ids: Record<string, string> = {};
+  const rows: Record<string, SyncHistoryShape> = {};
+  const CREATED_AT = {
+    X2: '2012-06-13T23:59:59.999Z',
+    C1: '2012-06-14T00:00:00.000Z',
+    F1: '2012-06-14T12:00:00.000Z',
+    X1: '2012-06-14T23:59:59.999Z',
+    C2: '2012-06-15T00:00:00.000Z',
+    F2: '2012-06-15T08:00:00.000Z',
+  } as const;
+  type Name = keyof typeof CREATED_AT;
+
+  const sim = () => {
+    const simulator = api.system.simulator;
+    if (!simulator) throw new Error('the local system runs without its simulator');
+    return simulator;
+  };
+
+  beforeAll(async () => {
+    api = await startContractSystem();
+    const project = (name: string, exists = true) => {
+      if (exists) sim().addProject(`${tag} ${name}`, 'Agile');
+      return `${tag} ${name}`;
+    };
+    sim().rejectTitles(['hc1 Story 0.0.1', 'hf1 Epic 0']);
+    ids.C1 = await api.system.startSync(project('Alpha'), tree(1, 1, 2, 'hc1')); // 3 created, 1 failed
+    ids.C2 = await api.system.startSync(project('Beta'), tree(1, 1, 1, 'hc2')); // 3 created
+    ids.F1 = await api.system.startSync(project('Gamma'), tree(1, 1, 1, 'hf1')); // epic fails: failed
+    ids.F2 = await api.system.startSync(project('Missing', false), tree(1, 1, 1, 'hf2')); // no project
+    for (const id of Object.values(ids)) await api.system.waitForTerminal(id);
+    sim().setFaults({ latencyMs: 300 });
+    try {
+      for (const name of ['X1', 'X2'] as const) {
+        ids[name] = await api.system.startSync(
+          project(name === 'X1' ? 'Delta' : 'Epsilon'),
+          tree(1, 1, 1, name),
+        );
+        const cancel = await api.call('POST', `/api/sync-history/${ids[name]}/cancel`);
+        expect(cancel.status, cancel.text).toBe(200);
+      }
+    } finally {
+      sim().setFaults({});
+    }
+    for (const [name, at] of Object.entries(CREATED_AT)) {
+      await api.system.db.query(
+        'UPDATE sync_history SET created_at = CAST(:at AS timestamptz) WHERE id = :id',
+        {
+          at,
+          id: sqlUuid(ids[name] ?? ''),
+        },
+      );
+      const res = await api.call('GET', `/api/sync-history/${ids[name]}`);
+      rows[name] = expectShape(okBody(SyncHistoryShape), res.json).data;
+    }
+  });
+  afterAll(async () => {
+    await api?.close();
+  });
+
+  const list = async (query: string) => {
+    const res = await api.call('GET', `/api/sync-history?${query}`);
+    expect(res.status, res.text).toBe(200);
+    return expectShape(SyncPage, res.json);
+  };
+  const names = (page: { data: Array<{ id: string }> }) =>
+    page.data.map((row) => Object.keys(ids).find((name) => ids[name] === row.id) ?? row.id);
+  const mine = `project_name=${encodeURIComponent(tag.toUpperCase())}`;
+
+  it('gives each sync its terminal status, counters and timestamps as ISO UTC strings', () => {
+    expect(rows.C1).toMatchObject({
+      status: 'completed',
+      items_created: 3,
+      items_failed: 1,
+      items_skipped: 0,
+    });
+    expect(rows.C2).toMatchObject({ status: 'completed', items_created: 3, items_failed: 0 });
+    expect(rows.F1).toMatchObject({ status: 'failed', items_created: 0, items_failed: 1, items_skipped: 2 });
+    expect(rows.F1?.error_message).toBeDefined();
+    expect(rows.F2).toMatchObject({ status: 'failed', items_created: 0, items_skipped: 3 });
+    expect(rows.F2?.error_message).toMatch(/Missing/);
+    expect(rows.X1).toMatchObject({ status: 'cancelled' });
+    expect(rows.C1?.created_at).toBe(CREATED_AT.C1);
+  });
+
+  it('lists newest first, filtering project_name as a case-insensitive substring', async () => {
+    const page = await list(mine);
+    expect(names(page)).toEqual(['F2', 'C2', 'X1', 'F1', 'C1', 'X2']);
+    expect(page.pagination).toEqual({ total: 6, limit: 50, offset: 0, has_more: false });
+    const lower = await list(`project_name=${encodeURIComponent(`${tag.slice(-6).toLowerCase()} gAMMA`)}`);
+    expect(names(lower)).toEqual(['F1']);
+  });
+
+  it.each([
+    ['completed', ['C2', 'C1']],
+    ['failed', ['F2', 'F1']],
+    ['cancelled', ['X1', 'X2']],
+    ['pending', []],
+    ['in_progress', []],
+  ])('filters status=%s', async (status, expected) => {
+    expect(names(await list(`${mine}&status=${status}`))).toEqual(expected);
+  });
+
+  it('filters source_type and target_type (their only values)', async () => {
+    const page = await list(`${mine}&source_type=ardoq&target_type=azure-devops`);
+    expect(page.pagination.total).toBe(6);
+  });
+
+  it.each([
+    ['end_date=2012-06-14', ['X1', 'F1', 'C1', 'X2']],
+    ['end_date=2012-06-14T23:59:59.999Z', ['X1', 'F1', 'C1', 'X2']],
+    ['end_date=2012-06-14T23:59:59.998Z', ['F1', 'C1', 'X2']],
+    ['end_date=2012-06-14T20:00:00-04:00', ['C2', 'X1', 'F1', 'C1', 'X2']],
+    ['start_date=2012-06-14', ['F2', 'C2', 'X1', 'F1', 'C1']],
+    ['start_date=2012-06-14&end_date=2012-06-14', ['X1', 'F1', 'C1']],
+    ['start_date=2012-06-15T00:00:00.000Z&end_date=2012-06-15', ['F2', 'C2']],
+    ['start_date=2012-06-14T00:00:00.001Z&end_date=2012-06-15', ['F2', 'C2', 'X1', 'F1']],
+    ['start_date=2012-06-13&end_date=2012-06-13', ['X2']],
+  ])('takes the whole UTC end day and exact timestamps: %s', async (query, expected) => {
+    const page = await list(query);
+    expect(names(page)).toEqual(expected);
+    expect(page.pagination.total).toBe(expected.length); // this file's syncs are all backdated into 2012
+  });
+
+  it('pages by the effective limit with has_more = offset + data.length < total', async () => {
+    const first = await list(`${mine}&limit=2`);
+    expect(names(first)).toEqual(['F2', 'C2']);
+    expect(first.pagination).toEqual({ total: 6, limit: 2, offset: 0, has_more: true });
+    const exactLast = await list(`${mine}&limit=2&offset=4`);
+    expect(names(exactLast)).toEqual(['C1', 'X2']);
+    expect(exactLast.pagination).toEqual({ total: 6, limit: 2, offset: 4, has_more: false });
+    const shortLast = await list(`${mine}&limit=4&offset=4`);
+    expect(shortLast.pagination).toEqual({ total: 6, limit: 4, offset: 4, has_more: false });
+    for (const offset of [6, 100]) {
+      const past = await list(`${mine}&offset=${offset}`);
+      expect(past.data).toEqual([]);
+      expect(past.pagination).toEqual({ total: 6, limit: 50, offset, has_more: false });
+    }
+    const capped = await list(`${mine}&limit=1000`);
+    expect(capped.pagination).toEqual({ total: 6, limit: 100, offset: 0, has_more: false });
+    expect((await list(`${mine}&limit=100`)).pagination.limit).toBe(100);
+  });
+
+  describe('GET /api/sync-history/stats', () => {
+    const stats = async (query: string) => {
+      const res = await api.call('GET', `/api/sync-history/stats?${query}`);
+      expect(res.status, res.text).toBe(200);
+      return expectShape(okBody(SyncStatsShape), res.json).data;
+    };
+    const sum = (names: Name[], key: 'items_created' | 'items_failed') =>
+      names.reduce((total, name) => total + (rows[name]?.[key] ?? 0), 0);
+
+    it('counts what was created in the window: success_rate = completed / total × 100, 2 decimals', async () => {
+      const all: Name[] = ['X2', 'C1', 'F1', 'X1', 'C2', 'F2'];
+      expect(await stats('start_date=2012-06-13&end_date=2012-06-15')).toEqual({
+        total_syncs: 6,
+        completed_syncs: 2,
+        failed_syncs: 2,
+        cancelled_syncs: 2,
+        success_rate: 33.33,
+        average_duration_ms: Math.round(((rows.C1?.duration_ms ?? 0) + (rows.C2?.duration_ms ?? 0)) / 2),
+        total_items_created: sum(all, 'items_created'),
+        total_items_failed: sum(all, 'items_failed'),
+      });
+      expect(sum(['C1', 'C2', 'F1', 'F2'], 'items_created')).toBe(6);
+      expect(sum(['C1', 'C2', 'F1', 'F2'], 'items_failed')).toBe(2);
+    });
+
+    it('takes the whole end day (UTC) and nothing of the next', async () => {
+      expect(await stats('start_date=2012-06-14&end_date=2012-06-14')).toMatchObject({
+        total_syncs: 3,
+        completed_syncs: 1,
+        failed_syncs: 1,
+        cancelled_syncs: 1,
+        success_rate: 33.33,
+        average_duration_ms: rows.C1?.duration_ms,
+      });
+      expect(await stats('start_date=2012-06-15&end_date=2012-06-15')).toMatchObject({
+        total_syncs: 2,
+        success_rate: 50,
+      });
+    });
+
+    it('answers zeros (counters present) for an empty window', async () => {
+      expect(await stats('start_date=2012-01-01&end_date=2012-01-02')).toEqual({
+        total_syncs: 0,
+        completed_syncs: 0,
+        failed_syncs: 0,
+        cancelled_syncs: 0,
+        success_rate: 0,
+        average_duration_ms: 0,
+        total_items_created: 0,
+        total_items_failed: 0,
+      });
+    });
+
+    it('agrees with the list over every sync', async () => {
+      const all = await stats('');
+      const total = (await list('limit=1')).pagination.total;
+      expect(all.total_syncs).toBe(total);
+      expect(all.completed_syncs).toBe((await list('status=completed&limit=1')).pagination.total);
+    });
+  });
+
+  describe('audit logs of the syncs', () => {
+    const AuditPage = pageBody(AuditLogShape);
+    const audits = async (query: string) => {
+      const res = await api.call('GET', `/api/audit-logs?${query}`);
+      expect(res.status, res.text).toBe(200);
+      return expectShape(AuditPage, res.json);
+    };
+
+    it('records sync_started and the terminal transition with their exact details, newest first', async () => {
+      const page = await audits(`entity_type=sync&entity_id=${ids.C1}`);
+      expect(page.data.map((a) => a.action_type)).toEqual(['sync_completed', 'sync_started']);
+      const [completed, started] = page.data;
+      expect(started?.details).toEqual({
+        source_type: 'ardoq',
+        target_type: 'azure-devops',
+        project_name: `${tag} Alpha`,
+        overwrite_mode: false,
+        total_items: 4,
+      });
+      expect(started?.source_ip).toBe('127.0.0.1');
+      expect(completed?.details).toEqual({
+        total_items: 4,
+        items_created: 3,
+        items_failed: 1,
+        items_skipped: 0,
+      });
+      const failed = await audits(`action_type=sync_failed&entity_id=${ids.F2}`);
+      expect(failed.data).toHaveLength(1);
+      expect(failed.data[0]?.details).toEqual({ error: rows.F2?.error_message });
+      const cancelled = await audits(`action_type=sync_cancelled&entity_id=${ids.X1}`);
+      expect(Object.keys(cancelled.data[0]?.details ?? {}).sort()).toEqual([
+        'items_created',
+        'items_failed',
+        'items_skipped',
+      ]);
+    });
+  });
+});

@@ -1,0 +1,215 @@
+import { Validator } from '@seriousme/openapi-schema-validator';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import addFormats from 'ajv-formats';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildRoutes } from '#lambdas/api/app.ts';
+import type { RouteDef } from '#lambdas/api/router.ts';
+import { type ContractSystem, startContractSystem, unique } from '#test/support/contract-system.ts';
+import { tree } from '#test/support/e2e.ts';
+
+type Json = Record<string, unknown>;
+interface Operation {
+  parameters?: Array<{ name: string; in: string }>;
+  requestBody?: { required?: boolean; content?: Record<string, { schema?: Json }> };
+  responses: Record<string, { content?: Record<string, { schema?: Json }> }>;
+}
+
+/** CONTRACT.md §5: GET /api/openapi.json documents every route, and its schemas fit real answers. */
+describe('GET /api/openapi.json', () => {
+  let api: ContractSystem;
+  let routes: RouteDef[];
+  let doc: { openapi: string; paths: Record<string, Record<string, Operation>> };
+  /** `METHOD /doc/path STATUS` → real JSON answers collected from the running system. */
+  const answers = new Map<string, unknown[]>();
+  const ajv = new Ajv2020({ strict: false, allErrors: true });
+  addFormats.default(ajv);
+
+  const docPath = (path: string) => path.replace(/:([A-Za-z]+)/g, '{$1}');
+  const operation = (method: string, path: string) => doc.paths[path]?.[method.toLowerCase()];
+  /** Calls the API and files the answer under its documented operation. */
+  const collect = async (method: string, path: string, documented: string, body?: unknown) => {
+    const res = await api.call(method, path, { body });
+    const key = `${method} ${documented} ${res.status}`;
+    answers.set(key, [...(answers.get(key) ?? []), res.json]);
+    return res;
+  };
+
+  beforeAll(async () => {
+    api = await startContractSystem();
+    routes = buildRoutes(api.system.deps, { auth: { mode: 'none' }, corsOrigins: [] });
+    const res = await api.call('GET', '/api/openapi.json');
+    expect(res.status).toBe(200);
+    doc = res.json as typeof doc;
+    await collectRealAnswers();
+  }, 120_000);
+  afterAll(async () => {
+    await api?.close();
+  });
+
+  async function collectRealAnswers() {
+    const sim = api.system.simulator;
+    if (!sim) throw new Error('the local system runs without its simulator');
+    const project = unique('OpenAPI');
+    sim.addProject(project, 'Agile');
+    sim.rejectTitles(['oa Story 0.0.1']);
+    const workitems = `/api/azure-devops/projects/${encodeURIComponent(project)}/workitems`;
+    const W = '/api/azure-devops/projects/{project}/workitems';
+    const started = await collect('POST', `${workitems}?sourceConfigId=ardoq-1`, W, tree(1, 1, 2, 'oa'));
+    const id = (started.json as { data: { sync_history_id: string } }).data.sync_history_id;
+    await collect('GET', `/api/sync-history/${id}`, '/api/sync-history/{id}'); // pending or running
+    await api.system.waitForTerminal(id);
+    await collect('GET', `/api/sync-history/${id}`, '/api/sync-history/{id}');
+    await collect('GET', `/api/sync-history/${id}/items`, '/api/sync-history/{id}/items');
+    await collect('GET', '/api/sync-history', '/api/sync-history');
+    await collect('GET', '/api/sync-history?limit=abc', '/api/sync-history');
+    await collect('GET', '/api/sync-history/stats', '/api/sync-history/stats');
+    await collect('GET', '/api/audit-logs', '/api/audit-logs');
+    await collect('GET', '/api/audit-logs/stats', '/api/audit-logs/stats');
+    await collect('GET', `${workitems}/check`, `${W}/check`);
+    await collect('GET', '/api/health', '/api/health');
+
+    sim.setFaults({ latencyMs: 300 });
+    try {
+      const slow = await api.system.startSync(project, tree(1, 1, 1, 'oaslow'));
+      await collect('POST', `/api/sync-history/${slow}/cancel`, '/api/sync-history/{id}/cancel');
+      await collect('POST', `/api/sync-history/${slow}/cancel`, '/api/sync-history/{id}/cancel'); // 409
+    } finally {
+      sim.setFaults({});
+    }
+
+    const C = '/api/azure-devops/configurations';
+    const created = await collect('POST', C, C, {
+      name: unique('Doc'),
+      organization: sim.url,
+      patToken: api.simulatorPat,
+    });
+    const configId = (created.json as { data: { configuration: { id: string } } }).data.configuration.id;
+    await collect('POST', C, C, {}); // 400
+    await collect('GET', C, C);
+    await collect('GET', `${C}/active`, `${C}/active`);
+    await collect('GET', `${C}/${configId}`, `${C}/{id}`);
+    await collect('GET', `${C}/nope`, `${C}/{id}`); // 404
+    await collect('PUT', `${C}/${configId}`, `${C}/{id}`, { name: unique('Renamed') });
+    await collect(
+      'GET',
+      `/api/azure-devops/test-connection?configId=${configId}`,
+      '/api/azure-devops/test-connection',
+    );
+    await collect('POST', `${C}/${configId}/activate`, `${C}/{id}/activate`);
+    await collect('POST', `${C}/local-ado-simulator/activate`, `${C}/{id}/activate`);
+    await collect('DELETE', `${C}/${configId}`, `${C}/{id}`);
+  }
+
+  it('is a valid OpenAPI 3.1 document', async () => {
+    const validator = new Validator();
+    const result = await validator.validate(doc);
+    expect(result.valid, JSON.stringify(result.errors)).toBe(true);
+    expect(validator.version).toBe('3.1');
+    expect(doc.openapi).toMatch(/^3\.1\./);
+  });
+
+  it('documents every route of the route table under its full /api path with its method', () => {
+    expect(routes.length).toBeGreaterThanOrEqual(20);
+    for (const route of routes) {
+      expect(operation(route.method, docPath(route.path)), `${route.method} ${route.path}`).toBeDefined();
+    }
+  });
+
+  it('documents only routes the router serves', async () => {
+    const table = new Set(routes.map((r) => `${r.method} ${docPath(r.path)}`));
+    for (const [path, methods] of Object.entries(doc.paths)) {
+      expect(path.startsWith('/api/'), path).toBe(true);
+      for (const method of Object.keys(methods)) {
+        expect(table.has(`${method.toUpperCase()} ${path}`), `${method} ${path} in the route table`).toBe(
+          true,
+        );
+        const sample = path
+          .replace('{project}', 'Agile%20Project')
+          .replace('{id}', '00000000-0000-4000-8000-000000000000');
+        const res = await api.call(method.toUpperCase(), sample, { headers: { accept: 'application/json' } });
+        expect(res.status, `${method} ${path}`).not.toBe(405);
+        expect(String((res.json as { error?: string } | undefined)?.error), `${method} ${path}`).not.toMatch(
+          /^No route/,
+        );
+      }
+    }
+  });
+
+  it('documents the request bodies of the POST and PUT routes', () => {
+    const body = (method: string, path: string) => {
+      const op = operation(method, path);
+      expect(op?.requestBody?.required, `${method} ${path}`).toBe(true);
+      return op?.requestBody?.content?.['application/json']?.schema as {
+        required?: string[];
+        properties?: Json;
+      };
+    };
+    const start = body('POST', '/api/azure-devops/projects/{project}/workitems');
+    expect(start.required).toContain('epics');
+    expect(Object.keys(start.properties ?? {})).toEqual(
+      expect.arrayContaining(['epics', 'fieldMappingConfigId', 'processTemplateTemplateName']),
+    );
+    const create = body('POST', '/api/azure-devops/configurations');
+    expect(create.required).toEqual(expect.arrayContaining(['name', 'organization', 'patToken']));
+    expect(Object.keys(body('PUT', '/api/azure-devops/configurations/{id}').properties ?? {})).toContain(
+      'patToken',
+    );
+    const params = operation('GET', '/api/sync-history')?.parameters?.map((p) => `${p.in}:${p.name}`);
+    expect(params).toEqual(
+      expect.arrayContaining([
+        'query:limit',
+        'query:offset',
+        'query:status',
+        'query:project_name',
+        'query:end_date',
+      ]),
+    );
+  });
+
+  it('documents the SSE routes as text/event-stream', () => {
+    for (const path of ['/api/azure-devops/projects/{project}/workitems', '/api/sync-history/{id}/events']) {
+      const method = path.endsWith('events') ? 'GET' : 'POST';
+      expect(Object.keys(operation(method, path)?.responses['200']?.content ?? {})).toEqual([
+        'text/event-stream',
+      ]);
+    }
+  });
+
+  it("accepts every real answer collected with its route's documented schema", () => {
+    expect(answers.size).toBeGreaterThanOrEqual(20);
+    for (const [key, bodies] of answers) {
+      const [method = '', path = '', status = ''] = key.split(' ');
+      const schema = operation(method, path)?.responses[status]?.content?.['application/json']?.schema;
+      expect(schema, `${key} is documented with a JSON schema`).toBeDefined();
+      const validate = ajv.compile(schema ?? {});
+      for (const body of bodies) {
+        expect(validate(body), `${key}: ${ajv.errorsText(validate.errors)}\n${JSON.stringify(body)}`).toBe(
+          true,
+        );
+      }
+    }
+  });
+
+  it('has a real answer for every documented JSON success response', () => {
+    for (const route of routes) {
+      for (const [status, response] of Object.entries(route.responses)) {
+        if (Number(status) >= 300 || !response.schema || response.contentType) continue;
+        const key = `${route.method} ${docPath(route.path)} ${status}`;
+        expect(answers.get(key)?.length ?? 0, `a real answer for ${key}`).toBeGreaterThan(0);
+      }
+    }
+  });
+
+  it('documents strict schemas: an extra key or a null optional value is refused', () => {
+    const key = 'GET /api/sync-history/{id} 200';
+    const schema = operation('GET', '/api/sync-history/{id}')?.responses['200']?.content?.['application/json']
+      ?.schema;
+    const validate = ajv.compile(schema ?? {});
+    const real = answers.get(key)?.at(-1) as { success: true; data: Json };
+    expect(validate(real)).toBe(true);
+    expect(validate({ ...real, data: { ...real.data, extra: 1 } })).toBe(false);
+    expect(validate({ ...real, data: { ...real.data, completed_at: null } })).toBe(false);
+    const { project_name: _dropped, ...missing } = real.data;
+    expect(validate({ ...real, data: missing })).toBe(false);
+  });
+});

@@ -1,0 +1,252 @@
+import { z } from 'zod';
+
+/**
+ * CONTRACT.md's response shapes, written again from the contract (not imported from production), all
+ * strict: an unexpected, missing or `null` key fails the parse. Optional keys may only be omitted.
+ */
+
+export const IsoUtc = z.iso.datetime();
+const count = z.number().int().nonnegative();
+const text = z.string().min(1);
+
+export const ErrorBody = z
+  .object({
+    success: z.literal(false),
+    error: text,
+    details: z
+      .array(z.object({ path: z.string(), message: text }).strict())
+      .min(1)
+      .optional(),
+  })
+  .strict();
+export type ErrorBody = z.infer<typeof ErrorBody>;
+
+export const okBody = <T extends z.ZodType>(data: T) => z.object({ success: z.literal(true), data }).strict();
+
+export const PaginationShape = z
+  .object({ total: count, limit: count.positive(), offset: count, has_more: z.boolean() })
+  .strict();
+
+export const pageBody = <T extends z.ZodType>(item: T) =>
+  z.object({ success: z.literal(true), data: z.array(item), pagination: PaginationShape }).strict();
+
+export const SyncHistoryShape = z
+  .object({
+    id: z.uuid(),
+    source_type: z.literal('ardoq'),
+    source_config_id: text.optional(),
+    target_type: z.literal('azure-devops'),
+    target_config_id: text.optional(),
+    project_name: text,
+    status: z.enum(['pending', 'in_progress', 'completed', 'failed', 'cancelled']),
+    overwrite_mode: z.boolean(),
+    total_items: count,
+    items_created: count,
+    items_failed: count,
+    items_skipped: count,
+    epics_created: count,
+    epics_failed: count,
+    features_created: count,
+    features_failed: count,
+    user_stories_created: count,
+    user_stories_failed: count,
+    deletion_count: count,
+    started_at: IsoUtc,
+    completed_at: IsoUtc.optional(),
+    duration_ms: count.optional(),
+    error_message: text.optional(),
+    user_id: text.optional(),
+    created_at: IsoUtc,
+    updated_at: IsoUtc,
+  })
+  .strict();
+export type SyncHistoryShape = z.infer<typeof SyncHistoryShape>;
+
+/** The IdentityRef of System.ChangedBy (CONTRACT.md §4). */
+export const IdentityRefShape = z
+  .object({
+    displayName: text,
+    uniqueName: text,
+    id: text,
+    url: z.url(),
+    imageUrl: z.url(),
+    descriptor: text,
+    _links: z.object({ avatar: z.object({ href: z.url() }).strict() }).strict(),
+  })
+  .strict();
+
+export const SyncHistoryItemShape = z
+  .object({
+    id: z.uuid(),
+    sync_history_id: z.uuid(),
+    ardoq_id: text,
+    item_name: text,
+    item_type: z.enum(['epic', 'feature', 'user_story']),
+    status: z.enum(['created', 'failed', 'skipped']),
+    azure_devops_id: z.number().int().positive().optional(),
+    azure_devops_url: z.url().optional(),
+    error_message: text.optional(),
+    changed_by_user: IdentityRefShape.optional(),
+    created_at: IsoUtc,
+  })
+  .strict();
+export type SyncHistoryItemShape = z.infer<typeof SyncHistoryItemShape>;
+
+export const AuditActionTypes = [
+  'sync_started',
+  'sync_completed',
+  'sync_failed',
+  'sync_cancelled',
+  'config_created',
+  'config_updated',
+  'config_deleted',
+  'config_activated',
+  'connection_tested',
+] as const;
+
+export const AuditLogShape = z
+  .object({
+    id: z.uuid(),
+    action_type: z.enum(AuditActionTypes),
+    entity_type: z.enum(['sync', 'configuration']),
+    entity_id: text.optional(),
+    user_id: text.optional(),
+    source_ip: text.optional(),
+    user_agent: text.optional(),
+    details: z.record(z.string(), z.unknown()).optional(),
+    created_at: IsoUtc,
+  })
+  .strict();
+export type AuditLogShape = z.infer<typeof AuditLogShape>;
+
+export const SyncStatsShape = z
+  .object({
+    total_syncs: count,
+    completed_syncs: count,
+    failed_syncs: count,
+    cancelled_syncs: count,
+    success_rate: z.number().min(0).max(100),
+    average_duration_ms: count,
+    total_items_created: count,
+    total_items_failed: count,
+  })
+  .strict();
+
+export const AuditStatsShape = z
+  .object({
+    total_events: count,
+    events_today: count,
+    action_type_counts: z.partialRecord(z.enum(AuditActionTypes), count.positive()),
+  })
+  .strict();
+
+export const ConfigurationShape = z
+  .object({
+    id: text,
+    name: text,
+    organization: text,
+    isActive: z.boolean(),
+    isTested: z.boolean(),
+    testPassed: z.boolean(),
+    testError: text.optional(),
+    createdAt: IsoUtc,
+    updatedAt: IsoUtc,
+  })
+  .strict();
+export type ConfigurationShape = z.infer<typeof ConfigurationShape>;
+
+export const TestResultShape = z
+  .object({ success: z.boolean(), message: text, projectCount: count.optional() })
+  .strict();
+
+export const StartAcceptedBody = okBody(
+  z.object({ sync_history_id: z.uuid(), status: z.literal('pending'), events_url: text }).strict(),
+);
+
+export const CheckBody = okBody(
+  z
+    .object({
+      hasWorkItems: z.boolean(),
+      count,
+      workItemIds: z.array(z.number().int().positive()),
+    })
+    .strict(),
+);
+
+// ---- SSE event data (CONTRACT.md §3) ----
+
+const byLevel = z.object({ total: count, created: count, failed: count }).strict();
+export const SummaryShape = z
+  .object({
+    total: count,
+    created: count,
+    failed: count,
+    skipped: count,
+    epics: byLevel,
+    features: byLevel,
+    userStories: byLevel,
+  })
+  .strict();
+export type SummaryShape = z.infer<typeof SummaryShape>;
+
+const created = z
+  .object({
+    ardoqId: text,
+    name: text,
+    azureDevOpsId: z.number().int().positive(),
+    azureDevOpsUrl: z.url(),
+    timestamp: IsoUtc,
+  })
+  .strict();
+const failed = z.object({ ardoqId: text, name: text, error: text, timestamp: IsoUtc }).strict();
+const message = z.object({ message: text, timestamp: IsoUtc }).strict();
+
+/**
+ * Every event name the stream may carry, with its exact data. Additions over CONTRACT.md, named so a
+ * reviewer sees them: `sync:started` (DESIGN.md §3: every state change writes its event),
+ * `overwrite:progress.deletedIds` (DESIGN.md §5: deleted ids recorded for restoring) and
+ * `sync:error.summary` (a failed sync still reports its counts).
+ */
+export const EventData = {
+  'sync:accepted': z
+    .object({ syncHistoryId: z.uuid(), totalItems: count.positive(), timestamp: IsoUtc })
+    .strict(),
+  'sync:started': z.object({ timestamp: IsoUtc }).strict(),
+  'overwrite:started': message,
+  'overwrite:no-items': message,
+  'overwrite:deleting': z.object({ message: text, count: count.positive(), timestamp: IsoUtc }).strict(),
+  'overwrite:progress': z
+    .object({
+      message: text,
+      deleted: count.positive(),
+      total: count.positive(),
+      currentChunk: count.positive(),
+      totalChunks: count.positive(),
+      deletedIds: z.array(z.number().int().positive()).min(1),
+      timestamp: IsoUtc,
+    })
+    .strict(),
+  'overwrite:deleted': z.object({ message: text, count: count, timestamp: IsoUtc }).strict(),
+  'overwrite:error': z.object({ error: text, message: text, timestamp: IsoUtc }).strict(),
+  'epic:created': created,
+  'feature:created': created,
+  'userstory:created': created,
+  'epic:failed': failed,
+  'feature:failed': failed,
+  'userstory:failed': failed,
+  'sync:complete': z.object({ summary: SummaryShape, timestamp: IsoUtc }).strict(),
+  'sync:error': z.object({ error: text, summary: SummaryShape.optional(), timestamp: IsoUtc }).strict(),
+  'sync:cancelled': message,
+} as const;
+export type EventName = keyof typeof EventData;
+
+/** Parses `value` with a strict schema; fails the test with the zod issues and the value itself. */
+export function expectShape<S extends z.ZodType>(schema: S, value: unknown, what = 'response'): z.output<S> {
+  const result = schema.safeParse(value);
+  if (!result.success) {
+    throw new Error(
+      `${what} does not match the contract: ${JSON.stringify(result.error.issues)}\n${JSON.stringify(value)}`,
+    );
+  }
+  return result.data;
+}
