@@ -1,26 +1,170 @@
 import { z } from 'zod';
 
+/** CloudWatch Logs accepts only these retention periods (days). */
+const RETENTION_DAYS = [
+  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+] as const;
+
+/** A browser origin as the `Origin` header sends it (scheme, host, optional port; no path), or `*`. */
+const Origin = z
+  .string()
+  .regex(/^(\*|https?:\/\/[a-z0-9.-]+(:\d{1,5})?)$/, 'an origin is scheme://host[:port] without a path, or *');
+
+const fn = (timeoutSeconds: number, memoryMb: number, maxTimeoutSeconds = 900) =>
+  z
+    .object({
+      timeoutSeconds: z.number().int().min(3).max(maxTimeoutSeconds).default(timeoutSeconds),
+      memoryMb: z.number().int().min(128).max(10_240).default(memoryMb),
+    })
+    .prefault({});
+
+/** Event source `maxConcurrency` (2..1000): the lever that keeps us under Azure DevOps' rate limits. */
+const consumer = (timeoutSeconds: number, memoryMb: number, maxConcurrency: number) =>
+  z
+    .object({
+      timeoutSeconds: z.number().int().min(3).max(900).default(timeoutSeconds),
+      memoryMb: z.number().int().min(128).max(10_240).default(memoryMb),
+      maxConcurrency: z.number().int().min(2).max(1000).default(maxConcurrency),
+    })
+    .prefault({});
+
+const Auth = z
+  .discriminatedUnion('mode', [
+    z.object({
+      /** A user pool created with the stack (admin-created users only). */
+      mode: z.literal('cognito'),
+      /** TOTP MFA; `required` once the frontend's sign-in handles the MFA setup challenge. */
+      mfa: z.enum(['optional', 'required']).default('optional'),
+      /**
+       * Sign-in through a corporate OpenID Connect issuer (Entra ID, Okta, …) federated into the pool:
+       * REST APIs have no JWT authorizer, so the pool's authorizer stays the one gate. The client
+       * secret is read by CloudFormation from Secrets Manager (`clientSecretName`), never put in the template.
+       */
+      oidc: z
+        .object({
+          name: z.string().regex(/^[A-Za-z0-9_-]{1,32}$/),
+          issuerUrl: z.url(),
+          clientId: z.string().min(1),
+          clientSecretName: z.string().min(1),
+          /** Prefix of the hosted sign-in domain `<prefix>.auth.<region>.amazoncognito.com`. */
+          domainPrefix: z.string().regex(/^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/),
+          callbackUrls: z.array(z.url()).min(1),
+          logoutUrls: z.array(z.url()).default([]),
+        })
+        .optional(),
+    }),
+    z.object({
+      /** An existing Cognito user pool (shared directory); its tokens are checked by the authorizer. */
+      mode: z.literal('existing-user-pool'),
+      userPoolId: z.string().regex(/^[\w-]+_[0-9a-zA-Z]+$/, 'userPoolId looks like eu-west-1_AbC123'),
+      /** Reported as the UserPoolClientId output for the frontend. */
+      userPoolClientId: z.string().min(1).optional(),
+    }),
+  ])
+  .default({ mode: 'cognito', mfa: 'optional' });
+
 /**
  * Per-stage settings, read from `cdk.json` context (`-c stage=prod`, `stages.<name>` overrides).
- * Stacks receive this typed object and never read `process.env`.
+ * Stacks receive this typed object and never read `process.env`. Every default lives here.
  */
-export const StageConfig = z.object({
-  stage: z.string().regex(/^[a-z][a-z0-9-]{1,20}$/, 'stage must be lowercase letters, digits and dashes'),
-  database: z
-    .object({
-      name: z
-        .string()
-        .regex(/^[a-z_][a-z0-9_]*$/)
-        .default('ardoq_sync'),
-      /** Aurora capacity units; 0 lets the cluster pause when idle (the Data API then retries while it resumes). */
-      minCapacity: z.number().min(0).max(256).default(0),
-      maxCapacity: z.number().min(1).max(256).default(4),
-      autoPauseMinutes: z.number().int().min(5).max(1440).default(30),
-      /** Keeps the cluster from deletion and snapshots it on removal (prod). */
-      protect: z.boolean().default(false),
-    })
-    .default({ name: 'ardoq_sync', minCapacity: 0, maxCapacity: 4, autoPauseMinutes: 30, protect: false }),
-});
+export const StageConfig = z
+  .object({
+    stage: z.string().regex(/^[a-z][a-z0-9-]{1,20}$/, 'stage must be lowercase letters, digits and dashes'),
+    database: z
+      .object({
+        name: z
+          .string()
+          .regex(/^[a-z_][a-z0-9_]*$/)
+          .default('ardoq_sync'),
+        /** Aurora capacity units; 0 lets the cluster pause when idle (the Data API then retries while it resumes). */
+        minCapacity: z.number().min(0).max(256).default(0),
+        maxCapacity: z.number().min(1).max(256).default(4),
+        autoPauseMinutes: z.number().int().min(5).max(1440).default(30),
+        /** Keeps the cluster from deletion and snapshots it on removal (prod). */
+        protect: z.boolean().default(false),
+      })
+      .default({ name: 'ardoq_sync', minCapacity: 0, maxCapacity: 4, autoPauseMinutes: 30, protect: false }),
+    functions: z
+      .object({
+        /** Buffered REST integrations end at 29 s. */
+        api: fn(29, 512, 29),
+        /** SSE streams: the tail ends itself after 14 minutes, API Gateway streams for 15 at most. */
+        apiStream: fn(900, 512),
+        processor: consumer(90, 512, 4),
+        finalizer: consumer(60, 256, 2),
+        migrate: fn(300, 256),
+      })
+      .prefault({}),
+    logs: z
+      .object({
+        retentionDays: z
+          .number()
+          .refine((d) => (RETENTION_DAYS as readonly number[]).includes(d), {
+            message: `retentionDays must be one of ${RETENTION_DAYS.join(', ')}`,
+          })
+          .default(30),
+        level: z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR']).default('INFO'),
+      })
+      .prefault({}),
+    /** X-Ray tracing of the functions and the API stage. */
+    tracing: z.enum(['off', 'xray']).default('off'),
+    sync: z
+      .object({
+        /** A sync still open after this long is failed by the sweep. */
+        deadlineMinutes: z.number().int().min(5).max(24 * 60).default(120),
+        /** A claim older than this counts as stranded; must exceed the processor timeout. */
+        staleSeconds: z.number().int().min(30).default(180),
+        ardoqBaseUrl: z.url().default('https://app.ardoq.com'),
+      })
+      .prefault({}),
+    api: z
+      .object({
+        /** Browser origins of the frontend (CORS); empty = same-origin callers only. */
+        corsOrigins: z.array(Origin).default([]),
+        /** Stage-wide throttling (requests per second, burst). */
+        throttling: z
+          .object({
+            rateLimit: z.number().min(1).max(10_000).default(50),
+            burstLimit: z.number().int().min(1).max(5_000).default(100),
+          })
+          .prefault({}),
+        /**
+         * API Gateway writes logs through one account-wide role per region. Set false when the account
+         * already has one (another stack or a landing zone manages it).
+         */
+        createCloudWatchRole: z.boolean().default(true),
+        /** A regional WAFv2 web ACL to attach to the stage. */
+        webAclArn: z.string().startsWith('arn:').optional(),
+      })
+      .prefault({}),
+    auth: Auth,
+    alarms: z
+      .object({
+        /** Subscribe this address to a topic created for the alarms. */
+        email: z.email().optional(),
+        /** Or send the alarms to an existing SNS topic. */
+        topicArn: z.string().startsWith('arn:').optional(),
+        /** Alarm when the oldest work message waits longer than this. */
+        oldestMessageAgeMinutes: z.number().int().min(1).max(24 * 60).default(15),
+      })
+      .prefault({}),
+  })
+  .superRefine((config, ctx) => {
+    if (config.sync.staleSeconds <= config.functions.processor.timeoutSeconds) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['sync', 'staleSeconds'],
+        message: 'sync.staleSeconds must exceed functions.processor.timeoutSeconds (a live claim is not stranded)',
+      });
+    }
+    if (config.database.minCapacity > config.database.maxCapacity) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['database', 'minCapacity'],
+        message: 'database.minCapacity must not exceed maxCapacity',
+      });
+    }
+  });
 export type StageConfig = z.infer<typeof StageConfig>;
 
 /** Builds the stage config from the CDK context values. */
@@ -30,3 +174,8 @@ export function loadStageConfig(context: { stage?: unknown; stages?: unknown }):
   const overrides = (stages[stage] ?? {}) as Record<string, unknown>;
   return StageConfig.parse({ ...overrides, stage });
 }
+
+/** SQS must not hand a message to a second consumer while the first may still run (FACTS.md: ≥ 6×). */
+export const VISIBILITY_TIMEOUT_FACTOR = 6;
+export const visibilityTimeoutSeconds = (functionTimeoutSeconds: number): number =>
+  VISIBILITY_TIMEOUT_FACTOR * functionTimeoutSeconds;

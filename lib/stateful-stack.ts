@@ -3,6 +3,8 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import type { Construct } from 'constructs';
 import type { StageConfig } from './config.ts';
+import { SyncQueue } from './constructs/sync-queue.ts';
+import { UserDirectory } from './constructs/user-directory.ts';
 
 export interface StatefulStackProps extends StackProps {
   config: StageConfig;
@@ -10,15 +12,21 @@ export interface StatefulStackProps extends StackProps {
 
 /**
  * Everything that keeps data: the Aurora PostgreSQL Serverless v2 cluster, reached by the Lambdas
- * through the Data API only (so they need no VPC).
+ * through the Data API only (so they need no VPC), the queues that hold work in flight, and the user
+ * directory (users and their MFA secrets are data too).
  */
 export class StatefulStack extends Stack {
   readonly cluster: rds.DatabaseCluster;
   readonly databaseName: string;
+  /** Prepare and item messages, consumed by the processor. */
+  readonly workQueue: SyncQueue;
+  /** Finalize messages, consumed by the finalizer. */
+  readonly finalizeQueue: SyncQueue;
+  readonly users: UserDirectory;
 
   constructor(scope: Construct, id: string, props: StatefulStackProps) {
     super(scope, id, props);
-    const { database, stage } = props.config;
+    const { database, stage, functions, auth } = props.config;
 
     // Isolated subnets only: nothing in the VPC talks to the internet, and the functions use the Data API.
     const vpc = new ec2.Vpc(this, 'Vpc', {
@@ -48,5 +56,13 @@ export class StatefulStack extends Stack {
       removalPolicy: database.protect ? RemovalPolicy.SNAPSHOT : RemovalPolicy.DESTROY,
       clusterIdentifier: `ardoq-ado-sync-${stage}`,
     });
+
+    this.workQueue = new SyncQueue(this, 'WorkQueue', {
+      consumerTimeoutSeconds: functions.processor.timeoutSeconds,
+    });
+    this.finalizeQueue = new SyncQueue(this, 'FinalizeQueue', {
+      consumerTimeoutSeconds: functions.finalizer.timeoutSeconds,
+    });
+    this.users = new UserDirectory(this, 'Users', { auth, protect: database.protect });
   }
 }

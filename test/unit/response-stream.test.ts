@@ -13,9 +13,10 @@ function fakeRuntime() {
   const metadata: Array<{ statusCode: number; headers: Record<string, string> }> = [];
   return {
     metadata,
-    from: (stream: Writable, meta: { statusCode: number; headers: Record<string, string> }) => (
-      metadata.push(meta), stream
-    ),
+    from: (stream: Writable, meta: { statusCode: number; headers: Record<string, string> }) => {
+      metadata.push(meta);
+      return stream;
+    },
   };
 }
 
