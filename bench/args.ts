@@ -1,0 +1,66 @@
+import { parseArgs } from 'node:util';
+
+export const SECTION_NAMES = ['pipeline', 'db', 'accept', 'history', 'lambda', 'messages'] as const;
+export type SectionName = (typeof SECTION_NAMES)[number];
+
+export interface BenchArgs {
+  size: 'small' | 'full';
+  concurrency: number;
+  only: Set<SectionName>;
+  /** Runs per history query (≥ 50). */
+  historyRuns: number;
+  out: string;
+}
+
+const ALIASES: Record<string, SectionName> = {
+  '1': 'pipeline',
+  overhead: 'pipeline',
+  '2': 'db',
+  database: 'db',
+  '3': 'accept',
+  '4': 'history',
+  '5': 'lambda',
+  lambdas: 'lambda',
+  '6': 'messages',
+};
+
+export const USAGE = `usage: npx tsx bench/run.ts [--size small|full] [--concurrency N] [--only name,...] [--history-runs N] [--out file]
+  sections: 1 pipeline, 2 db, 3 accept, 4 history, 5 lambda, 6 messages (numbers work too)
+  PostgreSQL when DATABASE_URL is set, else PGlite in a temporary directory.`;
+
+export function parseBenchArgs(argv: readonly string[]): BenchArgs {
+  const { values } = parseArgs({
+    args: [...argv],
+    options: {
+      size: { type: 'string', default: 'full' },
+      concurrency: { type: 'string', default: '8' },
+      only: { type: 'string' },
+      'history-runs': { type: 'string', default: '60' },
+      out: { type: 'string', default: 'bench-results.json' },
+      help: { type: 'boolean', default: false },
+    },
+    strict: true,
+  });
+  if (values.help) {
+    console.log(USAGE);
+    process.exit(0);
+  }
+  if (values.size !== 'small' && values.size !== 'full')
+    throw new Error(`--size must be small or full\n${USAGE}`);
+  const concurrency = Number(values.concurrency);
+  if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64)
+    throw new Error('--concurrency must be a whole number from 1 to 64');
+  const historyRuns = Number(values['history-runs']);
+  if (!Number.isInteger(historyRuns) || historyRuns < 1) throw new Error('--history-runs must be ≥ 1');
+  const only = new Set<SectionName>();
+  for (const raw of (values.only ?? SECTION_NAMES.join(',')).split(',')) {
+    const name = raw.trim().toLowerCase();
+    if (!name) continue;
+    const resolved = (SECTION_NAMES as readonly string[]).includes(name)
+      ? (name as SectionName)
+      : ALIASES[name];
+    if (!resolved) throw new Error(`unknown section ${raw}\n${USAGE}`);
+    only.add(resolved);
+  }
+  return { size: values.size, concurrency, only, historyRuns, out: values.out as string };
+}

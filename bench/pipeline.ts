@@ -1,0 +1,288 @@
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import type { SqlParams } from '#core/ports/database.ts';
+import type { KindStats, StatementEvent } from './counting-db.ts';
+import { sampleWaits, type WaitSamples } from './pg-waits.ts';
+import { median, quantile, round, sum } from './stats.ts';
+import { type DbKind, serialise, startBenchSystem } from './system.ts';
+import { countNodes, type SyncBody, type TreeNode, uniformTree } from './trees.ts';
+
+/** Depth of an Epic → Feature → User Story tree. */
+export const TREE_DEPTH = 3;
+
+export interface PipelineOptions {
+  kind: DbKind;
+  databaseUrl?: string;
+  shape: readonly [epics: number, features: number, stories: number];
+  concurrency: number;
+  latencyMs: number;
+  timeoutMs?: number;
+}
+
+/** Where one item's time goes, from the statements the counting wrapper saw (ms, p50 and p95). */
+export interface ItemTimeline {
+  /** Parent recorded (or sync started, for epics) → this item's claim starts: send, queue, poll, batch. */
+  dispatchWait: { p50: number; p95: number };
+  claim: { p50: number; p95: number };
+  /** Claim returned → record starts: mapping, HTTP to Azure DevOps (simulator latency included). */
+  create: { p50: number; p95: number };
+  record: { p50: number; p95: number };
+  /** POST start → sync in_progress (API, prepare message, type discovery). */
+  prepareMs: number;
+  /** Items whose create was in flight at the same time, on average over the run. */
+  averageCreatesInFlight: number;
+}
+
+/** The bench process itself (API, processors, fauxqs, simulator and PGlite all share its one thread). */
+export interface ProcessLoad {
+  /** CPU time (user + system) / wall time: 1.0 = one core busy all the time. */
+  cpuCores: number;
+  eventLoopDelayMs: { p50: number; p99: number; max: number };
+  /** Requests the simulator answered (creates and the rest). */
+  simulatorRequests: number;
+  /** Statements in flight in the process (waiting for a pool connection included). */
+  statementsInFlight: { average: number; peak: number };
+  /** PostgreSQL's view (kind postgres only): what the active backends waited on. */
+  postgresWaits?: WaitSamples;
+}
+
+export interface PipelineRun {
+  kind: DbKind;
+  items: number;
+  shape: readonly number[];
+  concurrency: number;
+  latencyMs: number;
+  status: string;
+  created: number;
+  failed: number;
+  skipped: number;
+  acceptMs: number;
+  wallMs: number;
+  peakConcurrentCreates: number;
+  creates: number;
+  idealMs: number;
+  ratio: number;
+  itemsPerSecond: number;
+  statements: number;
+  transactions: number;
+  byKind: Record<string, KindStats>;
+  hotPathStatements: number;
+  dataApiCalls?: { execute: number; begin: number; commit: number; rollback: number; total: number };
+  messages: number;
+  sendBatches: number;
+  invocations: { work: number; finalize: number };
+  timeline: ItemTimeline;
+  load: ProcessLoad;
+  /** Whole run including start and stop of the local system. */
+  runMs: number;
+  warnings: number;
+  errors: number;
+  logSamples: string[];
+}
+
+/** The ideal wall time: C creates at a time, one level after the other. */
+export const idealMs = (items: number, concurrency: number, depth: number, latencyMs: number): number =>
+  (Math.ceil(items / Math.max(1, concurrency)) + depth - 1) * latencyMs;
+
+function parents(body: SyncBody): Map<string, string | null> {
+  const map = new Map<string, string | null>();
+  const walk = (nodes: readonly TreeNode[] | undefined, parent: string | null) => {
+    for (const node of nodes ?? []) {
+      map.set(node._id, parent);
+      walk(node.children, node._id);
+    }
+  };
+  walk(body.epics, null);
+  return map;
+}
+
+const p = (samples: number[]) => ({ p50: round(median(samples), 1), p95: round(quantile(samples, 0.95), 1) });
+
+function outcomeIds(params: SqlParams | undefined): string[] {
+  const outcomes = params?.outcomes;
+  if (!outcomes || typeof outcomes !== 'object' || outcomes instanceof Date || outcomes.kind !== 'json')
+    return [];
+  return (outcomes.value as Array<{ ardoq_id: string }>).map((o) => o.ardoq_id);
+}
+
+/**
+ * One sync of a whole tree through the local runtime: POST → 202 → prepare → items level by level →
+ * finalize, against the ADO simulator answering each request after `latencyMs`. Everything the
+ * sections 1, 2 and 6 report comes from this one run.
+ */
+export async function runPipeline(options: PipelineOptions): Promise<PipelineRun> {
+  const bench = await startBenchSystem({
+    kind: options.kind,
+    ...(options.databaseUrl ? { databaseUrl: options.databaseUrl } : {}),
+    processorConcurrency: options.concurrency,
+    latencyMs: options.latencyMs,
+  });
+  try {
+    const { system, counting } = bench;
+    const [e, f, s] = options.shape;
+    const body = uniformTree(e, f, s, `bench-${Date.now().toString(36)}`);
+    const items = countNodes(body);
+    const parentOf = parents(body);
+    const payload = serialise(body);
+
+    // Per-item timestamps from the statements themselves.
+    const claimStart = new Map<string, number>();
+    const claimEnd = new Map<string, number>();
+    const recordStart = new Map<string, number>();
+    const recordEnd = new Map<string, number>();
+    let inProgressAt = Number.NaN;
+    const stopObserving = counting.observe((event: StatementEvent) => {
+      if (event.kind === 'claim-item' && event.rows.length > 0) {
+        const id = event.params?.ardoqId as string;
+        if (!claimStart.has(id)) {
+          claimStart.set(id, event.startMs);
+          claimEnd.set(id, event.endMs);
+        }
+      } else if (event.kind === 'record-outcomes') {
+        for (const id of outcomeIds(event.params)) {
+          if (!recordEnd.has(id)) {
+            recordStart.set(id, event.startMs);
+            recordEnd.set(id, event.endMs);
+          }
+        }
+      } else if (event.kind === 'mark-in-progress' && event.rows.length > 0) {
+        inProgressAt = event.endMs;
+      }
+    });
+
+    // Everything before the POST (migrations, configuration, resume) is not the workload's.
+    counting.reset();
+    system.simulator?.resetStats();
+    const messages0 = { ...system.queue.stats };
+    const invocations0 = {
+      work: system.eventSources.work.invocations,
+      finalize: system.eventSources.finalize.invocations,
+    };
+    const calls0 = bench.dataApi ? { ...bench.dataApi.calls } : undefined;
+
+    const waits =
+      options.kind === 'postgres' && options.databaseUrl
+        ? await sampleWaits(options.databaseUrl, new URL(options.databaseUrl).pathname.slice(1))
+        : undefined;
+    const loop = monitorEventLoopDelay({ resolution: 10 });
+    loop.enable();
+    const cpu0 = process.cpuUsage();
+    const posted = await bench.postSync(payload);
+    const done = await bench.waitForTerminal(posted.syncId, options.timeoutMs ?? 600_000);
+    const wallMs = done.atMs - posted.startMs;
+    const cpu = process.cpuUsage(cpu0);
+    loop.disable();
+    const inFlight = { average: round(counting.averageInFlight(), 1), peak: counting.peakInFlight };
+    const postgresWaits = await waits?.stop();
+    const load: ProcessLoad = {
+      cpuCores: round((cpu.user + cpu.system) / 1000 / wallMs, 2),
+      eventLoopDelayMs: {
+        p50: round(loop.percentile(50) / 1e6, 1),
+        p99: round(loop.percentile(99) / 1e6, 1),
+        max: round(loop.max / 1e6, 1),
+      },
+      simulatorRequests: system.simulator?.stats.requests ?? 0,
+      statementsInFlight: inFlight,
+      ...(postgresWaits ? { postgresWaits } : {}),
+    };
+    // Let the finalizer invocation that ran FINALIZE return, so its count is in.
+    await new Promise((r) => setTimeout(r, 50));
+    stopObserving();
+
+    const stats = counting.snapshot();
+    const sim = system.simulator?.stats;
+    const peak = sim?.peakConcurrentCreates ?? 0;
+    const ideal = idealMs(items, peak, TREE_DEPTH, options.latencyMs);
+    const hot = (stats.byKind['claim-item']?.count ?? 0) + (stats.byKind['record-outcomes']?.count ?? 0);
+
+    const dispatch: number[] = [];
+    const claims: number[] = [];
+    const creates: number[] = [];
+    const records: number[] = [];
+    for (const [id, start] of claimStart) {
+      const parent = parentOf.get(id);
+      const ready = parent ? recordEnd.get(parent) : inProgressAt;
+      if (ready !== undefined && Number.isFinite(ready)) dispatch.push(start - ready);
+      claims.push((claimEnd.get(id) as number) - start);
+      const rs = recordStart.get(id);
+      if (rs !== undefined) creates.push(rs - (claimEnd.get(id) as number));
+      const re = recordEnd.get(id);
+      if (rs !== undefined && re !== undefined) records.push(re - rs);
+    }
+
+    let dataApiCalls: PipelineRun['dataApiCalls'];
+    if (bench.dataApi && calls0) {
+      const c = bench.dataApi.calls;
+      const d = {
+        execute: c.execute - calls0.execute,
+        begin: c.begin - calls0.begin,
+        commit: c.commit - calls0.commit,
+        rollback: c.rollback - calls0.rollback,
+      };
+      dataApiCalls = { ...d, total: d.execute + d.begin + d.commit + d.rollback };
+    }
+
+    return {
+      kind: options.kind,
+      items,
+      shape: options.shape,
+      concurrency: options.concurrency,
+      latencyMs: options.latencyMs,
+      status: done.status,
+      created: done.created,
+      failed: done.failed,
+      skipped: done.skipped,
+      acceptMs: round(posted.ms, 1),
+      wallMs: round(wallMs, 1),
+      peakConcurrentCreates: peak,
+      creates: sim?.creates ?? 0,
+      idealMs: ideal,
+      ratio: round(wallMs / ideal, 3),
+      itemsPerSecond: round(items / (wallMs / 1000), 1),
+      statements: stats.statements,
+      transactions: stats.transactions,
+      byKind: Object.fromEntries(
+        Object.entries(stats.byKind).map(([k, v]) => [k, { count: v.count, totalMs: round(v.totalMs, 1) }]),
+      ),
+      hotPathStatements: hot,
+      ...(dataApiCalls ? { dataApiCalls } : {}),
+      messages: system.queue.stats.messages - messages0.messages,
+      sendBatches: system.queue.stats.batches - messages0.batches,
+      invocations: {
+        work: system.eventSources.work.invocations - invocations0.work,
+        finalize: system.eventSources.finalize.invocations - invocations0.finalize,
+      },
+      timeline: {
+        dispatchWait: p(dispatch),
+        claim: p(claims),
+        create: p(creates),
+        record: p(records),
+        prepareMs: round(inProgressAt - posted.startMs, 1),
+        averageCreatesInFlight: round(sum(creates) / wallMs, 2),
+      },
+      load,
+      runMs: 0,
+      warnings: bench.tally.warnings,
+      errors: bench.tally.errors,
+      logSamples: bench.tally.samples,
+    };
+  } finally {
+    await bench.close();
+  }
+}
+
+/** `runPipeline` with the whole run's duration (start and stop of the local system included). */
+export async function timedPipeline(options: PipelineOptions): Promise<PipelineRun> {
+  const t0 = performance.now();
+  const run = await runPipeline(options);
+  return { ...run, runMs: round(performance.now() - t0, 0) };
+}
+
+/** A statement breakdown, one line per kind, busiest first. */
+export function describeStatements(run: PipelineRun): string {
+  const rows = Object.entries(run.byKind).sort((a, b) => b[1].count - a[1].count);
+  const parts = rows.map(
+    ([kind, v]) =>
+      `${kind} ${v.count} (${round(v.count / run.items, 3)}/item, ${round(v.totalMs / Math.max(1, v.count), 2)} ms avg)`,
+  );
+  return `statements by kind [${run.kind}]: ${parts.join('; ')}`;
+}
