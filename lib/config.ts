@@ -8,7 +8,10 @@ const RETENTION_DAYS = [
 /** A browser origin as the `Origin` header sends it (scheme, host, optional port; no path), or `*`. */
 const Origin = z
   .string()
-  .regex(/^(\*|https?:\/\/[a-z0-9.-]+(:\d{1,5})?)$/, 'an origin is scheme://host[:port] without a path, or *');
+  .regex(
+    /^(\*|https?:\/\/[a-z0-9.-]+(:\d{1,5})?)$/,
+    'an origin is scheme://host[:port] without a path, or *',
+  );
 
 const fn = (timeoutSeconds: number, memoryMb: number, maxTimeoutSeconds = 900) =>
   z
@@ -111,7 +114,12 @@ export const StageConfig = z
     sync: z
       .object({
         /** A sync still open after this long is failed by the sweep. */
-        deadlineMinutes: z.number().int().min(5).max(24 * 60).default(120),
+        deadlineMinutes: z
+          .number()
+          .int()
+          .min(5)
+          .max(24 * 60)
+          .default(120),
         /** A claim older than this counts as stranded; must exceed the processor timeout. */
         staleSeconds: z.number().int().min(30).default(180),
         ardoqBaseUrl: z.url().default('https://app.ardoq.com'),
@@ -145,7 +153,12 @@ export const StageConfig = z
         /** Or send the alarms to an existing SNS topic. */
         topicArn: z.string().startsWith('arn:').optional(),
         /** Alarm when the oldest work message waits longer than this. */
-        oldestMessageAgeMinutes: z.number().int().min(1).max(24 * 60).default(15),
+        oldestMessageAgeMinutes: z
+          .number()
+          .int()
+          .min(1)
+          .max(24 * 60)
+          .default(15),
       })
       .prefault({}),
   })
@@ -154,7 +167,8 @@ export const StageConfig = z
       ctx.addIssue({
         code: 'custom',
         path: ['sync', 'staleSeconds'],
-        message: 'sync.staleSeconds must exceed functions.processor.timeoutSeconds (a live claim is not stranded)',
+        message:
+          'sync.staleSeconds must exceed functions.processor.timeoutSeconds (a live claim is not stranded)',
       });
     }
     if (config.database.minCapacity > config.database.maxCapacity) {

@@ -1,5 +1,6 @@
-import { Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as logs from 'aws-cdk-lib/aws-logs';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import type { Construct } from 'constructs';
 import type { StageConfig } from './config.ts';
@@ -26,13 +27,22 @@ export class StatefulStack extends Stack {
 
   constructor(scope: Construct, id: string, props: StatefulStackProps) {
     super(scope, id, props);
-    const { database, stage, functions, auth } = props.config;
+    const { database, stage, functions, auth, logs: logSettings } = props.config;
 
     // Isolated subnets only: nothing in the VPC talks to the internet, and the functions use the Data API.
     const vpc = new ec2.Vpc(this, 'Vpc', {
       maxAzs: 2,
       natGateways: 0,
       subnetConfiguration: [{ name: 'database', subnetType: ec2.SubnetType.PRIVATE_ISOLATED, cidrMask: 24 }],
+    });
+    vpc.addFlowLog('FlowLog', {
+      destination: ec2.FlowLogDestination.toCloudWatchLogs(
+        new logs.LogGroup(this, 'FlowLogs', {
+          retention: logSettings.retentionDays as logs.RetentionDays,
+          removalPolicy: RemovalPolicy.DESTROY,
+        }),
+      ),
+      trafficType: ec2.FlowLogTrafficType.ALL,
     });
 
     this.databaseName = database.name;
@@ -55,6 +65,18 @@ export class StatefulStack extends Stack {
       deletionProtection: database.protect,
       removalPolicy: database.protect ? RemovalPolicy.SNAPSHOT : RemovalPolicy.DESTROY,
       clusterIdentifier: `ardoq-ado-sync-${stage}`,
+    });
+    if (!database.protect) {
+      Validations.of(this.cluster).acknowledge({
+        id: 'AwsSolutions-RDS10',
+        reason:
+          'This stage does not set database.protect (a dev/test stage meant to be torn down); protected stages get deletion protection and a snapshot on removal.',
+      });
+    }
+    Validations.of(this.cluster.node.findChild('Secret')).acknowledge({
+      id: 'AwsSolutions-SMG4',
+      reason:
+        'Rotation needs a rotation function inside this isolated VPC plus a Secrets Manager interface endpoint (no NAT by design). Only the Data API uses these credentials, on behalf of roles granted by bindDatabase; rotate by hand until the endpoint exists.',
     });
 
     this.workQueue = new SyncQueue(this, 'WorkQueue', {

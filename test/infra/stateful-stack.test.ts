@@ -1,6 +1,6 @@
 import { App } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { loadStageConfig } from '#lib/config.ts';
 import { StatefulStack } from '#lib/stateful-stack.ts';
 
@@ -8,6 +8,23 @@ function synth(context: { stage?: string; stages?: unknown }) {
   const app = new App();
   const stack = new StatefulStack(app, 'Stateful', { config: loadStageConfig(context) });
   return Template.fromStack(stack);
+}
+
+type QueueProps = {
+  VisibilityTimeout?: number;
+  MessageRetentionPeriod: number;
+  SqsManagedSseEnabled: boolean;
+  RedrivePolicy?: { deadLetterTargetArn: { 'Fn::GetAtt': [string, string] }; maxReceiveCount: number };
+};
+
+/** The stack's queues, by logical id. */
+function queues(template: Template): Record<string, QueueProps> {
+  return Object.fromEntries(
+    Object.entries(template.findResources('AWS::SQS::Queue')).map(([id, q]) => [
+      id,
+      q.Properties as QueueProps,
+    ]),
+  );
 }
 
 describe('StatefulStack', () => {
@@ -46,5 +63,122 @@ describe('StatefulStack', () => {
     expect(() =>
       loadStageConfig({ stage: 'dev', stages: { dev: { database: { maxCapacity: 0 } } } }),
     ).toThrow(/maxCapacity/);
+  });
+
+  describe('queues', () => {
+    let template: Template;
+    let all: Record<string, QueueProps>;
+    let main: [string, QueueProps][];
+    let dlqIds: (string | undefined)[];
+    beforeAll(() => {
+      template = synth({ stage: 'dev' });
+      all = queues(template);
+      main = Object.entries(all).filter(([, q]) => q.RedrivePolicy);
+      dlqIds = main.map(([, q]) => q.RedrivePolicy?.deadLetterTargetArn['Fn::GetAtt'][0]);
+    });
+
+    it('has a work queue and a finalize queue, each with its own DLQ after 5 receives', () => {
+      expect(Object.keys(all)).toHaveLength(4);
+      expect(main.map(([id]) => id.replace(/[0-9A-F]{8}$/, '')).sort()).toEqual([
+        'FinalizeQueue',
+        'WorkQueue',
+      ]);
+      expect(new Set(dlqIds).size).toBe(2);
+      for (const [, queue] of main) expect(queue.RedrivePolicy?.maxReceiveCount).toBe(5);
+    });
+
+    it('keeps a message invisible for 6× its consumer’s timeout, 4 days in the queue and 14 in the DLQ', () => {
+      const config = loadStageConfig({ stage: 'dev' });
+      const byName = Object.fromEntries(
+        main.map(([id, q]) => [id.startsWith('Work') ? 'work' : 'finalize', q]),
+      );
+      expect(byName.work?.VisibilityTimeout).toBe(6 * config.functions.processor.timeoutSeconds);
+      expect(byName.finalize?.VisibilityTimeout).toBe(6 * config.functions.finalizer.timeoutSeconds);
+      for (const [, queue] of main) expect(queue.MessageRetentionPeriod).toBe(4 * 24 * 3600);
+      for (const id of dlqIds) expect(all[id as string]?.MessageRetentionPeriod).toBe(14 * 24 * 3600);
+    });
+
+    it('follows a longer processor timeout with the visibility timeout', () => {
+      const longer = queues(
+        synth({
+          stage: 'dev',
+          stages: { dev: { functions: { processor: { timeoutSeconds: 300 } }, sync: { staleSeconds: 600 } } },
+        }),
+      );
+      const work = Object.entries(longer).find(([id, q]) => id.startsWith('Work') && q.RedrivePolicy);
+      expect(work?.[1].VisibilityTimeout).toBe(1800);
+    });
+
+    it('encrypts every queue (SSE-SQS) and refuses requests without TLS', () => {
+      for (const queue of Object.values(all)) expect(queue.SqsManagedSseEnabled).toBe(true);
+      const policies = Object.values(template.findResources('AWS::SQS::QueuePolicy'));
+      const guarded = policies.flatMap((p) => p.Properties.Queues.map((q: { Ref: string }) => q.Ref));
+      expect(guarded.sort()).toEqual(Object.keys(all).sort());
+      for (const policy of policies) {
+        expect(policy.Properties.PolicyDocument.Statement).toEqual(
+          expect.arrayContaining([
+            expect.objectContaining({
+              Effect: 'Deny',
+              Action: 'sqs:*',
+              Principal: { AWS: '*' },
+              Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+            }),
+          ]),
+        );
+      }
+    });
+  });
+
+  describe('users', () => {
+    it('creates a user pool for admin-created users only, with a strong password policy and threat protection', () => {
+      const template = synth({ stage: 'dev' });
+      template.hasResourceProperties('AWS::Cognito::UserPool', {
+        AdminCreateUserConfig: { AllowAdminCreateUserOnly: true },
+        Policies: {
+          PasswordPolicy: Match.objectLike({
+            MinimumLength: 12,
+            RequireLowercase: true,
+            RequireUppercase: true,
+            RequireNumbers: true,
+            RequireSymbols: true,
+          }),
+        },
+        MfaConfiguration: 'OPTIONAL',
+        UserPoolTier: 'PLUS',
+        UserPoolAddOns: { AdvancedSecurityMode: 'ENFORCED' },
+      });
+      template.hasResourceProperties('AWS::Cognito::UserPoolClient', {
+        GenerateSecret: false,
+        ExplicitAuthFlows: ['ALLOW_USER_SRP_AUTH', 'ALLOW_REFRESH_TOKEN_AUTH'],
+        PreventUserExistenceErrors: 'ENABLED',
+      });
+    });
+
+    it('rejects an existing user pool id that does not look like one', () => {
+      expect(() =>
+        loadStageConfig({
+          stage: 'dev',
+          stages: { dev: { auth: { mode: 'existing-user-pool', userPoolId: 'x' } } },
+        }),
+      ).toThrow(/userPoolId/);
+    });
+  });
+
+  it('logs the VPC’s traffic to a log group with retention', () => {
+    const template = synth({ stage: 'dev' });
+    template.hasResourceProperties('AWS::EC2::FlowLog', {
+      TrafficType: 'ALL',
+      LogDestinationType: 'cloud-watch-logs',
+    });
+    template.allResourcesProperties('AWS::Logs::LogGroup', { RetentionInDays: 30 });
+  });
+
+  it('rejects a stale threshold that a live processor invocation could reach', () => {
+    expect(() =>
+      loadStageConfig({
+        stage: 'dev',
+        stages: { dev: { functions: { processor: { timeoutSeconds: 300 } } } },
+      }),
+    ).toThrow(/staleSeconds/);
   });
 });

@@ -141,6 +141,18 @@ export interface CompiledSql {
  * leaving `::casts`, literals and comments untouched.
  */
 export function compileNamedParameters(sql: string): CompiledSql {
+  // The same few statements run for every item: lex each text once (the bench saw ~4% of CPU here).
+  const cached = compiled.get(sql);
+  if (cached) return cached;
+  const result = compile(sql);
+  if (compiled.size >= 500) compiled.clear();
+  compiled.set(sql, result);
+  return result;
+}
+
+const compiled = new Map<string, CompiledSql>();
+
+function compile(sql: string): CompiledSql {
   const names: string[] = [];
   let text = '';
   for (const segment of lex(sql)) {
