@@ -74,7 +74,8 @@ export class UserDirectory extends Construct {
 
     const client = pool.addClient('WebClient', {
       generateSecret: false,
-      authFlows: { userSrp: true },
+      // SRP for the browser; admin password auth lets an operator with IAM rights get a token for smoke tests.
+      authFlows: { userSrp: true, adminUserPassword: true },
       preventUserExistenceErrors: true,
       enableTokenRevocation: true,
       accessTokenValidity: Duration.hours(1),

@@ -108,7 +108,7 @@ describe('startSync', () => {
     ['no epics', () => ({ epics: [] }), 'epics'],
     ['a node without a name', () => ({ epics: [{ _id: 'x2', type: 'Epic' }] }), 'epics[0].name'],
     ['a blank name', () => ({ epics: [{ _id: 'x3', name: '   ', type: 'Epic' }] }), 'epics[0].name'],
-    ['no body at all', () => undefined, ''],
+    ['no body at all', () => undefined, 'body'],
   ];
 
   it.each(invalidBodies)(
