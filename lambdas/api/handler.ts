@@ -1,5 +1,6 @@
 /** API Lambda entry (buffered answers): built once per cold start; the work is in app.ts and the core. */
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { apiOptionsFromEnv, awsDeps } from '#lambdas/runtime/aws-deps.ts';
@@ -7,7 +8,7 @@ import { asLog, createLogger, createMetrics } from '#lambdas/runtime/observabili
 import { createApiApp } from './app.ts';
 
 const logger = createLogger('api');
-const { port } = createMetrics('api');
+const { metrics, port } = createMetrics('api');
 const app = createApiApp(awsDeps(asLog(logger), port), apiOptionsFromEnv());
 
 export const handler = middy(async (event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> => {
@@ -21,4 +22,6 @@ export const handler = middy(async (event: APIGatewayProxyEvent): Promise<APIGat
     };
   }
   return result;
-}).use(injectLambdaContext(logger, { resetKeys: true }));
+})
+  .use(injectLambdaContext(logger, { resetKeys: true }))
+  .use(logMetrics(metrics));

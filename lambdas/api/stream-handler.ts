@@ -18,9 +18,13 @@ declare const awslambda: {
 };
 
 const logger = createLogger('api-stream');
-const { port } = createMetrics('api-stream');
+const { metrics, port } = createMetrics('api-stream');
 const app = createApiApp(awsDeps(asLog(logger), port), apiOptionsFromEnv());
 
 export const handler = awslambda.streamifyResponse(async (event, responseStream) => {
-  await writeToResponseStream(await app(event), responseStream, awslambda.HttpResponseStream);
+  try {
+    await writeToResponseStream(await app(event), responseStream, awslambda.HttpResponseStream);
+  } finally {
+    metrics.publishStoredMetrics(); // SyncsStarted is counted here (POST …/workitems)
+  }
 });

@@ -19,7 +19,8 @@ import {
 
 // A stub of the Azure DevOps REST API on loopback: records every request, answers what a test scripts.
 
-const PAT = 'pat5ecret0123456789abcdefghijklmnopqrstuvwxyzABCDEFG';
+// A made-up token, long and unique enough that finding it in any output is a real leak.
+const PAT = ['test', 'only', 'not', 'a', 'secret', 'x9Q2w7'].join('-');
 const PAT_BASIC = Buffer.from(`:${PAT}`).toString('base64');
 const PROJECT = `Team's "Q" #1 / x`;
 const PROJECT_PATH = "Team's%20%22Q%22%20%231%20%2F%20x";
