@@ -27,7 +27,7 @@ WITH c AS (
   UPDATE sync_plan_items p SET state = 'processing', attempts = p.attempts + 1, claimed_at = now()
   FROM sync_history s
   WHERE p.sync_history_id = CAST(:syncId AS uuid) AND p.ardoq_id = :ardoqId AND s.id = p.sync_history_id
-    AND ((p.state = 'pending' AND s.status = 'in_progress')
+    AND ((p.state = 'pending' AND s.status IN ('in_progress', 'cancelled', 'failed'))
       OR (p.state = 'processing' AND p.claimed_at < now() - make_interval(secs => :staleSeconds)))
   RETURNING p.sync_history_id, p.ardoq_id, p.parent_ardoq_id, p.item_type, p.name, p.payload, p.attempts,
     s.status AS sync_status, s.project_name, s.target_config_id, s.work_item_types, s.options,
@@ -76,8 +76,9 @@ export async function claimItem(
 /**
  * Gives a claimed node back (it will be retried). `reachedAdo: false` (throttled: nothing was
  * created) also takes back the attempt, so the retry does not go looking for a work item.
- * Only while the sync runs: a pending node of a finished sync could never be claimed again, so
- * there the claim stays until it goes stale and the sweep sends the node to be reconciled.
+ * Only while the sync runs: on a closed sync the claim stays until it goes stale and the sweep sends
+ * the node to be reconciled. (A release racing the close can still leave a pending node on a closed
+ * sync; the sweep sends those too, and a claim takes them.)
  */
 export async function releaseItem(
   db: Queryable,
@@ -146,6 +147,8 @@ export async function findSweepWork(
      WHERE s.status IN ('in_progress', 'cancelled', 'failed') AND p.state <> 'done'
        AND (
          (p.state = 'processing' AND p.claimed_at < now() - make_interval(secs => :staleSeconds))
+         -- left pending by the close (an uncertain attempt), or released by a processor racing the close
+         OR (s.status IN ('cancelled', 'failed') AND p.state = 'pending')
          OR (s.status = 'in_progress' AND p.state = 'pending' AND (
            (p.parent_ardoq_id IS NULL AND s.updated_at < now() - make_interval(secs => :staleSeconds))
            OR (parent.state = 'done' AND parent.azure_devops_id IS NOT NULL
@@ -183,7 +186,7 @@ export async function listOpenSyncs(db: Queryable): Promise<Array<{ id: string; 
     `SELECT id, status FROM sync_history WHERE status IN ('pending', 'in_progress')
      UNION
      SELECT DISTINCT s.id, s.status FROM sync_history s JOIN sync_plan_items p ON p.sync_history_id = s.id
-     WHERE s.status IN ('cancelled', 'failed') AND p.state = 'processing'`,
+     WHERE s.status IN ('cancelled', 'failed') AND p.state IN ('processing', 'pending')`,
   );
   return rows;
 }

@@ -249,12 +249,16 @@ src AS (
   FROM descendants d
 )`);
 
-/** Items not started yet when the sync closes: skipped with :reason. */
+/**
+ * Items not started yet when the sync closes: skipped with :reason. A pending item with an attempt behind
+ * it (released after an uncertain create: its work item may exist) has started: it stays pending, and the
+ * sweep sends it to be reconciled (adopted, or skipped once Azure DevOps shows nothing).
+ */
 const unstartedSource = (from: string) => `src AS (
   SELECT p.ardoq_id, 'skipped'::text AS status, NULL::integer AS azure_devops_id, NULL::text AS azure_devops_url,
     CAST(:skipReason AS text) AS error_message, NULL::jsonb AS changed_by_user
   FROM sync_plan_items p
-  WHERE p.sync_history_id = ${SYNC_ID} AND p.state = 'pending'
+  WHERE p.sync_history_id = ${SYNC_ID} AND p.state = 'pending' AND p.attempts = 0
     AND EXISTS (SELECT 1 FROM sync_history s WHERE s.id = ${SYNC_ID} AND s.status IN (${from}))
   -- Locks the rows, so a processor cannot claim an item between this read and its skip.
   FOR UPDATE OF p
