@@ -8,6 +8,7 @@ import type { Queryable } from '#core/ports/database.ts';
 import { sqlUuid } from '#core/ports/database.ts';
 import type { SyncHistory } from '#core/sync/sync-history-view.ts';
 import { expectSyncInvariants } from './invariants.ts';
+import { buildTree } from './trees.ts';
 
 export interface TestSystem extends LocalSystem {
   request<T = Record<string, unknown>>(
@@ -78,31 +79,9 @@ export async function startTestSystem(options: Partial<LocalSystemOptions> = {})
   };
 }
 
-type Node = { _id: string; name: string; type: string; children?: Node[]; [key: string]: unknown };
-
 /** A request tree of epics × features × stories with unique ids and titles. */
-export function tree(epics: number, features: number, stories: number, prefix: string): { epics: Node[] } {
-  return {
-    epics: Array.from({ length: epics }, (_, e) => ({
-      _id: `${prefix}-e${e}`,
-      name: `${prefix} Epic ${e}`,
-      type: 'Epic',
-      componentKey: `${prefix.toUpperCase()}-${e}`,
-      children: Array.from({ length: features }, (_, f) => ({
-        _id: `${prefix}-e${e}-f${f}`,
-        name: `${prefix} Feature ${e}.${f}`,
-        type: 'Feature',
-        children: Array.from({ length: stories }, (_, s) => ({
-          _id: `${prefix}-e${e}-f${f}-s${s}`,
-          name: `${prefix} Story ${e}.${f}.${s}`,
-          type: 'User Story',
-          description: 'As a user\nI want <things>',
-          priority: (s % 4) + 1,
-        })),
-      })),
-    })),
-  };
-}
+export const tree = (epics: number, features: number, stories: number, prefix: string) =>
+  buildTree(epics, features, () => stories, prefix);
 
 /**
  * The Azure DevOps side of the invariants: every created outcome names a work item that exists, under
