@@ -131,9 +131,11 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRun
     const recordEnd = new Map<string, number>();
     let inProgressAt = Number.NaN;
     const stopObserving = counting.observe((event: StatementEvent) => {
-      if (event.kind === 'claim-item' && event.rows.length > 0) {
-        const id = event.params?.ardoqId as string;
-        if (!claimStart.has(id)) {
+      if (event.kind === 'claim-item') {
+        // One claim per batch: the rows are the nodes it claimed.
+        for (const row of event.rows) {
+          const id = row.ardoq_id as string;
+          if (claimStart.has(id)) continue;
           claimStart.set(id, event.startMs);
           claimEnd.set(id, event.endMs);
         }

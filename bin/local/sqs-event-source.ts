@@ -1,4 +1,5 @@
 import {
+  ChangeMessageVisibilityBatchCommand,
   DeleteMessageBatchCommand,
   type Message,
   ReceiveMessageCommand,
@@ -14,6 +15,8 @@ export interface EventSourceOptions {
   visibilityTimeoutSeconds: number;
   waitTimeSeconds?: number;
   queueArn?: string;
+  /** Batches received ahead while every invocation slot is busy (default 2). */
+  prefetchBatches?: number;
 }
 
 /**
@@ -24,7 +27,14 @@ export interface EventSourceOptions {
  */
 export class SqsEventSource {
   private running = false;
-  private workers: Promise<void>[] = [];
+  private pollers: Promise<void>[] = [];
+  private readonly invocationsInFlight = new Set<Promise<void>>();
+  private readonly deletions = new Set<Promise<void>>();
+  /** Batches received while every invocation slot was busy, oldest first. */
+  private readonly buffered: Message[][] = [];
+  private busy = 0;
+  private receiving = 0;
+  private waiters: Array<() => void> = [];
   /** Invocations made (benchmarks: invocations per item). */
   invocations = 0;
 
@@ -39,30 +49,82 @@ export class SqsEventSource {
   start(): void {
     if (this.running) return;
     this.running = true;
-    this.workers = Array.from({ length: this.options.concurrency }, () => this.loop());
+    this.pollers = Array.from({ length: this.options.concurrency }, () => this.poll());
   }
 
   async stop(): Promise<void> {
     this.running = false;
-    await Promise.all(this.workers);
+    this.wake();
+    await Promise.all(this.pollers);
+    await Promise.all(this.invocationsInFlight);
+    // Batches fetched ahead and never handled go back to the queue at once.
+    const left = this.buffered.splice(0).flat();
+    if (left.length > 0) await this.giveBack(left);
+    await Promise.all(this.deletions);
   }
 
-  private async loop(): Promise<void> {
+  private wake(): void {
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const w of waiters) w();
+  }
+
+  /**
+   * Like Lambda's pollers, receives run ahead of the invocations: while every slot is busy, up to
+   * `prefetchBatches` batches wait in a buffer, so a slot that frees up starts at once instead of
+   * going through a receive. A buffered batch goes to the first free slot (never held by one poller).
+   */
+  private async poll(): Promise<void> {
+    const prefetch = this.options.prefetchBatches ?? 2;
     while (this.running) {
-      try {
-        await this.pollOnce();
-      } catch (error) {
-        if (!this.running) return;
-        this.log.warn('event source poll failed', {
-          queueUrl: this.queueUrl,
-          error: (error as Error).message,
-        });
-        await new Promise((r) => setTimeout(r, 200));
+      if (this.busy + this.buffered.length + this.receiving >= this.options.concurrency + prefetch) {
+        await new Promise<void>((resolve) => this.waiters.push(resolve));
+        continue;
       }
+      this.receiving += 1;
+      let messages: Message[];
+      try {
+        messages = await this.receive();
+      } catch (error) {
+        if (this.running) {
+          this.log.warn('event source poll failed', {
+            queueUrl: this.queueUrl,
+            error: (error as Error).message,
+          });
+          await new Promise((r) => setTimeout(r, 200));
+        }
+        continue;
+      } finally {
+        this.receiving -= 1;
+      }
+      if (messages.length === 0) continue;
+      if (!this.running) {
+        await this.giveBack(messages);
+        continue;
+      }
+      this.buffered.push(messages);
+      this.dispatch();
     }
   }
 
-  private async pollOnce(): Promise<void> {
+  /** Starts buffered batches while slots are free. */
+  private dispatch(): void {
+    while (this.busy < this.options.concurrency && this.buffered.length > 0) {
+      const messages = this.buffered.shift() as Message[];
+      this.busy += 1;
+      const run = this.invoke(messages)
+        .catch((error: Error) => this.log.error('event source invocation crashed', { error: error.message }))
+        .finally(() => {
+          this.busy -= 1;
+          this.invocationsInFlight.delete(run);
+          if (this.running) this.dispatch();
+          this.wake();
+        });
+      this.invocationsInFlight.add(run);
+    }
+  }
+
+  private async receive(): Promise<Message[]> {
     const received = await this.client.send(
       new ReceiveMessageCommand({
         QueueUrl: this.queueUrl,
@@ -72,8 +134,26 @@ export class SqsEventSource {
         MessageSystemAttributeNames: ['All'],
       }),
     );
-    const messages = received.Messages ?? [];
-    if (messages.length === 0 || !this.running) return;
+    return received.Messages ?? [];
+  }
+
+  /** Makes fetched but unhandled messages visible again (a poller shutting down). */
+  private async giveBack(messages: Message[]): Promise<void> {
+    await this.client
+      .send(
+        new ChangeMessageVisibilityBatchCommand({
+          QueueUrl: this.queueUrl,
+          Entries: messages.map((m, i) => ({
+            Id: String(i),
+            ReceiptHandle: m.ReceiptHandle,
+            VisibilityTimeout: 0,
+          })),
+        }),
+      )
+      .catch((error: Error) => this.log.warn('could not give messages back', { error: error.message }));
+  }
+
+  private async invoke(messages: Message[]): Promise<void> {
     const event: SQSEvent = { Records: messages.map((m) => this.toRecord(m)) };
     this.invocations += 1;
     let failed: Set<string>;
@@ -91,12 +171,20 @@ export class SqsEventSource {
     }
     const done = messages.filter((m) => m.MessageId && !failed.has(m.MessageId));
     if (done.length === 0) return;
-    await this.client.send(
-      new DeleteMessageBatchCommand({
-        QueueUrl: this.queueUrl,
-        Entries: done.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle })),
-      }),
-    );
+    const deletion = this.client
+      .send(
+        new DeleteMessageBatchCommand({
+          QueueUrl: this.queueUrl,
+          Entries: done.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle })),
+        }),
+      )
+      .then(
+        () => undefined,
+        (error: Error) =>
+          this.log.warn('delete failed: the messages will come back', { error: error.message }),
+      )
+      .finally(() => this.deletions.delete(deletion));
+    this.deletions.add(deletion);
   }
 
   private toRecord(m: Message): SQSRecord {

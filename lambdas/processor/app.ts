@@ -1,14 +1,17 @@
-import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
-import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import type { SQSBatchItemFailure, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import type { PipelineDeps } from '#core/pipeline/deps.ts';
 import { finalize } from '#core/pipeline/finalize.ts';
 import { parseWorkMessage } from '#core/pipeline/messages.ts';
 import { prepareSync } from '#core/pipeline/prepare-sync.ts';
-import { processItem } from '#core/pipeline/process-item.ts';
+import { processItem, processItems } from '#core/pipeline/process-item.ts';
+import type { WorkMessage } from '#core/ports/work-queue.ts';
 
-/** Routes one queue message to its use case; a throw fails only this record (partial batch response). */
+/** Routes one queue message to its use case. */
 export async function handleWorkMessage(record: SQSRecord, deps: PipelineDeps): Promise<void> {
-  const message = parseWorkMessage(record.body);
+  return handleMessage(parseWorkMessage(record.body), deps);
+}
+
+async function handleMessage(message: WorkMessage, deps: PipelineDeps): Promise<void> {
   switch (message.kind) {
     case 'prepare':
       return prepareSync(message.syncId, deps);
@@ -20,29 +23,68 @@ export async function handleWorkMessage(record: SQSRecord, deps: PipelineDeps): 
 }
 
 /**
- * The processor Lambda: Powertools batch processing with partial failures, records in parallel.
- * A fresh BatchProcessor per invocation: it keeps per-batch state, and the local runtime runs
- * several invocations in one process.
+ * The processor Lambda: a batch of work messages with partial failures (`ReportBatchItemFailures`).
+ * Item messages of one sync are processed together (one claim and one outcome statement for the
+ * group, see processItems); prepare and finalize messages one by one; all groups in parallel. A
+ * record fails alone: an unparsable body, its node's failure, or its group's claim failing.
  */
 export function createProcessorApp(deps: PipelineDeps) {
   return async (event: SQSEvent): Promise<SQSBatchResponse> => {
-    const processor = new BatchProcessor(EventType.SQS);
-    return processPartialResponse(
-      event,
-      async (record: SQSRecord) => {
+    const failed = new Set<string>();
+    const fail = (record: SQSRecord, error: unknown) => {
+      failed.add(record.messageId);
+      deps.log.error('message failed, will be retried', {
+        messageId: record.messageId,
+        receiveCount: record.attributes?.ApproximateReceiveCount,
+        error: error instanceof Error ? { name: error.name, message: error.message } : String(error),
+      });
+    };
+    const itemsBySync = new Map<string, Array<{ record: SQSRecord; ardoqId: string }>>();
+    const others: Array<{ record: SQSRecord; message: WorkMessage }> = [];
+    for (const record of event.Records) {
+      let message: WorkMessage;
+      try {
+        message = parseWorkMessage(record.body);
+      } catch (error) {
+        fail(record, error);
+        continue;
+      }
+      if (message.kind === 'item') {
+        const group = itemsBySync.get(message.syncId) ?? [];
+        group.push({ record, ardoqId: message.ardoqId });
+        itemsBySync.set(message.syncId, group);
+      } else {
+        others.push({ record, message });
+      }
+    }
+    await Promise.all([
+      ...others.map(async ({ record, message }) => {
         try {
-          await handleWorkMessage(record, deps);
+          await handleMessage(message, deps);
         } catch (error) {
-          deps.log.error('message failed, will be retried', {
-            messageId: record.messageId,
-            receiveCount: record.attributes?.ApproximateReceiveCount,
-            error: error instanceof Error ? { name: error.name, message: error.message } : String(error),
-          });
-          throw error;
+          fail(record, error);
         }
-      },
-      processor,
-      { throwOnFullBatchFailure: false },
+      }),
+      ...[...itemsBySync].map(async ([syncId, group]) => {
+        let failures: Map<string, unknown>;
+        try {
+          failures = await processItems(
+            syncId,
+            group.map((g) => g.ardoqId),
+            deps,
+          );
+        } catch (error) {
+          for (const { record } of group) fail(record, error);
+          return;
+        }
+        for (const { record, ardoqId } of group) {
+          if (failures.has(ardoqId)) fail(record, failures.get(ardoqId));
+        }
+      }),
+    ]);
+    const batchItemFailures: SQSBatchItemFailure[] = event.Records.filter((r) => failed.has(r.messageId)).map(
+      (r) => ({ itemIdentifier: r.messageId }),
     );
+    return { batchItemFailures };
   };
 }

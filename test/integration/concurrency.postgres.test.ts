@@ -2,7 +2,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readMigrations } from '#adapters/migration-files.ts';
 import { PostgresDatabase } from '#adapters/postgres-database.ts';
 import { runMigrations } from '#core/migrations/migration-runner.ts';
-import { createSync, getSync, recordOutcomes, skipSubtree } from '#core/sync/sync-history-repository.ts';
+import { sqlUuid } from '#core/ports/database.ts';
+import { claimItems } from '#core/sync/pipeline-repository.ts';
+import {
+  createSync,
+  getSync,
+  markInProgress,
+  recordOutcomes,
+  skipSubtree,
+} from '#core/sync/sync-history-repository.ts';
 import type { Outcome } from '#core/sync/sync-model.ts';
 import { buildPlan, createdOutcome, failedOutcome, newSync } from '#test/support/factories.ts';
 import { expectSyncInvariants } from '#test/support/invariants.ts';
@@ -90,5 +98,29 @@ describe.skipIf(!postgresAvailable)(`concurrent writes on real PostgreSQL ${post
     ]);
     expect((await getSync(db, id)).outcomes).toBe(plan.length);
     await expectSyncInvariants(db, id);
+  });
+
+  it('overlapping claim batches in opposite orders neither deadlock nor claim a node twice', async () => {
+    const plan = buildPlan(30, 3, 0); // 30 + 90 = 120 nodes
+    const sync = await createSync(db, newSync(plan));
+    const id = sync.view.id;
+    expect(await markInProgress(db, id, { process: 'Agile' })).not.toBeNull();
+    const ids = plan.map((n) => n.ardoqId);
+    const batches: string[][] = [];
+    for (let i = 0; i < ids.length; i += 5) {
+      const batch = ids.slice(i, i + 10); // each node in two batches (SQS regroups redeliveries)
+      batches.push(batch, [...batch].reverse(), shuffle(batch, i));
+    }
+
+    const claims = await Promise.all(shuffle(batches, 11).map((batch) => claimItems(db, id, batch, 300)));
+
+    const claimed = claims.flat().map((c) => c.ardoqId);
+    expect(claimed.sort()).toEqual([...ids].sort());
+    const { rows } = await db.query<{ state: string; attempts: number; n: number }>(
+      `SELECT state, attempts, count(*)::int AS n FROM sync_plan_items
+       WHERE sync_history_id = CAST(:id AS uuid) GROUP BY state, attempts`,
+      { id: sqlUuid(id) },
+    );
+    expect(rows).toEqual([{ state: 'processing', attempts: 1, n: 120 }]);
   });
 });

@@ -30,8 +30,10 @@ export function crashAfterCreate(db: Database, crashes: number): Database & { cr
         throw new Error('simulated crash after the Azure DevOps call');
       }
     }
-    if (sql.includes("SET state = 'pending', claimed_at = NULL") && dying.delete(String(params?.ardoqId))) {
-      throw new Error('simulated crash: the claim is never given back');
+    if (sql.includes("SET state = 'pending', claimed_at = NULL")) {
+      const ids = (params?.ardoqIds as { value: string[] } | undefined)?.value ?? [];
+      if (ids.some((id) => dying.delete(id)))
+        throw new Error('simulated crash: the claim is never given back');
     }
     return db.query(sql, params);
   };

@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PgliteDatabase } from '#adapters/pglite-database.ts';
 import { insertConfiguration } from '#core/configurations/configuration-repository.ts';
@@ -27,6 +26,7 @@ import {
   startAndPrepare,
   tree,
 } from '#test/support/pipeline-harness.ts';
+import { sqsEvent, sqsRecord } from '#test/support/sqs-events.ts';
 
 // The periodic sweep (lost messages, dead claims, deadlines, half-written skips) and the Lambda apps
 // that run the pipeline: the processor's SQS batch (partial failures) and the finalizer (the scheduled
@@ -204,26 +204,6 @@ describe('sweep', () => {
 });
 
 // ==== the Lambda apps ==================================================================================
-
-function sqsRecord(body: string): SQSRecord {
-  return {
-    messageId: randomUUID(),
-    receiptHandle: `rh-${randomUUID()}`,
-    body,
-    attributes: {
-      ApproximateReceiveCount: '1',
-      SentTimestamp: String(Date.now()),
-      SenderId: 'AIDATEST',
-      ApproximateFirstReceiveTimestamp: String(Date.now()),
-    },
-    messageAttributes: {},
-    md5OfBody: '',
-    eventSource: 'aws:sqs',
-    eventSourceARN: 'arn:aws:sqs:eu-west-1:000000000000:work',
-    awsRegion: 'eu-west-1',
-  };
-}
-const sqsEvent = (...records: SQSRecord[]): SQSEvent => ({ Records: records });
 
 describe('processor app', () => {
   it('reports exactly the record whose handling threw in batchItemFailures', async () => {

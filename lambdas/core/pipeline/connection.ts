@@ -7,14 +7,19 @@ import { ValidationError } from '#core/errors.ts';
 import type { WorkItemTracker } from '#core/ports/work-item-tracker.ts';
 import type { PipelineDeps } from './deps.ts';
 
-interface Cached {
+interface Connection {
   configuration: ConfigurationRecord;
   tracker: WorkItemTracker;
+}
+
+interface Cached {
+  connection: Promise<Connection>;
   expiresAt: number;
 }
 
 // Per deps (one per cold start): item processors reuse the configuration and the PAT instead of
-// reading them again for every item, and notice a changed PAT within a minute.
+// reading them again for every item, and notice a changed PAT within a minute. The nodes of a batch
+// connect at the same moment: they share one read (a failed read is not kept).
 const caches = new WeakMap<PipelineDeps, Map<string, Cached>>();
 const TTL_MS = 60_000;
 
@@ -34,10 +39,7 @@ export async function resolveConfiguration(
 }
 
 /** A tracker for a configuration, with its PAT from the secret store. */
-export async function connect(
-  deps: PipelineDeps,
-  configId: string,
-): Promise<{ configuration: ConfigurationRecord; tracker: WorkItemTracker }> {
+export function connect(deps: PipelineDeps, configId: string): Promise<Connection> {
   let cache = caches.get(deps);
   if (!cache) {
     cache = new Map();
@@ -45,16 +47,18 @@ export async function connect(
   }
   const now = deps.clock.now().getTime();
   const hit = cache.get(configId);
-  if (hit && hit.expiresAt > now) return hit;
-  const configuration = await getConfiguration(deps.db, configId);
-  const pat = await deps.secrets.get(configuration.secretRef);
-  const entry = {
-    configuration,
-    tracker: deps.trackers({ organization: configuration.organization, pat }),
-    expiresAt: now + TTL_MS,
-  };
+  if (hit && hit.expiresAt > now) return hit.connection;
+  const connection = (async () => {
+    const configuration = await getConfiguration(deps.db, configId);
+    const pat = await deps.secrets.get(configuration.secretRef);
+    return { configuration, tracker: deps.trackers({ organization: configuration.organization, pat }) };
+  })();
+  const entry = { connection, expiresAt: now + TTL_MS };
   cache.set(configId, entry);
-  return entry;
+  connection.catch(() => {
+    if (cache.get(configId) === entry) cache.delete(configId);
+  });
+  return connection;
 }
 
 /** Forgets a cached connection (after an authentication failure or a configuration change). */

@@ -8,8 +8,9 @@ import {
   type CreatedWorkItem,
   type WorkItemTracker,
 } from '#core/ports/work-item-tracker.ts';
-import { type ClaimedItem, claimItem, releaseItem } from '#core/sync/pipeline-repository.ts';
+import { type ClaimedItem, claimItems, releaseItem, releaseItems } from '#core/sync/pipeline-repository.ts';
 import { type RecordResult, recordOutcomes, skipSubtree } from '#core/sync/sync-history-repository.ts';
+import type { Outcome } from '#core/sync/sync-model.ts';
 import { connect, forgetConnection } from './connection.ts';
 import type { PipelineDeps } from './deps.ts';
 import { describeSyncFailure, failSync } from './failures.ts';
@@ -18,26 +19,68 @@ import { isStoredTypes, type StoredTypes } from './stored-types.ts';
 /** The marker in the hyperlink comment that ties a work item to one node of one sync. */
 export const syncMarker = (syncId: string, ardoqId: string) => `ardoq-sync:${syncId}:${ardoqId}`;
 
+/** What one node's attempt ended with, to be recorded with the rest of its batch. */
+interface Settled {
+  item: ClaimedItem;
+  outcome: Outcome;
+  created?: CreatedWorkItem;
+}
+
 /**
- * Processes one node: claim it, create its work item under its parent (or adopt the one an earlier,
- * uncertain attempt created), record the outcome, enqueue its children, and ask for finalization
- * when it was the last one. Azure DevOps trouble is handled here; database trouble is thrown so
- * the message is retried and nothing is acknowledged unrecorded (DESIGN.md §4.7).
+ * Processes nodes of one sync delivered together (an SQS batch): claims them in one statement, creates
+ * each one's work item under its parent in parallel (or adopts the one an earlier, uncertain attempt
+ * created), records every outcome with its counters and events in one statement, enqueues the
+ * children of the created ones and asks for finalization when the last outcome is in. One outcome
+ * statement per batch instead of per node keeps the sync's one `sync_history` row from becoming a
+ * queue of row locks. Azure DevOps trouble is handled per node; database trouble fails the nodes it
+ * touched, so their messages are retried and nothing is acknowledged unrecorded (DESIGN.md §4.7).
+ * Returns the nodes that failed, with their errors (their messages must not be acknowledged).
  */
-export async function processItem(syncId: string, ardoqId: string, deps: PipelineDeps): Promise<void> {
-  const item = await claimItem(deps.db, syncId, ardoqId, deps.settings.staleSeconds);
-  if (!item) {
-    deps.log.debug('item not claimable (done, held by another processor, or sync not running)', {
+export async function processItems(
+  syncId: string,
+  ardoqIds: readonly string[],
+  deps: PipelineDeps,
+): Promise<Map<string, unknown>> {
+  const items = await claimItems(deps.db, syncId, ardoqIds, deps.settings.staleSeconds);
+  if (items.length < new Set(ardoqIds).size) {
+    deps.log.debug('nodes not claimable (done, held by another processor, or sync not running)', {
       syncId,
-      ardoqId,
+      unclaimed: ardoqIds.filter((id) => !items.some((item) => item.ardoqId === id)),
     });
-    return;
   }
+  const failures = new Map<string, unknown>();
+  const settled: Settled[] = [];
+  await Promise.all(
+    items.map(async (item) => {
+      try {
+        const result = await attempt(deps, item);
+        if (result) settled.push(result);
+      } catch (error) {
+        failures.set(item.ardoqId, error);
+      }
+    }),
+  );
+  if (settled.length > 0) await recordSettled(deps, syncId, settled, failures);
+  return failures;
+}
+
+/** Processes one node (a batch of one); throws what failed it. */
+export async function processItem(syncId: string, ardoqId: string, deps: PipelineDeps): Promise<void> {
+  const failures = await processItems(syncId, [ardoqId], deps);
+  if (failures.has(ardoqId)) throw failures.get(ardoqId);
+}
+
+/**
+ * One claimed node up to its outcome: created, adopted or skipped (returned, recorded with the batch),
+ * or Azure DevOps trouble handled on its own (recorded, released or re-queued here; null).
+ */
+async function attempt(deps: PipelineDeps, item: ClaimedItem): Promise<Settled | null> {
+  const { syncId, ardoqId } = item;
   if (!item.targetConfigId || !isStoredTypes(item.workItemTypes)) {
     const reason = 'The sync lost its configuration or work item types';
-    await record(deps, item, [{ ardoqId, status: 'failed', errorMessage: reason }]);
+    await record(deps, syncId, [{ ardoqId, status: 'failed', errorMessage: reason }]);
     await failSync(deps, syncId, reason);
-    return;
+    return null;
   }
   const types = item.workItemTypes;
   let connection: Awaited<ReturnType<typeof connect>> | undefined;
@@ -49,27 +92,23 @@ export async function processItem(syncId: string, ardoqId: string, deps: Pipelin
       const adopted = await findEarlierWorkItem(tracker, item, types);
       if (adopted) {
         deps.log.info('adopted the work item of an earlier attempt', { syncId, ardoqId, adoId: adopted.id });
-        await recordCreated(deps, item, adopted);
-        return;
+        return createdOutcome(item, adopted);
       }
       if (!running) {
         // A cancelled or failed sync: an uncertain attempt turned out to have created nothing.
-        await record(deps, item, [
-          { ardoqId, status: 'skipped', errorMessage: `Not created: the sync was ${item.syncStatus} first` },
-        ]);
-        return;
+        const errorMessage = `Not created: the sync was ${item.syncStatus} first`;
+        return { item, outcome: { ardoqId, status: 'skipped', errorMessage } };
       }
     }
     if (item.parentArdoqId !== null && item.parentAzureDevOpsId === null) {
-      await record(deps, item, [
-        { ardoqId, status: 'skipped', errorMessage: 'Not created: its parent was not created' },
-      ]);
-      return;
+      const errorMessage = 'Not created: its parent was not created';
+      return { item, outcome: { ardoqId, status: 'skipped', errorMessage } };
     }
     const created = await tracker.createWorkItem(item.projectName, toWorkItem(deps, item, types));
-    await recordCreated(deps, item, created);
+    return createdOutcome(item, created);
   } catch (error) {
     await handleAdoFailure(deps, item, error, connection?.configuration);
+    return null;
   }
 }
 
@@ -120,33 +159,67 @@ async function findEarlierWorkItem(
     : null;
 }
 
-async function recordCreated(deps: PipelineDeps, item: ClaimedItem, created: CreatedWorkItem): Promise<void> {
-  const result = await record(deps, item, [
-    {
+function createdOutcome(item: ClaimedItem, created: CreatedWorkItem): Settled {
+  return {
+    item,
+    created,
+    outcome: {
       ardoqId: item.ardoqId,
       status: 'created',
       azureDevOpsId: created.id,
       azureDevOpsUrl: created.webUrl,
       ...(created.changedBy ? { changedByUser: created.changedBy } : {}),
     },
-  ]);
-  if (result.inserted) deps.metrics.count('ItemsCreated');
-  if (result.sync.status === 'in_progress' && item.children.length > 0) {
-    await deps.queue.send(
-      item.children.map((child) => ({ kind: 'item', syncId: item.syncId, ardoqId: child })),
+  };
+}
+
+/**
+ * Records a batch's outcomes in one statement, then enqueues the children of the created nodes. When
+ * the statement fails, the nodes are given back (their attempt counts: the work items may exist) and
+ * fail, so their messages come back and the retry adopts what was created.
+ */
+async function recordSettled(
+  deps: PipelineDeps,
+  syncId: string,
+  settled: readonly Settled[],
+  failures: Map<string, unknown>,
+): Promise<void> {
+  const ids = settled.map((s) => s.item.ardoqId);
+  let result: RecordResult;
+  try {
+    result = await record(
+      deps,
+      syncId,
+      settled.map((s) => s.outcome),
     );
+  } catch (error) {
+    await releaseItems(deps.db, syncId, ids, true).catch(() => undefined);
+    for (const id of ids) failures.set(id, error);
+    return;
   }
-  deps.log.info('item created', { syncId: item.syncId, ardoqId: item.ardoqId, adoId: created.id });
+  if (result.insertedCreated > 0) deps.metrics.count('ItemsCreated', result.insertedCreated);
+  const created = settled.filter((s) => s.created);
+  for (const s of created) {
+    deps.log.info('item created', { syncId, ardoqId: s.item.ardoqId, adoId: s.created?.id });
+  }
+  const children = created.flatMap((s) => s.item.children);
+  if (result.sync.status !== 'in_progress' || children.length === 0) return;
+  try {
+    await deps.queue.send(children.map((child) => ({ kind: 'item', syncId, ardoqId: child })));
+  } catch (error) {
+    // Recorded but the children are not queued: the sweep sends nodes pending under a created parent.
+    for (const s of created) failures.set(s.item.ardoqId, error);
+  }
 }
 
 async function record(
   deps: PipelineDeps,
-  item: ClaimedItem,
+  syncId: string,
   outcomes: Parameters<typeof recordOutcomes>[2],
 ): Promise<RecordResult> {
-  const result = await recordOutcomes(deps.db, item.syncId, outcomes);
+  const result = await recordOutcomes(deps.db, syncId, outcomes);
   if (result.complete && result.sync.status === 'in_progress') {
-    await deps.queue.send([{ kind: 'finalize', syncId: item.syncId }]);
+    await deps.queue.send([{ kind: 'finalize', syncId }]);
   }
   return result;
 }
@@ -160,7 +233,7 @@ async function handleAdoFailure(
   const { syncId, ardoqId } = item;
   const message = { kind: 'item' as const, syncId, ardoqId };
   if (error instanceof AdoRejectedError && !error.projectMissing) {
-    await record(deps, item, [
+    await record(deps, syncId, [
       { ardoqId, status: 'failed', errorMessage: error.message.slice(0, 10_000) || 'Rejected' },
     ]);
     const skipped = await skipSubtree(deps.db, syncId, ardoqId);
@@ -179,7 +252,7 @@ async function handleAdoFailure(
   if (error instanceof AdoAuthError || (error instanceof AdoRejectedError && error.projectMissing)) {
     if (item.syncStatus !== 'in_progress') {
       // Reconciling a node of a finished sync, and Azure DevOps will not answer: retrying cannot help.
-      await record(deps, item, [
+      await record(deps, syncId, [
         {
           ardoqId,
           status: 'failed',

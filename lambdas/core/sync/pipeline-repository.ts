@@ -1,5 +1,5 @@
 import type { Queryable } from '#core/ports/database.ts';
-import { sqlUuid } from '#core/ports/database.ts';
+import { sqlJson, sqlUuid } from '#core/ports/database.ts';
 import type { ItemType, SyncStatus } from './sync-model.ts';
 
 /** One claimed node with everything the processor needs, read in the claiming statement. */
@@ -22,11 +22,20 @@ export interface ClaimedItem {
   syncStartedAt: Date;
 }
 
+// Rows are locked in ardoq_id order first, so two processors claiming overlapping batches (SQS
+// delivers duplicates in any grouping) cannot deadlock.
 const CLAIM = `
-WITH c AS (
+WITH wanted AS (
+  SELECT p.sync_history_id, p.ardoq_id FROM sync_plan_items p
+  WHERE p.sync_history_id = CAST(:syncId AS uuid)
+    AND p.ardoq_id IN (SELECT jsonb_array_elements_text(CAST(:ardoqIds AS jsonb)))
+  ORDER BY p.ardoq_id
+  FOR UPDATE OF p
+),
+c AS (
   UPDATE sync_plan_items p SET state = 'processing', attempts = p.attempts + 1, claimed_at = now()
-  FROM sync_history s
-  WHERE p.sync_history_id = CAST(:syncId AS uuid) AND p.ardoq_id = :ardoqId AND s.id = p.sync_history_id
+  FROM wanted w, sync_history s
+  WHERE p.sync_history_id = w.sync_history_id AND p.ardoq_id = w.ardoq_id AND s.id = p.sync_history_id
     AND ((p.state = 'pending' AND s.status IN ('in_progress', 'cancelled', 'failed'))
       OR (p.state = 'processing' AND p.claimed_at < now() - make_interval(secs => :staleSeconds)))
   RETURNING p.sync_history_id, p.ardoq_id, p.parent_ardoq_id, p.item_type, p.name, p.payload, p.attempts,
@@ -38,25 +47,31 @@ SELECT c.*, parent.azure_devops_id AS parent_azure_devops_id,
    WHERE ch.sync_history_id = c.sync_history_id AND ch.parent_ardoq_id = c.ardoq_id) AS children
 FROM c
 LEFT JOIN sync_plan_items parent
-  ON parent.sync_history_id = c.sync_history_id AND parent.ardoq_id = c.parent_ardoq_id`;
+  ON parent.sync_history_id = c.sync_history_id AND parent.ardoq_id = c.parent_ardoq_id
+ORDER BY c.ardoq_id`;
 
 /**
- * Claims a node for processing: a pending node of a running sync, or a node whose earlier claim went
- * stale (its processor died). Exactly one processor holds a node at a time; a duplicate delivery
- * gets null. Returns the node with its parent's work item id, its children and the sync's settings.
+ * Claims nodes of one sync for processing, in one statement (a whole SQS batch): each a pending node
+ * of a running sync, or a node whose earlier claim went stale (its processor died). Exactly one
+ * processor holds a node at a time: nodes done, held by another processor or unknown are left out, so
+ * a duplicate delivery claims nothing. Each claimed node comes with its parent's work item id, its
+ * children and the sync's settings.
  */
-export async function claimItem(
+export async function claimItems(
   db: Queryable,
   syncId: string,
-  ardoqId: string,
+  ardoqIds: readonly string[],
   staleSeconds: number,
-): Promise<ClaimedItem | null> {
-  const { rows } = await db.query(CLAIM, { syncId: sqlUuid(syncId), ardoqId, staleSeconds });
-  const r = rows[0];
-  if (!r) return null;
-  return {
+): Promise<ClaimedItem[]> {
+  if (ardoqIds.length === 0) return [];
+  const { rows } = await db.query(CLAIM, {
+    syncId: sqlUuid(syncId),
+    ardoqIds: sqlJson([...new Set(ardoqIds)]),
+    staleSeconds,
+  });
+  return rows.map((r) => ({
     syncId,
-    ardoqId,
+    ardoqId: r.ardoq_id as string,
     itemType: r.item_type as ItemType,
     name: r.name as string,
     payload: r.payload as Record<string, unknown>,
@@ -70,30 +85,45 @@ export async function claimItem(
     workItemTypes: (r.work_item_types as Record<string, unknown> | null) ?? null,
     options: r.options as Record<string, unknown>,
     syncStartedAt: r.sync_started_at as Date,
-  };
+  }));
+}
+
+/** Claims one node (see claimItems); null when it is not claimable. */
+export async function claimItem(
+  db: Queryable,
+  syncId: string,
+  ardoqId: string,
+  staleSeconds: number,
+): Promise<ClaimedItem | null> {
+  return (await claimItems(db, syncId, [ardoqId], staleSeconds))[0] ?? null;
 }
 
 /**
- * Gives a claimed node back (it will be retried). `reachedAdo: false` (throttled: nothing was
- * created) also takes back the attempt, so the retry does not go looking for a work item.
+ * Gives claimed nodes back (they will be retried), in one statement. `reachedAdo: false` (throttled:
+ * nothing was created) also takes back the attempt, so the retry does not go looking for a work item.
  * Only while the sync runs: on a closed sync the claim stays until it goes stale and the sweep sends
  * the node to be reconciled. (A release racing the close can still leave a pending node on a closed
  * sync; the sweep sends those too, and a claim takes them.)
  */
-export async function releaseItem(
+export async function releaseItems(
   db: Queryable,
   syncId: string,
-  ardoqId: string,
+  ardoqIds: readonly string[],
   reachedAdo: boolean,
 ): Promise<void> {
+  if (ardoqIds.length === 0) return;
   await db.query(
     `UPDATE sync_plan_items SET state = 'pending', claimed_at = NULL,
        attempts = CASE WHEN :reachedAdo THEN attempts ELSE greatest(attempts - 1, 0) END
-     WHERE sync_history_id = CAST(:syncId AS uuid) AND ardoq_id = :ardoqId AND state = 'processing'
+     WHERE sync_history_id = CAST(:syncId AS uuid)
+       AND ardoq_id IN (SELECT jsonb_array_elements_text(CAST(:ardoqIds AS jsonb))) AND state = 'processing'
        AND EXISTS (SELECT 1 FROM sync_history s WHERE s.id = CAST(:syncId AS uuid) AND s.status = 'in_progress')`,
-    { syncId: sqlUuid(syncId), ardoqId, reachedAdo },
+    { syncId: sqlUuid(syncId), ardoqIds: sqlJson([...ardoqIds].sort()), reachedAdo },
   );
 }
+
+export const releaseItem = (db: Queryable, syncId: string, ardoqId: string, reachedAdo: boolean) =>
+  releaseItems(db, syncId, [ardoqId], reachedAdo);
 
 /** Epics of a sync (what `prepare` enqueues). */
 export async function listRootItems(db: Queryable, syncId: string): Promise<string[]> {

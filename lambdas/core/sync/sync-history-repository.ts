@@ -26,6 +26,8 @@ export interface SyncState {
 export interface RecordResult {
   /** Outcome rows this call really inserted (0 for a pure duplicate). */
   inserted: number;
+  /** Of those, the `created` outcomes. */
+  insertedCreated: number;
   sync: SyncState;
   /** Every node has its outcome: time to finalize. */
   complete: boolean;
@@ -216,7 +218,12 @@ function toRecordResult(syncId: string, result: { rows: Row[] }): RecordResult {
   const row = result.rows[0];
   if (!row) throw new NotFoundError(`Sync ${syncId} not found`);
   const sync = toState(row);
-  return { inserted: row.inserted as number, sync, complete: sync.outcomes === sync.totalItems };
+  return {
+    inserted: row.inserted as number,
+    insertedCreated: row.inserted_created as number,
+    sync,
+    complete: sync.outcomes === sync.totalItems,
+  };
 }
 
 /** Adds a chunk's deleted work items to `deletion_count` and writes its event, in one statement. */

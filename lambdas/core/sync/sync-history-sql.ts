@@ -174,7 +174,7 @@ h AS (
     ${closing}
   FROM counts c
   WHERE s.id = ${SYNC_ID} ${close ? `AND s.status IN (${close.from})` : ''}
-  RETURNING s.*, c.n AS inserted
+  RETURNING s.*, c.n AS inserted, c.created AS inserted_created
 ),
 item_events AS (
   INSERT INTO sync_events (sync_history_id, seq, event, data)
