@@ -29,11 +29,15 @@ export class SqsWorkQueue implements WorkQueue {
       options.delaySeconds === undefined
         ? undefined
         : Math.max(0, Math.min(900, Math.round(options.delaySeconds)));
+    // The batches go out together (order means nothing on a standard queue); all are waited for
+    // before the first failure is reported, so a caller's retry never races a send still in flight.
+    const sends: Promise<void>[] = [];
     for (const [url, list] of byQueue) {
-      for (let i = 0; i < list.length; i += BATCH) {
-        await this.sendBatch(url, list.slice(i, i + BATCH), delay);
-      }
+      for (let i = 0; i < list.length; i += BATCH)
+        sends.push(this.sendBatch(url, list.slice(i, i + BATCH), delay));
     }
+    const failure = (await Promise.allSettled(sends)).find((r) => r.status === 'rejected');
+    if (failure) throw failure.reason;
   }
 
   /** Sends one batch, resending the entries SQS reports in `Failed` (it does not throw for them). */

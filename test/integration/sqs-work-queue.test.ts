@@ -161,6 +161,35 @@ describe('SqsWorkQueue.send', () => {
     expect(await drain(queues.finalizeQueueUrl, 0)).toEqual([]);
   });
 
+  it('sends the batches of one call concurrently, and waits for all of them before reporting a failure', async () => {
+    let inFlight = 0;
+    let peak = 0;
+    let settled = 0;
+    const { client: real } = flakyClient((call, entries) =>
+      call === 2 ? [{ Id: entries[0]?.Id, SenderFault: true, Code: 'InvalidParameterValue' }] : [],
+    );
+    const client = {
+      async send(command: SendMessageBatchCommand) {
+        inFlight += 1;
+        peak = Math.max(peak, inFlight);
+        await new Promise((r) => setTimeout(r, 20));
+        try {
+          return await real.send(command);
+        } finally {
+          inFlight -= 1;
+          settled += 1;
+        }
+      },
+    } as unknown as SQSClient;
+    const queues = await createQueues();
+    const queue = new SqsWorkQueue(client, queues, async () => {});
+
+    await expect(queue.send(itemMessages(30))).rejects.toThrow(/InvalidParameterValue/);
+
+    expect(peak).toBe(3);
+    expect(settled).toBe(3); // no send still in flight when the caller hears of the failure
+  });
+
   it('sends nothing for an empty list', async () => {
     const queues = await createQueues();
     const queue = new SqsWorkQueue(sqs, queues);
