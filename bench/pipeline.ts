@@ -153,7 +153,7 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRun
 
     // Everything before the POST (migrations, configuration, resume) is not the workload's.
     counting.reset();
-    system.simulator?.resetStats();
+    await bench.resetSimulatorStats();
     const messages0 = { ...system.queue.stats };
     const invocations0 = {
       work: system.eventSources.work.invocations,
@@ -175,6 +175,7 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRun
     loop.disable();
     const inFlight = { average: round(counting.averageInFlight(), 1), peak: counting.peakInFlight };
     const postgresWaits = await waits?.stop();
+    const sim = await bench.simulatorStats();
     const load: ProcessLoad = {
       cpuCores: round((cpu.user + cpu.system) / 1000 / wallMs, 2),
       eventLoopDelayMs: {
@@ -182,7 +183,7 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRun
         p99: round(loop.percentile(99) / 1e6, 1),
         max: round(loop.max / 1e6, 1),
       },
-      simulatorRequests: system.simulator?.stats.requests ?? 0,
+      simulatorRequests: sim.requests,
       statementsInFlight: inFlight,
       ...(postgresWaits ? { postgresWaits } : {}),
     };
@@ -191,8 +192,7 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRun
     stopObserving();
 
     const stats = counting.snapshot();
-    const sim = system.simulator?.stats;
-    const peak = sim?.peakConcurrentCreates ?? 0;
+    const peak = sim.peakConcurrentCreates;
     const ideal = idealMs(items, peak, TREE_DEPTH, options.latencyMs);
     const hot = (stats.byKind['claim-item']?.count ?? 0) + (stats.byKind['record-outcomes']?.count ?? 0);
 
@@ -236,7 +236,7 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRun
       acceptMs: round(posted.ms, 1),
       wallMs: round(wallMs, 1),
       peakConcurrentCreates: peak,
-      creates: sim?.creates ?? 0,
+      creates: sim.creates,
       idealMs: ideal,
       ratio: round(wallMs / ideal, 3),
       itemsPerSecond: round(items / (wallMs / 1000), 1),

@@ -9,7 +9,9 @@ import type { Log } from '#core/pipeline/deps.ts';
 import { type Database, sqlUuid } from '#core/ports/database.ts';
 import type { SecretStore } from '#core/ports/secret-store.ts';
 import { closeSync } from '#core/sync/sync-history-repository.ts';
+import type { SimStats } from '#test/support/ado-simulator/index.ts';
 import { CountingDatabase, type StatementEvent } from './counting-db.ts';
+import { type SimulatorThread, startSimulatorThread } from './simulator-thread.ts';
 import { now } from './stats.ts';
 import type { SyncBody } from './trees.ts';
 
@@ -99,6 +101,9 @@ export interface BenchSystem {
   raw: Database;
   dataApi?: DataApiDatabase;
   tally: LogTally;
+  /** The simulator's counters (it runs on its own thread, like the remote service it stands for). */
+  simulatorStats(): Promise<SimStats>;
+  resetSimulatorStats(): Promise<void>;
   /** POSTs a sync (the body already serialised, so client-side JSON is not timed); throws unless 202. */
   postSync(body: string): Promise<{ status: number; syncId: string; ms: number; startMs: number }>;
   /** The same POST, answering whatever the API answered. */
@@ -168,7 +173,9 @@ export async function startBenchSystem(options: BenchSystemOptions): Promise<Ben
   let counting: CountingDatabase | undefined;
   let raw: Database | undefined;
   let system: LocalSystem;
+  let simulator: SimulatorThread | undefined;
   try {
+    simulator = await startSimulatorThread({ pat: BENCH_PAT, faults: { latencyMs: options.latencyMs } });
     system = await startLocalSystem({
       port: 0,
       dataDir,
@@ -177,9 +184,8 @@ export async function startBenchSystem(options: BenchSystemOptions): Promise<Ben
       processorConcurrency: options.processorConcurrency,
       // The sweep repairs lost work; in a healthy run it has nothing to do and would only add reads.
       sweepIntervalMs: 3_600_000,
-      simulatorPort: 0,
       simulatorPat: BENCH_PAT,
-      simulatorFaults: { latencyMs: options.latencyMs },
+      simulatorInstance: simulator.simulator,
       secrets: new BenchSecretStore(),
       log: tally.log,
       wrapDb: (db) => {
@@ -189,12 +195,14 @@ export async function startBenchSystem(options: BenchSystemOptions): Promise<Ben
       },
     });
   } catch (error) {
+    await simulator?.close().catch(() => undefined);
     await dataApi?.teardown().catch(() => undefined);
     await rm(dataDir, { recursive: true, force: true });
     throw error;
   }
   if (!counting || !raw) throw new Error('the local system did not wrap its database');
   const countingDb: CountingDatabase = counting;
+  const simulatorThread: SimulatorThread = simulator;
   const rawDb: Database = raw;
   if (options.processors === false) await system.eventSources.work.stop();
 
@@ -234,6 +242,8 @@ export async function startBenchSystem(options: BenchSystemOptions): Promise<Ben
     raw: rawDb,
     ...(dataApi ? { dataApi: dataApi.db } : {}),
     tally,
+    simulatorStats: () => simulatorThread.stats(),
+    resetSimulatorStats: () => simulatorThread.resetStats(),
     post,
     async postSync(body) {
       const { status, text, ms, startMs } = await post(body);
@@ -288,6 +298,7 @@ export async function startBenchSystem(options: BenchSystemOptions): Promise<Ben
       try {
         await system.stop();
       } finally {
+        await simulatorThread.close().catch(() => undefined);
         await dataApi?.teardown().catch(() => undefined);
         await rm(dataDir, { recursive: true, force: true });
       }
