@@ -38,6 +38,7 @@ import { createFinalizerApp } from '#lambdas/finalizer/app.ts';
 import { createProcessorApp } from '#lambdas/processor/app.ts';
 import { type AdoSimulator, type SimFaults, startAdoSimulator } from '#test/support/ado-simulator/index.ts';
 import { serveApi } from './api-gateway-adapter.ts';
+import { InvocationTimeout } from './invocation-timeout.ts';
 import { SqsEventSource } from './sqs-event-source.ts';
 
 export const SIMULATOR_CONFIG_NAME = 'Local ADO simulator';
@@ -56,6 +57,11 @@ export interface LocalSystemOptions {
   maxReceiveCount?: number;
   sweepIntervalMs?: number;
   settings?: Partial<PipelineDeps['settings']>;
+  /**
+   * Lambda's function timeout for the processor and finalizer invocations (default 80% of
+   * staleSeconds; must stay below it, as lib/config.ts requires in AWS). See InvocationTimeout.
+   */
+  invocationTimeoutMs?: number;
   /** 'auto': start the simulator when no configuration exists or the active one is the simulator. */
   simulator?: 'auto' | 'never';
   simulatorPort?: number;
@@ -105,6 +111,14 @@ export interface LocalSystem {
  * finalizer schedule as a timer and, unless a real organization is configured, the ADO simulator.
  */
 export async function startLocalSystem(options: LocalSystemOptions): Promise<LocalSystem> {
+  const settings = { ...DEFAULT_SETTINGS, staleSeconds: 30, ...options.settings };
+  const timeoutMs = options.invocationTimeoutMs ?? Math.floor(settings.staleSeconds * 800);
+  if (!(timeoutMs > 0 && timeoutMs < settings.staleSeconds * 1000)) {
+    throw new Error(
+      `invocationTimeoutMs (${timeoutMs}) must be positive and below staleSeconds (${settings.staleSeconds} s): a live claim must never look stranded`,
+    );
+  }
+  const timeout = new InvocationTimeout(timeoutMs);
   await mkdir(options.dataDir, { recursive: true });
   const ownsDb = !options.db;
   const rawDb =
@@ -133,20 +147,20 @@ export async function startLocalSystem(options: LocalSystemOptions): Promise<Loc
 
   const trackers = options.wrapTrackers ? options.wrapTrackers(createAdoTracker) : createAdoTracker;
   const deps: PipelineDeps = {
-    db,
-    queue: options.wrapQueue ? options.wrapQueue(queue) : queue,
+    db: timeout.wrapDb(db),
+    queue: timeout.wrapQueue(options.wrapQueue ? options.wrapQueue(queue) : queue),
     secrets,
-    trackers,
+    trackers: timeout.wrapTrackers(trackers),
     clock: systemClock,
     log: options.log,
     metrics: options.metrics ?? noMetrics,
-    settings: { ...DEFAULT_SETTINGS, staleSeconds: 30, ...options.settings },
+    settings,
   };
 
   const simulator = await ensureConfiguration(rawDb, secrets, options);
 
-  const processor = createProcessorApp(deps);
-  const finalizer = createFinalizerApp(deps);
+  const processor = timeout.wrapHandler(createProcessorApp(deps));
+  const finalizer = timeout.wrapHandler(createFinalizerApp(deps));
   const eventSources = {
     work: new SqsEventSource(
       sqs,
