@@ -4,7 +4,7 @@
  * ADO_ORGANIZATION + ADO_PAT (a real organization; otherwise the built-in simulator on ADO_SIM_PORT,
  * default 8081), SWEEP_INTERVAL_SECONDS (60), CORS_ORIGINS, LOCAL_AUTH_TOKEN (require a bearer token), LOG_LEVEL.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { asLog, createLogger } from '#lambdas/runtime/observability.ts';
 import { startLocalSystem } from './local/local-system.ts';
 

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** CloudWatch Logs accepts only these retention periods (days). */
 const RETENTION_DAYS = [

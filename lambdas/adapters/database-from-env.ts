@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Database } from '#core/ports/database.ts';
 import { DataApiDatabase } from './data-api-database.ts';
 import { PgliteDatabase } from './pglite-database.ts';

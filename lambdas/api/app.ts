@@ -1,5 +1,5 @@
 import type { APIGatewayProxyEvent } from 'aws-lambda';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { PipelineDeps } from '#core/pipeline/deps.ts';
 import { json, ok as okBody } from './http.ts';
 import { buildOpenApi } from './openapi.ts';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { RouteDef } from './router.ts';
 
 type Json = Record<string, unknown>;

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { Pagination } from '#core/history/history-queries.ts';
 
 /** CONTRACT.md §1 envelopes, described once for every route's OpenAPI entry. */

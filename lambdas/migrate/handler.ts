@@ -4,7 +4,7 @@
  * Trigger and so the deployment, before any function that needs the new schema changes.
  */
 import { fileURLToPath } from 'node:url';
-import { z } from 'zod';
+import * as z from 'zod';
 import { DataApiDatabase } from '#adapters/data-api-database.ts';
 import { readMigrations } from '#adapters/migration-files.ts';
 import { type Migration, type MigrationReport, runMigrations } from '#core/migrations/migration-runner.ts';

@@ -1,6 +1,6 @@
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { z } from 'zod';
+import * as z from 'zod';
 import { createAdoTracker } from '#adapters/ado-rest-work-item-tracker.ts';
 import { DataApiDatabase } from '#adapters/data-api-database.ts';
 import { SecretsManagerSecretStore } from '#adapters/secret-stores.ts';

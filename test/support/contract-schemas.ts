@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * CONTRACT.md's response shapes, written again from the contract (not imported from production), all

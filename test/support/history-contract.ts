@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { z } from 'zod';
+import * as z from 'zod';
 import { readMigrations } from '#adapters/migration-files.ts';
 import { type AuditActionType, AuditLog } from '#core/audit/audit-log-repository.ts';
 import { NotFoundError } from '#core/errors.ts';
@@ -35,8 +35,9 @@ import {
 } from '#core/sync/sync-history-repository.ts';
 import { SyncHistory, SyncHistoryItem } from '#core/sync/sync-history-view.ts';
 import type { SyncStatus } from '#core/sync/sync-model.ts';
-import { buildPlan, createdOutcome, failedOutcome, newSync } from './factories.ts';
+import { buildPlan, createdOutcome, failedOutcome, newSync, uniqueProject } from './factories.ts';
 import type { ContractTarget } from './repository-contract.ts';
+import { keptCounters, rowCountDrift } from './row-counts.ts';
 
 /** Exact key sets: an unexpected, missing or null key fails the parse. */
 const strictPage = <T extends z.ZodObject>(item: T) =>
@@ -152,6 +153,8 @@ async function everyPage<T extends { id: string }>(
     const page = await fetch(rows.length);
     rows.push(...page.data);
     expect(page.pagination.has_more).toBe(rows.length < page.pagination.total);
+    // A total above the rows there are would page forever: an empty page must be the last.
+    if (page.data.length === 0) expect(page.pagination).toMatchObject({ has_more: false });
     if (!page.pagination.has_more) {
       expect(rows).toHaveLength(page.pagination.total);
       return rows;
@@ -1033,6 +1036,152 @@ export function describeHistoryContract(adapter: string, connect: () => Promise<
         const all = await auditStats(db);
         expect(all.events_today).toBeGreaterThanOrEqual(3);
         expect(all.total_events).toBeGreaterThanOrEqual(all.events_today);
+      });
+
+      it('without a window, equals counting every row (counters for the types, an index for today)', async () => {
+        const { rows } = await db.query<{ action_type: string; n: number; today: number }>(
+          `SELECT action_type, count(*)::int AS n,
+             (count(*) FILTER (WHERE created_at >= date_trunc('day', now(), 'UTC')
+               AND created_at < date_trunc('day', now(), 'UTC') + interval '1 day'))::int AS today
+           FROM audit_logs GROUP BY action_type`,
+        );
+        expect(await auditStats(db)).toEqual({
+          total_events: rows.reduce((n, row) => n + row.n, 0),
+          events_today: rows.reduce((n, row) => n + row.today, 0),
+          action_type_counts: Object.fromEntries(rows.map((row) => [row.action_type, row.n])),
+        });
+        const plan = await planOf((q) => auditStats(q));
+        expect(plan).toMatch(/history_row_counts/);
+        expect(plan).toMatch(/audit_logs_created_at_idx/);
+      });
+    });
+
+    /*
+     * Totals of unfiltered and single-filter lists are read from the counters of migration 0007 (see
+     * page-statement.ts). They must equal count(*) exactly. This describe runs last in the file, when
+     * the tables hold every row the describes above wrote.
+     */
+    describe('exact totals read from the trigger-kept counters', () => {
+      /** Forces the count(*) path over the same rows: a window that holds every row. */
+      const everything = { start_date: '0001-01-01', end_date: '9999-12-31' };
+      const countWhere = async (table: string, condition: string, params: SqlParams = {}) => {
+        const { rows } = await db.query<{ n: number }>(
+          `SELECT count(*)::int AS n FROM ${table} WHERE ${condition}`,
+          params,
+        );
+        return rows[0]?.n ?? -1;
+      };
+
+      it('every counter equals count(*) of its rows', async () => {
+        expect(await rowCountDrift(db)).toEqual([]);
+        expect(await keptCounters(db)).toBeGreaterThan(20);
+      });
+
+      it('sync list totals, unfiltered and by status, equal count(*) and the counted path', async () => {
+        const cases: Array<[RawQuery, string, SqlParams]> = [
+          [{}, 'true', {}],
+          [{ source_type: 'ardoq' }, 'true', {}],
+          [{ target_type: 'azure-devops' }, 'true', {}],
+          [{ source_type: 'ardoq', target_type: 'azure-devops' }, 'true', {}],
+          ...SyncHistory.shape.status.options.map((status): [RawQuery, string, SqlParams] => [
+            { status },
+            'status = :status',
+            { status },
+          ]),
+          [{ status: 'failed', source_type: 'ardoq' }, "status = 'failed'", {}],
+        ];
+        for (const [query, condition, params] of cases) {
+          const expected = await countWhere('sync_history', condition, params);
+          const kept = await syncs(query);
+          expect(kept.pagination.total, JSON.stringify(query)).toBe(expected);
+          expect((await syncs({ ...query, ...everything })).pagination.total).toBe(expected);
+        }
+        expect((await syncs({})).pagination.total).toBeGreaterThan(100);
+      });
+
+      it('project_name totals equal a case-insensitive substring count, wildcards and all', async () => {
+        const { rows } = await db.query<{ project_name: string }>(
+          'SELECT DISTINCT project_name FROM sync_history ORDER BY project_name LIMIT 40',
+        );
+        const texts = [
+          ...rows.flatMap((row) => [
+            row.project_name,
+            row.project_name.toUpperCase(),
+            row.project_name.slice(3, 9),
+          ]),
+          '%',
+          '_',
+          '!',
+          '\\',
+          ' ',
+          'alpha',
+          'no project is called this',
+        ];
+        for (const text of texts) {
+          const expected = await countWhere('sync_history', 'strpos(lower(project_name), lower(:text)) > 0', {
+            text,
+          });
+          const kept = await syncs({ project_name: text });
+          expect(kept.pagination.total, text).toBe(expected);
+          expect((await syncs({ project_name: text, ...everything })).pagination.total).toBe(expected);
+        }
+      });
+
+      it('audit list totals, unfiltered and by action or entity type, equal count(*)', async () => {
+        const cases: Array<[RawQuery, string, SqlParams]> = [
+          [{}, 'true', {}],
+          ...AuditLog.shape.action_type.options.map((action): [RawQuery, string, SqlParams] => [
+            { action_type: action },
+            'action_type = :v',
+            { v: action },
+          ]),
+          ...AuditLog.shape.entity_type.options.map((entity): [RawQuery, string, SqlParams] => [
+            { entity_type: entity },
+            'entity_type = :v',
+            { v: entity },
+          ]),
+        ];
+        for (const [query, condition, params] of cases) {
+          const expected = await countWhere('audit_logs', condition, params);
+          expect((await audits(query)).pagination.total, JSON.stringify(query)).toBe(expected);
+          expect((await audits({ ...query, ...everything })).pagination.total).toBe(expected);
+        }
+      });
+
+      it('a row written after a page is in the next total', async () => {
+        const before = {
+          syncs: (await syncs({})).pagination.total,
+          audits: (await audits({})).pagination.total,
+        };
+        await seedSync(db, {
+          project: uniqueProject('Later'),
+          status: 'pending',
+          createdAt: '2016-01-01T00:00:00Z',
+        });
+        expect((await syncs({})).pagination.total).toBe(before.syncs + 1);
+        expect((await audits({})).pagination.total).toBe(before.audits + 1);
+      });
+
+      it.each<[string, RawQuery, boolean]>([
+        ['no filter', {}, true],
+        ['source_type=ardoq (every row)', { source_type: 'ardoq' }, true],
+        ['status', { status: 'completed' }, true],
+        ['project_name', { project_name: 'alpha' }, true],
+        ['status and project_name', { status: 'completed', project_name: 'alpha' }, false],
+        ['dates', { start_date: '2011-03-01' }, false],
+      ])('the sync list total for %s reads the counters: %s', async (_name, query, fromCounters) => {
+        const plan = await planOf((q) => listSyncs(q, parseQuery(SyncHistoryQuery, query)));
+        expect(/history_row_counts/.test(plan)).toBe(fromCounters);
+      });
+
+      it.each<[string, RawQuery, boolean]>([
+        ['no filter', {}, true],
+        ['action_type', { action_type: 'sync_failed' }, true],
+        ['entity_type', { entity_type: 'configuration' }, true],
+        ['entity_id', { entity_type: 'sync', entity_id: 'x' }, false],
+      ])('the audit list total for %s reads the counters: %s', async (_name, query, fromCounters) => {
+        const plan = await planOf((q) => listAuditLogs(q, parseQuery(AuditLogQuery, query)));
+        expect(/history_row_counts/.test(plan)).toBe(fromCounters);
       });
     });
   });

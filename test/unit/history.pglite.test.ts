@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { z } from 'zod';
+import * as z from 'zod';
 import { PgliteDatabase } from '#adapters/pglite-database.ts';
 import { ValidationError } from '#core/errors.ts';
 import {

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { NotFoundError, ValidationError } from '#core/errors.ts';
 import type { PipelineDeps } from '#core/pipeline/deps.ts';
 import { cancelSync } from '#core/pipeline/finalize.ts';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { ValidationError } from '#core/errors.ts';
 import type { Queryable } from '#core/ports/database.ts';
 import { sqlJson } from '#core/ports/database.ts';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { NotFoundError, ValidationError } from '#core/errors.ts';
 import type { Queryable, Row } from '#core/ports/database.ts';
 

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 import { appendAuditLog } from '#core/audit/audit-log-repository.ts';
 import { formatPath, ValidationError } from '#core/errors.ts';
 import type { Database } from '#core/ports/database.ts';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { WorkMessage } from '#core/ports/work-queue.ts';
 
 /** The queue message schema; the type it checks is the port's `WorkMessage`. */

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { ItemType, OutcomeStatus, SyncStatus } from './sync-model.ts';
 
 /** `SyncHistory` exactly as the frontend reads it (CONTRACT.md §4): optional keys omitted, not null. */

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** Values constrained in the database too (migrations/0002). */
 export const ItemType = z.enum(['epic', 'feature', 'user_story']);
