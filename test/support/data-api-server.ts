@@ -15,6 +15,9 @@ export interface DataApiServer {
   failNextWithResuming(n: number): void;
   /** Number of requests served per operation, e.g. { Execute: 12, BeginTransaction: 1 } */
   readonly calls: Record<string, number>;
+  /** Size of the largest request body received (refused ones included) since the last reset. */
+  readonly largestRequestBytes: number;
+  /** Resets `calls` and `largestRequestBytes`. */
   resetCalls(): void;
 }
 
@@ -355,15 +358,16 @@ const OPERATIONS: Record<string, (backend: Backend, body: Body) => Promise<Body>
 
 const MAX_REQUEST_BYTES = 4 * 1024 * 1024;
 const MAX_RESPONSE_BYTES = 1024 * 1024;
-type State = { calls: Record<string, number>; resuming: number };
+type State = { calls: Record<string, number>; resuming: number; largestRequest: number };
 
-async function readBody(req: IncomingMessage): Promise<Body> {
+async function readBody(req: IncomingMessage, state: State): Promise<Body> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req as AsyncIterable<Buffer>) {
     size += chunk.length;
     if (size <= MAX_REQUEST_BYTES) chunks.push(chunk); // keep draining so the client reads the answer
   }
+  state.largestRequest = Math.max(state.largestRequest, size);
   if (size > MAX_REQUEST_BYTES) throw badRequest('Request size exceeds the 4 MiB limit');
   try {
     const body: unknown = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}');
@@ -374,7 +378,7 @@ async function readBody(req: IncomingMessage): Promise<Body> {
 
 /** The JSON answer of one request; throws what is to be answered as an error. */
 async function answer(req: IncomingMessage, backend: Backend, state: State): Promise<string> {
-  const body = await readBody(req);
+  const body = await readBody(req, state);
   const operation = new URL(req.url ?? '/', 'http://localhost').pathname.slice(1);
   const run = req.method === 'POST' ? OPERATIONS[operation] : undefined;
   if (!run) throw apiError('NotFoundException', `Unknown operation: ${req.method} ${req.url}`);
@@ -412,18 +416,22 @@ async function handle(req: IncomingMessage, res: ServerResponse, backend: Backen
 
 export async function startDataApiServer(options: DataApiServerOptions): Promise<DataApiServer> {
   const backend = new Backend(options.connectionString, options.transactionIdleTimeoutMs ?? 180_000);
-  const state: State = { calls: {}, resuming: 0 };
+  const state: State = { calls: {}, resuming: 0, largestRequest: 0 };
   const server = createServer((req, res) => void handle(req, res, backend, state));
   server.keepAliveTimeout = 65_000; // outlive the SDK's idle keep-alive sockets: no reset on reuse
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     calls: state.calls,
+    get largestRequestBytes() {
+      return state.largestRequest;
+    },
     failNextWithResuming(n) {
       state.resuming = n;
     },
     resetCalls() {
       for (const key of Object.keys(state.calls)) delete state.calls[key];
+      state.largestRequest = 0;
     },
     async close() {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));

@@ -9,7 +9,15 @@ import {
 } from '#core/configurations/configuration-repository.ts';
 import { NotFoundError, ValidationError } from '#core/errors.ts';
 import { type Migration, MigrationChecksumError, runMigrations } from '#core/migrations/migration-runner.ts';
-import { type Database, DatabaseError, sqlJson, sqlUuid } from '#core/ports/database.ts';
+import {
+  type Database,
+  DatabaseError,
+  type Queryable,
+  type Row,
+  type SqlParams,
+  sqlJson,
+  sqlUuid,
+} from '#core/ports/database.ts';
 import {
   appendEvent,
   closeSync,
@@ -17,6 +25,7 @@ import {
   finalizeSync,
   getSync,
   listEvents,
+  MAX_PLAN_STATEMENT_BYTES,
   markInProgress,
   recordDeletions,
   recordOutcomes,
@@ -24,12 +33,53 @@ import {
 } from '#core/sync/sync-history-repository.ts';
 import * as SQL from '#core/sync/sync-history-sql.ts';
 import { SyncHistory } from '#core/sync/sync-history-view.ts';
+import type { PlanNode } from '#core/sync/sync-model.ts';
 import { buildPlan, createdOutcome, failedOutcome, newSync, uniqueProject } from './factories.ts';
 import { expectSyncInvariants } from './invariants.ts';
 
 export interface ContractTarget {
   db: Database;
   teardown: () => Promise<void>;
+}
+
+/**
+ * A `Database` that records the statements run through it (inside transactions too) and the
+ * transactions it opened; `onStatement` may replace a statement's execution (fault injection).
+ */
+export function recording(
+  db: Database,
+  onStatement?: (sql: string, run: () => Promise<unknown>) => Promise<void> | undefined,
+) {
+  const seen = { statements: [] as string[], transactions: 0 };
+  const through =
+    (target: Queryable) =>
+    async <R extends Row = Row>(sql: string, params?: SqlParams) => {
+      seen.statements.push(sql);
+      const result = target.query<R>(sql, params);
+      const fault = onStatement?.(sql, () => result);
+      if (fault) await fault;
+      return result;
+    };
+  const wrapped: Database = {
+    query: through(db),
+    transaction: (fn) => {
+      seen.transactions += 1;
+      return db.transaction((tx) => fn({ query: through(tx) }));
+    },
+    close: () => db.close(),
+  };
+  return { db: wrapped, seen };
+}
+
+/**
+ * About 10,000 nodes (10 × 20 × 49) with Ardoq-sized descriptions: the whole plan is far above the
+ * Data API's 4 MiB request limit, so it can only be written in chunks.
+ */
+export function planAboveOneRequest(): PlanNode[] {
+  return buildPlan(10, 20, 49).map((node, i) => ({
+    ...node,
+    payload: { ...node.payload, description: `Node ${i}: ${'lorem ipsum "dolor" sit amet\n'.repeat(18)}` },
+  }));
 }
 
 /**
@@ -218,9 +268,149 @@ export function describeRepositoryContract(adapter: string, connect: () => Promi
       it('accepts a large tree in one statement', async () => {
         const plan = buildPlan(10, 10, 20);
         const input = newSync(plan);
-        const sync = await createSync(db, input);
+        const { db: counted, seen } = recording(db);
+        const sync = await createSync(counted, input);
         expect(sync.totalItems).toBe(2110);
+        expect(seen).toEqual({ statements: [SQL.CREATE_SYNC], transactions: 0 });
         expect(await countRows('sync_plan_items', input.projectName)).toBe(2110);
+      });
+
+      const planRows = async (syncId: string) =>
+        (
+          await db.query(
+            `SELECT ardoq_id, parent_ardoq_id, item_type, depth, position, name, payload FROM sync_plan_items
+             WHERE sync_history_id = CAST(:id AS uuid) ORDER BY position`,
+            { id: sqlUuid(syncId) },
+          )
+        ).rows;
+      // The database no longer checks parents row by row (migration 0006): check the written plan.
+      const orphans = async (syncId: string) =>
+        (
+          await db.query(
+            `SELECT c.ardoq_id FROM sync_plan_items c
+             LEFT JOIN sync_plan_items p ON p.sync_history_id = c.sync_history_id AND p.ardoq_id = c.parent_ardoq_id
+             WHERE c.sync_history_id = CAST(:id AS uuid) AND c.parent_ardoq_id IS NOT NULL AND p.ardoq_id IS NULL`,
+            { id: sqlUuid(syncId) },
+          )
+        ).rows;
+
+      it('stores each node in order with its type, depth, parent and payload (plus its _id for the mapping)', async () => {
+        const plan = buildPlan(1, 2, 1).map((node, i) =>
+          i === 1 ? { ...node, payload: { description: 'd', tags: [{ name: 't' }] } } : node,
+        );
+        const sync = await createSync(db, newSync(plan));
+        expect(await planRows(sync.view.id)).toEqual(
+          plan.map((node, position) => ({
+            ardoq_id: node.ardoqId,
+            parent_ardoq_id: node.parentArdoqId,
+            item_type: node.itemType,
+            depth: { epic: 0, feature: 1, user_story: 2 }[node.itemType],
+            position,
+            name: node.name,
+            payload: { ...node.payload, _id: node.ardoqId },
+          })),
+        );
+      });
+
+      it('writes a plan above one request in chunks, in one transaction, numbered in order', async () => {
+        const plan = buildPlan(3, 4, 10).map((node) => ({
+          ...node,
+          payload: { ...node.payload, d: 'é"\\'.repeat(20) },
+        }));
+        const input = newSync(plan);
+        const { db: counted, seen } = recording(db);
+
+        const sync = await createSync(counted, input, { maxPlanStatementBytes: 8 * 1024 });
+
+        const chunks = seen.statements.filter((sql) => sql === SQL.INSERT_PLAN_CHUNK).length;
+        expect(seen.statements[0]).toBe(SQL.CREATE_SYNC);
+        expect(seen.statements).toHaveLength(1 + chunks);
+        expect(chunks).toBeGreaterThanOrEqual(2);
+        expect(seen.transactions).toBe(1);
+        expect(sync.view).toMatchObject({ status: 'pending', total_items: 3 + 12 + 120 });
+        const rows = await planRows(sync.view.id);
+        expect(rows.map((r) => [r.ardoq_id, r.position])).toEqual(plan.map((n, i) => [n.ardoqId, i]));
+        expect(rows.at(-1)?.payload).toEqual({ ...plan.at(-1)?.payload, _id: plan.at(-1)?.ardoqId });
+        expect(await orphans(sync.view.id)).toEqual([]);
+        expect((await listEvents(db, sync.view.id)).map((e) => e.event)).toEqual(['sync:accepted']);
+        await expectSyncInvariants(db, sync.view.id);
+      });
+
+      it('statements follow the request bytes, not the items: 10,000 nodes above 4 MiB in a few chunks', async () => {
+        const plan = planAboveOneRequest();
+        const input = newSync(plan);
+        const { db: counted, seen } = recording(db);
+
+        const sync = await createSync(counted, input);
+
+        const json = JSON.stringify(
+          JSON.stringify(plan.map((n) => [n.ardoqId, n.parentArdoqId, n.name, n.payload])),
+        );
+        const chunks = Math.ceil(Buffer.byteLength(json) / MAX_PLAN_STATEMENT_BYTES);
+        expect(Buffer.byteLength(json)).toBeGreaterThan(4 * 1024 * 1024);
+        expect(seen.transactions).toBe(1);
+        expect(seen.statements.length).toBeGreaterThanOrEqual(2);
+        expect(seen.statements.length).toBeLessThanOrEqual(chunks + 1);
+        expect(sync.totalItems).toBe(plan.length);
+        expect(await countRows('sync_plan_items', input.projectName)).toBe(plan.length);
+        expect(await orphans(sync.view.id)).toEqual([]);
+        await expectSyncInvariants(db, sync.view.id);
+      });
+
+      it('leaves nothing behind when a later chunk fails', async () => {
+        const project = uniqueProject('LateChunk');
+        let chunk = 0;
+        const { db: failing } = recording(db, (sql, run) =>
+          sql === SQL.INSERT_PLAN_CHUNK && ++chunk === 2
+            ? run().then(() => {
+                throw new DatabaseError('simulated: connection lost after the chunk', '08006', undefined);
+              })
+            : undefined,
+        );
+
+        const error = await createSync(failing, newSync(buildPlan(3, 4, 10), { projectName: project }), {
+          maxPlanStatementBytes: 4 * 1024,
+        }).catch((e: unknown) => e);
+
+        expect(error).toMatchObject({ name: 'DatabaseError', sqlState: '08006' });
+        expect(chunk).toBe(2);
+        expect(await countRows('sync_history', project)).toBe(0);
+        expect(await countRows('sync_plan_items', project)).toBe(0);
+        const { rows } = await db.query(
+          "SELECT count(*)::int AS n FROM audit_logs WHERE details->>'project_name' = :p",
+          { p: project },
+        );
+        expect(rows[0]?.n).toBe(0);
+      });
+
+      it("runs the chunks in the caller's transaction when given one", async () => {
+        const project = uniqueProject('CallerTx');
+        await expect(
+          db.transaction(async (tx) => {
+            const sync = await createSync(tx, newSync(buildPlan(3, 4, 10), { projectName: project }), {
+              maxPlanStatementBytes: 4 * 1024,
+            });
+            expect(sync.totalItems).toBe(135);
+            throw new Error('caller changed its mind');
+          }),
+        ).rejects.toThrow('caller changed its mind');
+        expect(await countRows('sync_history', project)).toBe(0);
+        expect(await countRows('sync_plan_items', project)).toBe(0);
+      });
+
+      it('refuses a node too large for any request, writing nothing', async () => {
+        const project = uniqueProject('HugeNode');
+        const plan = buildPlan(1, 1).map((node, i) =>
+          i === 1 ? { ...node, payload: { description: 'x'.repeat(10_000) } } : node,
+        );
+
+        const error = await createSync(db, newSync(plan, { projectName: project }), {
+          maxPlanStatementBytes: 8 * 1024,
+        }).catch((e: unknown) => e);
+
+        expect(error).toBeInstanceOf(ValidationError);
+        expect((error as ValidationError).details.map((d) => d.path)).toEqual(['plan[1]']);
+        expect(await countRows('sync_history', project)).toBe(0);
       });
 
       const invalid: Array<
@@ -230,6 +420,11 @@ export function describeRepositoryContract(adapter: string, connect: () => Promi
         [
           'a feature without a parent',
           (p) => [[...p, { ...p[1]!, ardoqId: 'lonely', parentArdoqId: null }]],
+          'plan[3].parentArdoqId',
+        ],
+        [
+          'a feature whose parent is not in the plan',
+          (p) => [[...p, { ...p[1]!, ardoqId: 'stray', parentArdoqId: 'not-in-the-plan' }]],
           'plan[3].parentArdoqId',
         ],
         [
@@ -263,32 +458,21 @@ export function describeRepositoryContract(adapter: string, connect: () => Promi
         // Bypasses validation to prove the one-statement write is all or nothing.
         const project = uniqueProject('Atomic');
         const plan = [
-          {
-            ardoq_id: 'ok',
-            parent_ardoq_id: null,
-            item_type: 'epic',
-            depth: 0,
-            position: 0,
-            name: 'fine',
-            payload: {},
-          },
-          {
-            ardoq_id: 'bad',
-            parent_ardoq_id: null,
-            item_type: 'epic',
-            depth: 0,
-            position: 1,
-            name: 'n'.repeat(1001),
-            payload: {},
-          },
+          ['ok', null, 0, 'fine'],
+          ['bad', null, 0, 'n'.repeat(1001)],
         ];
         const error = await db
           .query(SQL.CREATE_SYNC, {
-            plan: sqlJson(plan),
+            plan: JSON.stringify(plan),
+            firstPosition: 0,
             projectName: project,
             sourceConfigId: null,
             targetConfigId: null,
             overwriteMode: false,
+            totalItems: 2,
+            epicsTotal: 2,
+            featuresTotal: 0,
+            userStoriesTotal: 0,
             userId: null,
             sourceIp: null,
             userAgent: null,

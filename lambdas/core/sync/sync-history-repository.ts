@@ -1,6 +1,6 @@
 import type { z } from 'zod';
 import { type ErrorDetail, formatPath, NotFoundError, ValidationError } from '#core/errors.ts';
-import type { Queryable, Row } from '#core/ports/database.ts';
+import type { Database, Queryable, Row } from '#core/ports/database.ts';
 import { sqlJson, sqlUuid } from '#core/ports/database.ts';
 import * as SQL from './sync-history-sql.ts';
 import { type SyncHistory, toSyncHistory } from './sync-history-view.ts';
@@ -60,35 +60,111 @@ function toState(row: Row): SyncState {
 }
 
 /**
- * Creates a sync: the history row (pending), the whole plan, the `sync_started` audit log and the
- * `sync:accepted` event, in one statement however large the tree (the plan travels as one JSON value).
+ * Budget of one create statement's plan parameter as the Data API request carries it (JSON text inside
+ * a JSON string): well under the service's 4 MiB request limit (FACTS.md), leaving room for the SQL and
+ * the other parameters. A plan above it is written in chunks of at most this size, in one transaction.
  */
-export async function createSync(db: Queryable, input: NewSync): Promise<SyncState> {
+export const MAX_PLAN_STATEMENT_BYTES = 3 * 1024 * 1024;
+
+export interface CreateSyncOptions {
+  /** Overrides MAX_PLAN_STATEMENT_BYTES (tests exercise the chunked path with small plans). */
+  maxPlanStatementBytes?: number;
+}
+
+/** A plan row as the create statements read it (sync-history-sql.ts `planRows`). */
+type PlanRow = [string, string | null, number, string] | [string, string | null, number, string, object];
+
+/** Bytes a JSON text adds to a Data API request: it travels as a JSON string, quotes and `\` escaped. */
+const requestBytes = (json: string) => Buffer.byteLength(JSON.stringify(json)) - 2;
+
+/**
+ * Cuts the plan into JSON arrays of rows, each at most `budget` request bytes (`first` for the chunk
+ * that rides with the sync row). A node too large for any request is a validation error.
+ */
+function chunkPlan(sync: z.output<typeof NewSync>, first: number, budget: number): string[] {
+  const chunks: string[] = [];
+  let rows: string[] = [];
+  let size = 2; // the brackets
+  sync.plan.forEach((node, index) => {
+    const fields: PlanRow = [node.ardoqId, node.parentArdoqId, ITEM_DEPTH[node.itemType], node.name];
+    const row = JSON.stringify(Object.keys(node.payload).length > 0 ? [...fields, node.payload] : fields);
+    const bytes = requestBytes(row) + 1; // and its comma
+    if (bytes + 2 > budget) {
+      throw new ValidationError(
+        `Invalid sync: plan[${index}] (${node.ardoqId}) is too large to store (${bytes} bytes serialized)`,
+        [{ path: `plan[${index}]`, message: `must serialize to at most ${budget - 3} bytes` }],
+      );
+    }
+    // The first chunk may stay empty when even this row does not fit beside the sync row.
+    if (size + bytes > (chunks.length === 0 ? first : budget)) {
+      chunks.push(`[${rows.join(',')}]`);
+      [rows, size] = [[], 2];
+    }
+    rows.push(row);
+    size += bytes;
+  });
+  chunks.push(`[${rows.join(',')}]`);
+  return chunks;
+}
+
+/** Runs `work` in a transaction: the database's own, or the open transaction `db` already is. */
+function inTransaction<T>(db: Queryable | Database, work: (tx: Queryable) => Promise<T>): Promise<T> {
+  return 'transaction' in db ? db.transaction(work) : work(db);
+}
+
+/**
+ * Creates a sync: the history row (pending), the whole plan, the `sync_started` audit log and the
+ * `sync:accepted` event. A plan that fits one request (MAX_PLAN_STATEMENT_BYTES) is one statement; a
+ * larger one is that statement with the plan's first chunk, then one statement per further chunk, in
+ * one transaction (so nothing is half-written): the count of statements follows the request's bytes,
+ * never its number of items. Given an open transaction (a `Queryable` without `transaction`), the
+ * chunks run in it.
+ */
+export async function createSync(
+  db: Queryable | Database,
+  input: NewSync,
+  options: CreateSyncOptions = {},
+): Promise<SyncState> {
   const sync = parse(NewSync, input, 'sync');
-  const plan = sync.plan.map((node, position) => ({
-    ardoq_id: node.ardoqId,
-    parent_ardoq_id: node.parentArdoqId,
-    item_type: node.itemType,
-    depth: ITEM_DEPTH[node.itemType],
-    position,
-    name: node.name,
-    payload: node.payload,
-  }));
-  const { rows } = await db.query(SQL.CREATE_SYNC, {
-    plan: sqlJson(plan),
+  const count = (type: string) => sync.plan.filter((node) => node.itemType === type).length;
+  const params = {
     projectName: sync.projectName,
     sourceConfigId: sync.sourceConfigId ?? null,
     targetConfigId: sync.targetConfigId ?? null,
     overwriteMode: sync.overwriteMode,
+    totalItems: sync.plan.length,
+    epicsTotal: count('epic'),
+    featuresTotal: count('feature'),
+    userStoriesTotal: count('user_story'),
     userId: sync.actor.userId ?? null,
     sourceIp: sync.actor.sourceIp ?? null,
     userAgent: sync.actor.userAgent ?? null,
     options: sqlJson(sync.options),
     deadlineAt: sync.deadlineAt,
-  });
-  const row = rows[0];
-  if (!row || row.plan_rows !== plan.length) throw new Error('sync was not created with its whole plan');
-  return toState(row);
+    firstPosition: 0,
+  };
+  const budget = options.maxPlanStatementBytes ?? MAX_PLAN_STATEMENT_BYTES;
+  const chunks = chunkPlan(sync, budget - requestBytes(JSON.stringify(params)), budget);
+  const [first, ...rest] = chunks as [string, ...string[]];
+  const create = async (tx: Queryable) => {
+    const { rows } = await tx.query(SQL.CREATE_SYNC, { ...params, plan: first });
+    const row = rows[0];
+    if (!row) throw new Error('sync was not created');
+    let planRows = row.plan_rows as number;
+    let firstPosition = planRows;
+    for (const plan of rest) {
+      const chunk = await tx.query<{ plan_rows: number }>(SQL.INSERT_PLAN_CHUNK, {
+        syncId: sqlUuid(row.id as string),
+        plan,
+        firstPosition,
+      });
+      planRows += chunk.rows[0]?.plan_rows ?? 0;
+      firstPosition = planRows;
+    }
+    if (planRows !== sync.plan.length) throw new Error('sync was not created with its whole plan');
+    return toState(row);
+  };
+  return rest.length === 0 ? create(db) : inTransaction(db, create);
 }
 
 export async function getSync(db: Queryable, syncId: string): Promise<SyncState> {

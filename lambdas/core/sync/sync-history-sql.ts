@@ -20,33 +20,38 @@ const summary = (h: string) => `jsonb_build_object(
 
 const DURATION = `(extract(epoch FROM now() - started_at) * 1000)::bigint`;
 
+/**
+ * The plan rows of one `:plan` parameter: a JSON array of `[ardoqId, parentArdoqId, depth, name, payload?]`
+ * (compact: no key names repeated 10,000 times), numbered from `:firstPosition`. The stored payload gets
+ * the node's `_id` back (the field mapping reads it) without the request carrying it twice.
+ */
+const planRows = (syncId: string, from: string) => `
+  SELECT ${syncId}, r->>0, r->>1,
+    (ARRAY['epic', 'feature', 'user_story'])[(r->>2)::int + 1], (r->>2)::smallint,
+    CAST(:firstPosition AS integer) + (n - 1)::int, r->>3,
+    jsonb_build_object('_id', r->>0) || coalesce(r->4, '{}'::jsonb)
+  FROM ${from}jsonb_array_elements(CAST(:plan AS jsonb)) WITH ORDINALITY AS e(r, n)`;
+
+const INSERT_PLAN = `INSERT INTO sync_plan_items (sync_history_id, ardoq_id, parent_ardoq_id, item_type, depth, position,
+    name, payload)`;
+
+/**
+ * The pending sync row with its totals, the `sync_started` audit log, the `sync:accepted` event and the
+ * plan rows of `:plan` (the whole plan, or its first chunk when the plan is too large for one request).
+ */
 export const CREATE_SYNC = `
-WITH plan AS (
-  SELECT p.ardoq_id, p.parent_ardoq_id, p.item_type, p.depth, p.position, p.name, p.payload
-  FROM jsonb_to_recordset(CAST(:plan AS jsonb))
-    AS p(ardoq_id text, parent_ardoq_id text, item_type text, depth smallint, position integer, name text,
-         payload jsonb)
-),
-totals AS (
-  SELECT count(*)::int AS total,
-         (count(*) FILTER (WHERE item_type = 'epic'))::int AS epics,
-         (count(*) FILTER (WHERE item_type = 'feature'))::int AS features,
-         (count(*) FILTER (WHERE item_type = 'user_story'))::int AS user_stories
-  FROM plan
-),
-h AS (
+WITH h AS (
   INSERT INTO sync_history (project_name, source_config_id, target_config_id, overwrite_mode, total_items,
     epics_total, features_total, user_stories_total, user_id, options, deadline_at, last_event_seq)
-  SELECT CAST(:projectName AS text), CAST(:sourceConfigId AS text), CAST(:targetConfigId AS text),
-    CAST(:overwriteMode AS boolean), t.total, t.epics, t.features, t.user_stories, CAST(:userId AS text),
-    CAST(:options AS jsonb), CAST(:deadlineAt AS timestamptz), 1
-  FROM totals t
+  VALUES (CAST(:projectName AS text), CAST(:sourceConfigId AS text), CAST(:targetConfigId AS text),
+    CAST(:overwriteMode AS boolean), CAST(:totalItems AS integer), CAST(:epicsTotal AS integer),
+    CAST(:featuresTotal AS integer), CAST(:userStoriesTotal AS integer), CAST(:userId AS text),
+    CAST(:options AS jsonb), CAST(:deadlineAt AS timestamptz), 1)
   RETURNING *
 ),
 plan_rows AS (
-  INSERT INTO sync_plan_items (sync_history_id, ardoq_id, parent_ardoq_id, item_type, depth, position, name, payload)
-  SELECT h.id, p.ardoq_id, p.parent_ardoq_id, p.item_type, p.depth, p.position, p.name, p.payload
-  FROM h CROSS JOIN plan p
+  ${INSERT_PLAN}
+  ${planRows('h.id', 'h, ')}
   RETURNING 1
 ),
 audit AS (
@@ -65,6 +70,15 @@ ev AS (
   RETURNING 1
 )
 SELECT h.*, (SELECT count(*) FROM plan_rows)::int AS plan_rows FROM h`;
+
+/** The next chunk of a large plan, in the transaction that created the sync (see createSync). */
+export const INSERT_PLAN_CHUNK = `
+WITH plan_rows AS (
+  ${INSERT_PLAN}
+  ${planRows(SYNC_ID, '')}
+  RETURNING 1
+)
+SELECT count(*)::int AS plan_rows FROM plan_rows`;
 
 export const MARK_IN_PROGRESS = `
 WITH h AS (
