@@ -12,7 +12,12 @@ const nodeBase = {
 };
 
 // Nodes keep every other raw Ardoq key (they feed the field mapping): loose objects.
-export const UserStoryNode = z.looseObject({ ...nodeBase, type: z.literal('User Story') });
+export const UserStoryNode = z.looseObject({
+  ...nodeBase,
+  type: z.literal('User Story'),
+  // Nothing can be nested under a story: a node there would be neither synced nor reported.
+  children: z.array(z.unknown()).max(0, 'must be empty: a User Story has no children').optional(),
+});
 export const FeatureNode = z.looseObject({
   ...nodeBase,
   type: z.literal('Feature'),
@@ -83,7 +88,15 @@ export function buildPlan(body: StartSyncBody): PlanNode[] {
       );
     }
     seen.set(node._id, path);
-    const { children: _children, ...payload } = node as Record<string, unknown>;
+    // The payload keeps the node's other raw keys (description, priority, tags…) for the field mapping;
+    // id, name and type have their own columns and the children their own rows.
+    const {
+      children: _children,
+      _id,
+      name: _name,
+      type: _type,
+      ...payload
+    } = node as Record<string, unknown>;
     plan.push({ ardoqId: node._id, parentArdoqId: parent, itemType, name: node.name, payload });
   };
   body.epics.forEach((epic, e) => {
@@ -100,7 +113,8 @@ export function buildPlan(body: StartSyncBody): PlanNode[] {
 
 /**
  * Validates the request, resolves the configuration, writes the pending sync with its whole plan
- * in one statement and enqueues `prepare`. Invalid input throws before anything is written.
+ * (one statement, or one transaction for a plan too large for one request) and enqueues `prepare`.
+ * Invalid input throws before anything is written.
  */
 export async function startSync(input: StartSyncInput, deps: PipelineDeps): Promise<StartSyncResult> {
   const project = input.project.trim();
