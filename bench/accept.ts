@@ -1,21 +1,50 @@
 import { buildPlan, StartSyncBody } from '#core/pipeline/start-sync.ts';
 import { type Database, type SqlParams, sqlJson } from '#core/ports/database.ts';
 import { closeSync } from '#core/sync/sync-history-repository.ts';
-import type { StatementEvent } from './counting-db.ts';
+import type { CountingDatabase, StatementEvent } from './counting-db.ts';
 import { median, now, round } from './stats.ts';
 import { type DbKind, serialise, startBenchSystem } from './system.ts';
 import { acceptanceTree, countNodes } from './trees.ts';
 
 export interface AcceptanceSample {
   ms: number;
+  /** Statements of the request, a transaction's BEGIN and COMMIT included (Data API calls). */
   statements: number;
   byKind: Record<string, number>;
+  /** Transactions the request opened (a plan above one request is written in one). */
+  transactions: number;
+  /** Statements that wrote plan rows: 1, or one per chunk of a plan above one request. */
+  createStatements: number;
   /** Time inside the database statements of the request. */
   dbMs: number;
-  /** Size of the one JSON parameter that carries the plan. */
+  /** Size of the JSON parameters that carry the plan (all chunks). */
   planParamBytes: number;
-  /** Estimated ExecuteStatement request body for the create statement (the Data API's 4 MiB limit). */
+  /** Largest estimated ExecuteStatement request body of the create statements (the Data API's 4 MiB limit). */
   dataApiRequestBytes: number;
+}
+
+/** Watches the create statements of one request: plan bytes, largest request, the first statement. */
+function watchCreates(counting: CountingDatabase) {
+  const seen = {
+    createStatements: 0,
+    planParamBytes: 0,
+    dataApiRequestBytes: 0,
+    first: undefined as { sql: string; params: SqlParams | undefined } | undefined,
+  };
+  const stop = counting.observe((event: StatementEvent) => {
+    if (event.kind !== 'create-sync') return;
+    const plan = event.params?.plan;
+    if (typeof plan === 'string') seen.planParamBytes += Buffer.byteLength(plan);
+    else if (plan && typeof plan === 'object' && !(plan instanceof Date) && plan.kind === 'json')
+      seen.planParamBytes += Buffer.byteLength(JSON.stringify(plan.value));
+    seen.dataApiRequestBytes = Math.max(
+      seen.dataApiRequestBytes,
+      estimateDataApiRequestBytes(event.sql, event.params),
+    );
+    seen.createStatements += 1;
+    seen.first ??= { sql: event.sql, params: event.params };
+  });
+  return { seen, stop };
 }
 
 /**
@@ -109,31 +138,25 @@ export async function runAcceptance(options: {
           buildPlan(StartSyncBody.parse(JSON.parse(body)));
           validateMs = now() - t0;
         }
-        let planParamBytes = 0;
-        let dataApiRequestBytes = 0;
-        const stop = counting.observe((event: StatementEvent) => {
-          if (event.kind !== 'create-sync') return;
-          const plan = event.params?.plan;
-          if (plan && typeof plan === 'object' && !(plan instanceof Date) && plan.kind === 'json')
-            planParamBytes = Buffer.byteLength(JSON.stringify(plan.value));
-          dataApiRequestBytes = estimateDataApiRequestBytes(event.sql, event.params);
-          lastCreate = { sql: event.sql, params: event.params };
-        });
+        const watch = watchCreates(counting);
         counting.reset();
         const answer = await bench.postSync(body);
         const snap = counting.snapshot();
-        stop();
+        watch.stop();
         posted.push(answer.syncId);
+        lastCreate = watch.seen.first;
         samples.push({
           ms: round(answer.ms, 1),
-          statements: snap.statements,
+          statements: snap.statements + 2 * snap.transactions,
           byKind: Object.fromEntries(Object.entries(snap.byKind).map(([k, v]) => [k, v.count])),
+          transactions: snap.transactions,
+          createStatements: watch.seen.createStatements,
           dbMs: round(
             Object.values(snap.byKind).reduce((a, v) => a + v.totalMs, 0),
             1,
           ),
-          planParamBytes,
-          dataApiRequestBytes,
+          planParamBytes: watch.seen.planParamBytes,
+          dataApiRequestBytes: watch.seen.dataApiRequestBytes,
         });
       }
       result.push({
@@ -213,11 +236,16 @@ export async function explainRolledBack(
 
 /**
  * One POST of `size` items through the Data API adapter (its test server enforces the service's
- * 4 MiB request limit): does a sync of that size get accepted at all?
+ * 4 MiB request limit): does a sync of that size get accepted at all, in how many Data API calls, and
+ * how large is the largest create request?
  */
-export async function probeDataApiAcceptance(
-  size: number,
-): Promise<{ status: number; ms: number; answer: string }> {
+export async function probeDataApiAcceptance(size: number): Promise<{
+  status: number;
+  ms: number;
+  answer: string;
+  calls: { execute: number; begin: number; commit: number; rollback: number };
+  largestCreateRequestBytes: number;
+}> {
   const bench = await startBenchSystem({
     kind: 'data-api',
     processorConcurrency: 1,
@@ -226,10 +254,24 @@ export async function probeDataApiAcceptance(
   });
   try {
     await bench.postSync(serialise(acceptanceTree(100, 'bench-warmup')));
-    const answer = await bench.post(
-      serialise(acceptanceTree(size, `bench-dataapi-${Date.now().toString(36)}`)),
-    );
-    return { status: answer.status, ms: round(answer.ms, 1), answer: answer.text.slice(0, 300) };
+    const body = serialise(acceptanceTree(size, `bench-dataapi-${Date.now().toString(36)}`));
+    const before = { ...(bench.dataApi?.calls ?? { execute: 0, begin: 0, commit: 0, rollback: 0 }) };
+    const watch = watchCreates(bench.counting);
+    const answer = await bench.post(body);
+    watch.stop();
+    const after = bench.dataApi?.calls ?? before;
+    return {
+      status: answer.status,
+      ms: round(answer.ms, 1),
+      answer: answer.text.slice(0, 300),
+      calls: {
+        execute: after.execute - before.execute,
+        begin: after.begin - before.begin,
+        commit: after.commit - before.commit,
+        rollback: after.rollback - before.rollback,
+      },
+      largestCreateRequestBytes: watch.seen.dataApiRequestBytes,
+    };
   } finally {
     await bench.close();
   }
