@@ -1,7 +1,7 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { AuditActionType, AuditLog } from '#core/audit/audit-log-repository.ts';
 import { NotFoundError } from '#core/errors.ts';
-import type { Queryable, Row, SqlParam } from '#core/ports/database.ts';
+import type { Queryable } from '#core/ports/database.ts';
 import { sqlUuid } from '#core/ports/database.ts';
 import {
   pickView,
@@ -10,6 +10,14 @@ import {
   toSyncHistory,
   toSyncHistoryItem,
 } from '#core/sync/sync-history-view.ts';
+import {
+  condition,
+  containsPattern,
+  pageStatement,
+  rangeConditions,
+  toPage,
+  where,
+} from './page-statement.ts';
 import type { AuditLogFilters, SyncHistoryFilters, SyncItemsFilters, TimeRange } from './query-params.ts';
 
 /**
@@ -17,7 +25,8 @@ import type { AuditLogFilters, SyncHistoryFilters, SyncItemsFilters, TimeRange }
  * written once for every adapter: the WHERE clause is assembled from fixed fragments chosen by which
  * filters are present (so PostgreSQL plans each combination against the indexes), and user values
  * only ever travel as `:name` parameters. Lists return the page and the total from one statement,
- * so both come from the same snapshot.
+ * so both come from the same snapshot; the total is exact, read from the trigger-kept counters of
+ * migration 0007 where they keep the filter, else counted (page-statement.ts).
  */
 
 const count = z.number().int().nonnegative();
@@ -62,99 +71,48 @@ export const AuditStats = z.object({
 });
 export type AuditStats = z.infer<typeof AuditStats>;
 
-type Params = Record<string, SqlParam>;
-
-/** A fixed SQL fragment and the one parameter it reads, used only when the value is present. */
-type Condition = readonly [fragment: string, name: string, value: SqlParam | undefined];
-
-function where(conditions: readonly Condition[]): { sql: string; params: Params } {
-  const used = conditions.filter(([, , value]) => value !== undefined);
-  return {
-    sql: used.length ? used.map(([fragment]) => fragment).join(' AND ') : 'true',
-    params: Object.fromEntries(used.map(([, name, value]) => [name, value as SqlParam])),
-  };
-}
-
-const rangeConditions = (range: Partial<TimeRange>, alias = ''): Condition[] => [
-  [`${alias}created_at >= CAST(:createdFrom AS timestamptz)`, 'createdFrom', range.from],
-  [`${alias}created_at < CAST(:createdBefore AS timestamptz)`, 'createdBefore', range.before],
-  [`${alias}created_at <= CAST(:createdUntil AS timestamptz)`, 'createdUntil', range.until],
-];
-
 /**
- * `%` and `_` match themselves: the user's text is a literal substring. The escape character is `!`,
- * not PostgreSQL's default backslash, so no SQL parser on the way (Data API included) has to agree on
- * what a backslash inside a string literal means.
+ * The one value the schema allows (CHECK constraints of 0002): filtering by it keeps every row, so the
+ * condition is left out and the unfiltered fast path applies. Any other value keeps its condition
+ * (and so matches nothing), bound as a value like every other.
  */
-const containsPattern = (text: string) => `%${text.replace(/[!%_]/g, '!$&')}%`;
-
-/** Only the columns the view shows (the schema's keys): internals such as plan options stay home. */
-const columns = (schema: z.ZodObject, alias: string) =>
-  Object.keys(schema.shape)
-    .map((key) => `${alias}.${key}`)
-    .join(', ');
-
-/**
- * One page plus the total. The count sits on the left of a LEFT JOIN so an empty page (offset past
- * the end) still returns one row carrying the total, with NULL page columns. `scope` puts a parent row
- * in front (the sync of an item list): no parent, no row at all.
- */
-function pageStatement(options: {
-  table: string;
-  schema: z.ZodObject;
-  where: string;
-  order: readonly string[];
-  scope?: { from: string; where: string };
-}): string {
-  const { table, schema, order, scope } = options;
-  const orderBy = (alias: string) => order.map((term) => `${alias}.${term}`).join(', ');
-  const counted = `(SELECT count(*)::int AS total_count FROM ${table} t WHERE ${options.where}) AS counted`;
-  const from = scope ? `${scope.from} CROSS JOIN LATERAL ${counted}` : counted;
-  return `SELECT counted.total_count, ${columns(schema, 'page')}
-FROM ${from}
-LEFT JOIN LATERAL (
-  SELECT ${columns(schema, 't')} FROM ${table} t WHERE ${options.where}
-  ORDER BY ${orderBy('t')} LIMIT :limit OFFSET :offset
-) AS page ON true
-${scope ? `WHERE ${scope.where}\n` : ''}ORDER BY ${orderBy('page')}`;
-}
-
-function toPage<T>(
-  rows: Row[],
-  filters: { limit: number; offset: number },
-  map: (row: Row) => T,
-): { data: T[]; pagination: Pagination } {
-  const total = (rows[0]?.total_count as number | undefined) ?? 0;
-  const data = rows.filter((row) => row.id !== null).map(map);
-  return {
-    data,
-    pagination: {
-      total,
-      limit: filters.limit,
-      offset: filters.offset,
-      has_more: filters.offset + data.length < total,
-    },
-  };
-}
+const unlessEveryRow = <T extends string>(value: T | undefined, everyRow: string): T | undefined =>
+  value === everyRow ? undefined : value;
 
 /** Sync runs, newest first, filtered and paged. */
 export async function listSyncs(db: Queryable, filters: SyncHistoryFilters): Promise<SyncHistoryPage> {
   const w = where([
-    ['t.status = :status', 'status', filters.status],
-    ['t.source_type = :sourceType', 'sourceType', filters.sourceType],
-    ['t.target_type = :targetType', 'targetType', filters.targetType],
-    // The trigram index is on lower(project_name).
-    [
+    condition('t.status = :status', 'status', filters.status, {
+      counter: 'sync_history.status',
+      value: 'c.value = :status',
+    }),
+    condition(
+      't.source_type = :sourceType',
+      'sourceType',
+      unlessEveryRow(filters.sourceType, SyncHistory.shape.source_type.value),
+    ),
+    condition(
+      't.target_type = :targetType',
+      'targetType',
+      unlessEveryRow(filters.targetType, SyncHistory.shape.target_type.value),
+    ),
+    // The trigram index is on lower(project_name). The counters keep one row per distinct name (and
+    // shard): the same test on those few rows adds up to the rows' total.
+    condition(
       `lower(t.project_name) LIKE lower(:projectPattern) ESCAPE '!'`,
       'projectPattern',
       filters.projectName === undefined ? undefined : containsPattern(filters.projectName),
-    ],
+      {
+        counter: 'sync_history.project_name',
+        value: `lower(c.value) LIKE lower(:projectPattern) ESCAPE '!'`,
+      },
+    ),
     ...rangeConditions(filters.createdAt, 't.'),
   ]);
   const sql = pageStatement({
     table: 'sync_history',
     schema: SyncHistory,
-    where: w.sql,
+    where: w,
     order: ['created_at DESC', 'id DESC'],
   });
   const { rows } = await db.query(sql, { ...w.params, limit: filters.limit, offset: filters.offset });
@@ -192,16 +150,21 @@ export async function listSyncItems(
   // A malformed id cannot name a sync: 404 like any unknown id, never a cast error.
   if (!UUID.test(syncId)) throw new NotFoundError(`Sync ${syncId} not found`);
   const w = where([
-    ['t.status = :status', 'status', filters.status],
-    ['t.item_type = :itemType', 'itemType', filters.itemType],
+    condition('t.status = :status', 'status', filters.status),
+    condition('t.item_type = :itemType', 'itemType', filters.itemType),
   ]);
-  // The sync row tells "no items" (one row carrying the total) from "no sync" (no row at all).
+  // The sync row tells "no items" (one row carrying the total) from "no sync" (no row at all). One
+  // sync's items are counted, not read from counters: at most one sync's rows, through an index.
   const sql = pageStatement({
     table: 'sync_history_items',
     schema: SyncHistoryItem,
-    where: `t.sync_history_id = s.id AND ${w.sql}`,
+    where: w,
     order: ['created_at', 'id'],
-    scope: { from: 'sync_history s', where: 's.id = CAST(:syncId AS uuid)' },
+    scope: {
+      from: 'sync_history s',
+      where: 's.id = CAST(:syncId AS uuid)',
+      rows: 't.sync_history_id = s.id',
+    },
   });
   const { rows } = await db.query(sql, {
     ...w.params,
@@ -216,34 +179,54 @@ export async function listSyncItems(
 /** Audit log entries, newest first, filtered and paged. */
 export async function listAuditLogs(db: Queryable, filters: AuditLogFilters): Promise<AuditLogPage> {
   const w = where([
-    ['t.action_type = :actionType', 'actionType', filters.actionType],
-    ['t.entity_type = :entityType', 'entityType', filters.entityType],
-    ['t.entity_id = :entityId', 'entityId', filters.entityId],
+    condition('t.action_type = :actionType', 'actionType', filters.actionType, {
+      counter: 'audit_logs.action_type',
+      value: 'c.value = :actionType',
+    }),
+    condition('t.entity_type = :entityType', 'entityType', filters.entityType, {
+      counter: 'audit_logs.entity_type',
+      value: 'c.value = :entityType',
+    }),
+    condition('t.entity_id = :entityId', 'entityId', filters.entityId),
     ...rangeConditions(filters.createdAt, 't.'),
   ]);
   const sql = pageStatement({
     table: 'audit_logs',
     schema: AuditLog,
-    where: w.sql,
+    where: w,
     order: ['created_at DESC', 'id DESC'],
   });
   const { rows } = await db.query(sql, { ...w.params, limit: filters.limit, offset: filters.offset });
   return toPage(rows, filters, (row) => pickView(AuditLog, row));
 }
 
-/** Event counts over the window, by action type and for today (UTC), in one scan. */
+/** The current UTC day, by the database clock (a STABLE expression: an index can serve it). */
+const TODAY = `created_at >= date_trunc('day', now(), 'UTC')
+  AND created_at < date_trunc('day', now(), 'UTC') + interval '24 hours'`;
+
+/**
+ * Event counts over the window, by action type and for today (UTC). Without a window the counts by
+ * action type come from the trigger-kept counters and today's events from the created_at index; with
+ * one, a single scan of the window counts both.
+ */
 export async function auditStats(db: Queryable, range: Partial<TimeRange> = {}): Promise<AuditStats> {
   const w = where(rangeConditions(range));
+  const byType = w.used.length
+    ? `SELECT action_type, count(*) AS n, count(*) FILTER (WHERE ${TODAY}) AS today
+  FROM audit_logs WHERE ${w.sql}
+  GROUP BY action_type`
+    : `SELECT c.value AS action_type, sum(c.n) AS n, 0 AS today
+  FROM history_row_counts c WHERE c.counter = 'audit_logs.action_type'
+  GROUP BY c.value HAVING sum(c.n) > 0`;
+  const today = w.used.length
+    ? 'coalesce(sum(today), 0)::int'
+    : `(SELECT count(*) FROM audit_logs WHERE ${TODAY})::int`;
   const { rows } = await db.query(
     `WITH by_type AS (
-  SELECT action_type, count(*)::int AS n,
-    (count(*) FILTER (WHERE created_at >= date_trunc('day', now(), 'UTC')
-                        AND created_at < date_trunc('day', now(), 'UTC') + interval '24 hours'))::int AS today
-  FROM audit_logs WHERE ${w.sql}
-  GROUP BY action_type
+  ${byType}
 )
-SELECT coalesce(sum(n), 0)::int AS total_events, coalesce(sum(today), 0)::int AS events_today,
-  coalesce(jsonb_object_agg(action_type, n), '{}'::jsonb) AS action_type_counts
+SELECT coalesce(sum(n), 0)::int AS total_events, ${today} AS events_today,
+  coalesce(jsonb_object_agg(action_type, n::int), '{}'::jsonb) AS action_type_counts
 FROM by_type`,
     w.params,
   );

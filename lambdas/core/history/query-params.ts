@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { AuditActionType, AuditEntityType } from '#core/audit/audit-log-repository.ts';
 import { type ErrorDetail, formatPath, ValidationError } from '#core/errors.ts';
 import { SyncHistory } from '#core/sync/sync-history-view.ts';
