@@ -2,6 +2,7 @@ import pg from 'pg';
 import { readMigrations } from '#adapters/migration-files.ts';
 import { PostgresDatabase } from '#adapters/postgres-database.ts';
 import { runMigrations } from '#core/migrations/migration-runner.ts';
+import { rowCountDrift } from '#test/support/row-counts.ts';
 import { now, round } from './stats.ts';
 
 export const HISTORY_DB = 'bench_history';
@@ -132,6 +133,9 @@ export async function ensureHistoryDatabase(
   });
   let counts = exists ? await countRows(url).catch(() => null) : null;
   if (counts && counts.syncs === SEED.syncs && counts.items === SEED.items && counts.audit > 0) {
+    // Seeded by an older tree: bring its schema up to date (migrations landed since are applied once).
+    await migrate(url);
+    await checkKeptCounts(url);
     return { url, created: false, seeded: false, seedMs: 0, counts };
   }
   // Missing or partial (an interrupted seed): start from an empty database.
@@ -139,12 +143,7 @@ export async function ensureHistoryDatabase(
     if (exists) await c.query(`DROP DATABASE ${HISTORY_DB} WITH (FORCE)`);
     await c.query(`CREATE DATABASE ${HISTORY_DB}`);
   });
-  const db = new PostgresDatabase({ connectionString: url, max: 1 });
-  try {
-    await runMigrations(db, await readMigrations());
-  } finally {
-    await db.close();
-  }
+  await migrate(url);
   const t0 = now();
   const base = Math.floor((SEED.items - SEED.bigSyncItems) / (SEED.syncs - 1));
   const extra = SEED.items - SEED.bigSyncItems - base * (SEED.syncs - 1);
@@ -175,7 +174,32 @@ export async function ensureHistoryDatabase(
   counts = await countRows(url);
   if (counts.syncs !== SEED.syncs || counts.items !== SEED.items)
     throw new Error(`seed produced ${JSON.stringify(counts)}`);
+  await checkKeptCounts(url);
   return { url, created: !exists, seeded: true, seedMs: round(now() - t0, 0), counts };
+}
+
+async function migrate(url: string): Promise<void> {
+  const db = new PostgresDatabase({ connectionString: url, max: 1 });
+  try {
+    await runMigrations(db, await readMigrations());
+  } finally {
+    await db.close();
+  }
+}
+
+/**
+ * The trigger-kept counters (migration 0007) against count(*): the seed's bulk statements run with
+ * session_replication_role = replica, and the counting triggers must have fired anyway. A bench that
+ * timed wrong totals would measure nothing.
+ */
+async function checkKeptCounts(url: string): Promise<void> {
+  const db = new PostgresDatabase({ connectionString: url, max: 1 });
+  try {
+    const drift = await rowCountDrift(db);
+    if (drift.length) throw new Error(`history_row_counts disagrees with count(*): ${JSON.stringify(drift)}`);
+  } finally {
+    await db.close();
+  }
 }
 
 /** The seed's numbers are written into the SQL (they are ours, not user input). */

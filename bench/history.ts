@@ -73,6 +73,7 @@ export function historyQueries(bigSyncId: string, month: { from: string; to: str
   return [
     list('list: no filter', {}),
     list('list: status=failed', { status: 'failed' }),
+    list('list: status=completed (85 %)', { status: 'completed' }),
     list('list: project_name substring', { project_name: 'atlas mob' }),
     list('list: date range (1 month)', range),
     list('list: source_type=ardoq', { source_type: 'ardoq' }),
@@ -81,6 +82,11 @@ export function historyQueries(bigSyncId: string, month: { from: string; to: str
     items('items: offset 0', {}),
     items('items: offset 10,000', { offset: '10000' }),
     items('items: status=created, offset 10,000', { status: 'created', offset: '10000' }),
+    items('items: status + item_type, offset 10,000', {
+      status: 'created',
+      item_type: 'user_story',
+      offset: '10000',
+    }),
     {
       name: 'sync stats: whole range',
       query: 'GET /api/sync-history/stats',
@@ -104,6 +110,12 @@ export function historyQueries(bigSyncId: string, month: { from: string; to: str
       query: 'GET /api/audit-logs?action_type=sync_failed',
       kind: 'page',
       run: (db) => listAuditLogs(db, parseQuery(AuditLogQuery, { action_type: 'sync_failed' })),
+    },
+    {
+      name: 'audit logs: entity_type=sync (99 %)',
+      query: 'GET /api/audit-logs?entity_type=sync',
+      kind: 'page',
+      run: (db) => listAuditLogs(db, parseQuery(AuditLogQuery, { entity_type: 'sync' })),
     },
     {
       name: 'audit stats: whole range',
