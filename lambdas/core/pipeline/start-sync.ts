@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { formatPath, ValidationError } from '#core/errors.ts';
 import { createSync } from '#core/sync/sync-history-repository.ts';
 import type { Actor, PlanNode } from '#core/sync/sync-model.ts';
