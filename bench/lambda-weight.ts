@@ -4,7 +4,7 @@ import { mkdir, readFile, rm, stat } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { gzipSync } from 'node:zlib';
-import { build, type Metafile, type Plugin } from 'esbuild';
+import { build, type Metafile } from 'esbuild';
 import { median, now, round } from './stats.ts';
 
 export const PROJECT_ROOT = fileURLToPath(new URL('../', import.meta.url));
@@ -43,10 +43,9 @@ export const HANDLER_ENV: Record<string, string> = {
 
 /**
  * `sdk-external`: @aws-sdk/* left to the nodejs22.x runtime; `sdk-bundled`: what
- * lib/constructs/sync-function.ts ships (bundleAwsSDK: true); `sdk-bundled-zod-ns`: an experiment,
- * the same with `import { z } from 'zod'` rewritten to `import * as z from 'zod'` at bundle time.
+ * lib/constructs/sync-function.ts ships (bundleAwsSDK: true).
  */
-export type BundleVariant = 'sdk-external' | 'sdk-bundled' | 'sdk-bundled-zod-ns';
+export type BundleVariant = 'sdk-external' | 'sdk-bundled';
 
 export interface BundleResult {
   entry: string;
@@ -91,23 +90,6 @@ function topPackages(metafile: Metafile, limit = 6): Array<{ name: string; bytes
     .map(([name, bytes]) => ({ name, bytes }));
 }
 
-/**
- * `import { z } from 'zod'` binds the whole `z` namespace (every locale, JSON Schema conversion…),
- * which no bundler can tree-shake; `import * as z` lets esbuild keep only what is used.
- */
-const zodNamespacePlugin: Plugin = {
-  name: 'zod-namespace-import',
-  setup(b) {
-    b.onLoad({ filter: /[\\/]lambdas[\\/].*\.ts$/ }, async (args) => ({
-      contents: (await readFile(args.path, 'utf8')).replace(
-        /import \{ z \} from 'zod';/g,
-        "import * as z from 'zod';",
-      ),
-      loader: 'ts',
-    }));
-  },
-};
-
 /** esbuild's JS API with the options CDK's NodejsFunction passes (ESM, node22, minified, banner). */
 export async function bundle(entry: string, variant: BundleVariant, outDir: string) {
   const outfile = join(outDir, variant, entry.replace(/\.ts$/, '.mjs'));
@@ -124,7 +106,6 @@ export async function bundle(entry: string, variant: BundleVariant, outDir: stri
     mainFields: ['module', 'main'],
     banner: { js: BANNER },
     external: variant === 'sdk-external' ? ['@aws-sdk/*'] : [],
-    plugins: variant === 'sdk-bundled-zod-ns' ? [zodNamespacePlugin] : [],
     metafile: true,
     logLevel: 'silent',
   });
@@ -201,7 +182,7 @@ export async function runLambdaWeight(options: { runs: number }): Promise<Lambda
         missing.push(entry);
         continue;
       }
-      for (const variant of ['sdk-external', 'sdk-bundled', 'sdk-bundled-zod-ns'] as const) {
+      for (const variant of ['sdk-external', 'sdk-bundled'] as const) {
         const built = await bundle(entry, variant, outDir);
         const samples: Array<{ importMs: number; processMs: number; rssMiB: number }> = [];
         for (let i = 0; i < options.runs; i++) samples.push(await coldImport(built.outfile));

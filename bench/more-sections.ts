@@ -139,7 +139,6 @@ export function historySection(result: HistoryResult): { figures: Figure[]; deta
 const VARIANT_LABEL: Record<string, string> = {
   'sdk-external': '@aws-sdk/* external (nodejs22.x runtime SDK)',
   'sdk-bundled': 'SDK bundled (lib/constructs/sync-function.ts: bundleAwsSDK true)',
-  'sdk-bundled-zod-ns': "SDK bundled + experiment: `import * as z from 'zod'`",
 };
 
 export function lambdaSection(result: LambdaWeightResult): { figures: Figure[]; details: string[] } {
@@ -171,7 +170,7 @@ export function lambdaSection(result: LambdaWeightResult): { figures: Figure[]; 
   }
   const details: string[] = [];
   if (result.missing.length) details.push(`not present (skipped): ${result.missing.join(', ')}`);
-  for (const variant of ['sdk-external', 'sdk-bundled', 'sdk-bundled-zod-ns']) {
+  for (const variant of ['sdk-external', 'sdk-bundled']) {
     const b = result.bundles.find((x) => x.variant === variant && x.entry.includes('processor'));
     if (b) {
       details.push(
