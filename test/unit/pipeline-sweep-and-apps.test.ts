@@ -4,6 +4,7 @@ import type { PgliteDatabase } from '#adapters/pglite-database.ts';
 import { insertConfiguration } from '#core/configurations/configuration-repository.ts';
 import { sweep } from '#core/pipeline/finalize.ts';
 import { processItem } from '#core/pipeline/process-item.ts';
+import { startSync } from '#core/pipeline/start-sync.ts';
 import { sqlUuid } from '#core/ports/database.ts';
 import { getSync } from '#core/sync/sync-history-repository.ts';
 import { createFinalizerApp } from '#lambdas/finalizer/app.ts';
@@ -12,6 +13,7 @@ import { uniqueProject } from '#test/support/factories.ts';
 import { crashAfterCreate } from '#test/support/faults.ts';
 import { expectSyncInvariants } from '#test/support/invariants.ts';
 import {
+  ACTOR,
   age,
   createHarness,
   createPipelineDatabase,
@@ -103,6 +105,33 @@ describe('sweep', () => {
     await drain(h);
     expect((await getSync(db, syncId)).status).toBe('completed');
     await expectSyncInvariants(db, syncId);
+  });
+
+  it('accepts a sync whose prepare send failed (202, no retry by the client) and the sweep sends it', async () => {
+    const h = await createHarness(db);
+    const project = uniqueProject('SendFails');
+    h.fake.addProject(project, 'Agile');
+    const failing = { ...h.deps, queue: { send: () => Promise.reject(new Error('SQS unavailable')) } };
+
+    const result = await startSync(
+      { project, query: { configId: h.configId }, body: tree(prefixOf(), 1, 1, 1), actor: ACTOR },
+      failing,
+    );
+    h.syncIds.add(result.sync_history_id);
+
+    expect(result.status).toBe('pending');
+    expect(h.log.entries).toContainEqual(
+      expect.objectContaining({ level: 'warn', message: 'prepare not sent: the sweep will send it' }),
+    );
+    const id = { id: sqlUuid(result.sync_history_id) };
+    expect(await age(db, 'sync_history', 'updated_at', 'id = CAST(:id AS uuid)', id, 31)).toBe(1);
+    await sweep(h.deps);
+    await drain(h);
+    expect((await getSync(db, result.sync_history_id)).view).toMatchObject({
+      status: 'completed',
+      items_created: 3,
+    });
+    await expectSyncInvariants(db, result.sync_history_id);
   });
 
   it('re-queues a pending node under a created parent once it has been untouched for staleSeconds', async () => {

@@ -146,8 +146,17 @@ export async function startSync(input: StartSyncInput, deps: PipelineDeps): Prom
     plan,
   });
   const syncId = sync.view.id;
-  // A lost send is repaired by the sweep (pending syncs whose prepare never ran).
-  await deps.queue.send([{ kind: 'prepare', syncId }]);
+  // The sync is written: from here it is accepted, whatever happens to the send. A failed send is
+  // repaired by the sweep (pending syncs whose prepare never ran), whereas an error answer would make
+  // the client retry and start the same sync twice.
+  try {
+    await deps.queue.send([{ kind: 'prepare', syncId }]);
+  } catch (error) {
+    deps.log.warn('prepare not sent: the sweep will send it', {
+      syncId,
+      error: error instanceof Error ? error.message : String(error),
+    });
+  }
   deps.metrics.count('SyncsStarted');
   deps.log.info('sync accepted', {
     syncId,
