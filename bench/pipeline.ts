@@ -2,7 +2,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { SqlParams } from '#core/ports/database.ts';
 import type { KindStats, StatementEvent } from './counting-db.ts';
 import { sampleWaits, type WaitSamples } from './pg-waits.ts';
-import { median, quantile, round, sum } from './stats.ts';
+import { median, quantile, round } from './stats.ts';
 import { type DbKind, serialise, startBenchSystem } from './system.ts';
 import { countNodes, type SyncBody, type TreeNode, uniformTree } from './trees.ts';
 
@@ -259,7 +259,7 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRun
         create: p(creates),
         record: p(records),
         prepareMs: round(inProgressAt - posted.startMs, 1),
-        averageCreatesInFlight: round(sum(creates) / wallMs, 2),
+        averageCreatesInFlight: round(sim.createMs / wallMs, 2),
       },
       load,
       runMs: 0,

@@ -40,7 +40,14 @@ export function overheadSection(run: PipelineRun): { figures: Figure[]; details:
       figure('ideal (⌈N/C⌉ + depth − 1) × latency', run.idealMs / 1000, 's', w),
       figure('ratio wall / ideal', run.ratio, '×', w, le(TARGETS.overheadRatio)),
       figure('throughput', run.itemsPerSecond, 'items/s', w),
-      figure('average creates in flight', t.averageCreatesInFlight, '', w, undefined, 'Σ create time / wall'),
+      figure(
+        'average creates in flight',
+        t.averageCreatesInFlight,
+        '',
+        w,
+        undefined,
+        'Σ create request time at the simulator / wall',
+      ),
     ],
     details: [
       runHealth(run),

@@ -121,6 +121,7 @@ export async function startAdoSimulator(
     creates: 0,
     createsInFlight: 0,
     peakConcurrentCreates: 0,
+    createMs: 0,
     throttled: 0,
     dropped: 0,
   };
@@ -169,6 +170,7 @@ export async function startAdoSimulator(
     const sim = state;
     const url = new URL(req.url ?? '/', sim?.baseUrl ?? 'http://127.0.0.1');
     const isCreate = isCreateRequest(req.method, url.pathname);
+    const startedAt = performance.now();
     if (isCreate) {
       stats.creates += 1;
       stats.createsInFlight += 1;
@@ -187,7 +189,9 @@ export async function startAdoSimulator(
       })
       .catch(() => res.destroy())
       .finally(() => {
-        if (isCreate) stats.createsInFlight -= 1;
+        if (!isCreate) return;
+        stats.createsInFlight -= 1;
+        stats.createMs += performance.now() - startedAt;
       });
   });
   server.keepAliveTimeout = 5_000;
@@ -234,7 +238,7 @@ export async function startAdoSimulator(
     workItems: (project) => sim.list(project, false),
     recycleBin: (project) => sim.list(project, true),
     resetStats: () => {
-      Object.assign(stats, { requests: 0, creates: 0, throttled: 0, dropped: 0 });
+      Object.assign(stats, { requests: 0, creates: 0, createMs: 0, throttled: 0, dropped: 0 });
       stats.peakConcurrentCreates = stats.createsInFlight;
     },
   };

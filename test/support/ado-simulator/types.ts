@@ -59,6 +59,8 @@ export interface SimStats {
   createsInFlight: number;
   /** Maximum of createsInFlight since start or the last resetStats(). */
   peakConcurrentCreates: number;
+  /** Σ of the create requests' durations (request start to answer), ms: ÷ wall time = average in flight. */
+  createMs: number;
   /** Answers given with 429. */
   throttled: number;
   /** Create requests whose socket was destroyed without an answer. */
