@@ -3,7 +3,6 @@ import { mkdir } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import { join } from 'node:path';
 import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { buildApp } from 'fauxqs';
 import { createAdoTracker } from '#adapters/ado-rest-work-item-tracker.ts';
 import { readMigrations } from '#adapters/migration-files.ts';
 import { PgliteDatabase } from '#adapters/pglite-database.ts';
@@ -40,6 +39,7 @@ import { type AdoSimulator, type SimFaults, startAdoSimulator } from '#test/supp
 import { serveApi } from './api-gateway-adapter.ts';
 import { InvocationTimeout } from './invocation-timeout.ts';
 import { SqsEventSource } from './sqs-event-source.ts';
+import { startLocalSqsService } from './sqs-service.ts';
 
 export const SIMULATOR_CONFIG_NAME = 'Local ADO simulator';
 
@@ -132,10 +132,9 @@ export async function startLocalSystem(options: LocalSystemOptions): Promise<Loc
     options.secrets ??
     (await LocalSecretStore.open(join(options.dataDir, 'secrets'), process.env.LOCAL_SECRET_KEY));
 
-  // Queues: fauxqs in-process, reached through the production SQS adapter.
-  const fauxqs = buildApp({ logger: false });
-  await fauxqs.listen({ port: 0, host: '127.0.0.1' });
-  const sqsEndpoint = `http://127.0.0.1:${(fauxqs.server.address() as { port: number }).port}`;
+  // Queues: fauxqs on its own thread, reached through the production SQS adapter.
+  const fauxqs = await startLocalSqsService();
+  const sqsEndpoint = fauxqs.endpoint;
   const sqs = new SQSClient({
     endpoint: sqsEndpoint,
     region: 'us-east-1',
