@@ -56,6 +56,10 @@ describe.skipIf(!postgresAvailable)(`fault runs ${postgresSkipReason}`, () => {
     const s = await system({
       simulatorFaults: { throttleRate: 0.3, retryAfterSeconds: 1 },
       simulatorSeed: 11,
+      // The client waits out short Retry-After delays in the call (up to 3 tries): the invocation needs
+      // more than the 1.6 s Lambda timeout that staleSeconds 2 gives (one that times out is retried
+      // after the visibility timeout; correct, only slow).
+      settings: { staleSeconds: 8 },
     });
     await runAndCheck(s, 'thr', [2, 3, 3]);
     expect(s.simulator!.stats.throttled).toBeGreaterThan(5);
