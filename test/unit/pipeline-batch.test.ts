@@ -14,6 +14,7 @@ import {
   createHarness,
   createPipelineDatabase,
   drain,
+  failingOnce,
   type Harness,
   nodes,
   prefixOf,
@@ -161,18 +162,7 @@ describe('processItems (a batch of one sync)', () => {
     const project = uniqueProject('RecordFails');
     h.fake.addProject(project, 'Agile');
     const { syncId, features: ids } = await startWithFeatures(h, project, prefixOf(), 6);
-    let failOnce = true;
-    const failing: Database = {
-      query: ((sql: string, params?: SqlParams) => {
-        if (sql === RECORD_OUTCOMES && failOnce) {
-          failOnce = false;
-          return Promise.reject(new Error('connection lost after the creates'));
-        }
-        return db.query(sql, params);
-      }) as Database['query'],
-      transaction: (fn) => db.transaction(fn),
-      close: () => db.close(),
-    };
+    const failing = failingOnce(db, (sql) => sql === RECORD_OUTCOMES);
 
     const failures = await processItems(syncId, ids, { ...h.deps, db: failing });
 
