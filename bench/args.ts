@@ -6,6 +6,8 @@ export type SectionName = (typeof SECTION_NAMES)[number];
 export interface BenchArgs {
   size: 'small' | 'full';
   concurrency: number;
+  /** Simulator answer time per request, ms (the issue's workload: 40). */
+  latencyMs: number;
   only: Set<SectionName>;
   /** Runs per history query (≥ 50). */
   historyRuns: number;
@@ -24,7 +26,7 @@ const ALIASES: Record<string, SectionName> = {
   '6': 'messages',
 };
 
-export const USAGE = `usage: npx tsx bench/run.ts [--size small|full] [--concurrency N] [--only name,...] [--history-runs N] [--out file]
+export const USAGE = `usage: npx tsx bench/run.ts [--size small|full] [--concurrency N] [--latency MS] [--only name,...] [--history-runs N] [--out file]
   sections: 1 pipeline, 2 db, 3 accept, 4 history, 5 lambda, 6 messages (numbers work too)
   PostgreSQL when DATABASE_URL is set, else PGlite in a temporary directory.`;
 
@@ -34,6 +36,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs {
     options: {
       size: { type: 'string', default: 'full' },
       concurrency: { type: 'string', default: '8' },
+      latency: { type: 'string', default: '40' },
       only: { type: 'string' },
       'history-runs': { type: 'string', default: '60' },
       out: { type: 'string', default: 'bench-results.json' },
@@ -50,6 +53,9 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs {
   const concurrency = Number(values.concurrency);
   if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64)
     throw new Error('--concurrency must be a whole number from 1 to 64');
+  const latencyMs = Number(values.latency);
+  if (!Number.isInteger(latencyMs) || latencyMs < 0 || latencyMs > 5_000)
+    throw new Error('--latency must be a whole number of ms from 0 to 5000');
   const historyRuns = Number(values['history-runs']);
   if (!Number.isInteger(historyRuns) || historyRuns < 1) throw new Error('--history-runs must be ≥ 1');
   const only = new Set<SectionName>();
@@ -62,5 +68,5 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs {
     if (!resolved) throw new Error(`unknown section ${raw}\n${USAGE}`);
     only.add(resolved);
   }
-  return { size: values.size, concurrency, only, historyRuns, out: values.out as string };
+  return { size: values.size, concurrency, latencyMs, only, historyRuns, out: values.out as string };
 }

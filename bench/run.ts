@@ -1,5 +1,5 @@
 /**
- * The benchmarks (see bench/README.md): `npx tsx bench/run.ts [--size small|full] [--concurrency N]
+ * The benchmarks (see bench/README.md): `npx tsx bench/run.ts [--size small|full] [--concurrency N] [--latency MS]
  * [--only name,...]`. Prints a table per section and writes bench-results.json. Exits 0 unless the
  * script itself crashes: a section that throws reports its error and the others still run.
  */
@@ -21,7 +21,6 @@ export const PIPELINE_SHAPES = {
   small: [5, 5, 3],
 } as const satisfies Record<string, readonly [number, number, number]>;
 export const ACCEPT_SIZES = [100, 1_000, 10_000] as const;
-export const LATENCY_MS = 40;
 
 type Built = { figures: SectionResult['figures']; details: string[]; data?: Record<string, unknown> };
 
@@ -68,7 +67,7 @@ export async function runBench(args: BenchArgs): Promise<SectionResult[]> {
   const machine = machineInfo(databaseUrl ? 'PostgreSQL (DATABASE_URL)' : 'PGlite (temporary directory)');
   const shape = PIPELINE_SHAPES[args.size];
   console.log(
-    `bench: size ${args.size}, concurrency ${args.concurrency}, database ${machine.database}; ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB} GiB, node ${machine.node}`,
+    `bench: size ${args.size}, concurrency ${args.concurrency}, simulator latency ${args.latencyMs} ms, database ${machine.database}; ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB} GiB, node ${machine.node}`,
   );
   if (pgProblem) console.log(`PostgreSQL at ${new URL(adminUrl).host} unreachable: ${pgProblem}`);
 
@@ -86,7 +85,7 @@ export async function runBench(args: BenchArgs): Promise<SectionResult[]> {
         ...(databaseUrl ? { databaseUrl } : {}),
         shape,
         concurrency: args.concurrency,
-        latencyMs: LATENCY_MS,
+        latencyMs: args.latencyMs,
       });
     } catch (error) {
       pipelineError = error;
@@ -121,7 +120,7 @@ export async function runBench(args: BenchArgs): Promise<SectionResult[]> {
                   kind: 'data-api',
                   shape,
                   concurrency: args.concurrency,
-                  latencyMs: LATENCY_MS,
+                  latencyMs: args.latencyMs,
                 });
               } catch (error) {
                 skip = `failed: ${error instanceof Error ? error.message : String(error)}`;
