@@ -6,12 +6,8 @@ import { prepareSync } from '#core/pipeline/prepare-sync.ts';
 import { processItem, processItems } from '#core/pipeline/process-item.ts';
 import type { WorkMessage } from '#core/ports/work-queue.ts';
 
-/** Routes one queue message to its use case. */
-export async function handleWorkMessage(record: SQSRecord, deps: PipelineDeps): Promise<void> {
-  return handleMessage(parseWorkMessage(record.body), deps);
-}
-
-async function handleMessage(message: WorkMessage, deps: PipelineDeps): Promise<void> {
+/** Routes one work message to its use case (a single item message is a batch of one). */
+export async function routeWorkMessage(message: WorkMessage, deps: PipelineDeps): Promise<void> {
   switch (message.kind) {
     case 'prepare':
       return prepareSync(message.syncId, deps);
@@ -60,7 +56,7 @@ export function createProcessorApp(deps: PipelineDeps) {
     await Promise.all([
       ...others.map(async ({ record, message }) => {
         try {
-          await handleMessage(message, deps);
+          await routeWorkMessage(message, deps);
         } catch (error) {
           fail(record, error);
         }

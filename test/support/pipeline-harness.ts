@@ -1,13 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { expect } from 'vitest';
+import { afterAll, beforeAll, expect } from 'vitest';
 import { readMigrations } from '#adapters/migration-files.ts';
 import { PgliteDatabase } from '#adapters/pglite-database.ts';
 import { insertConfiguration } from '#core/configurations/configuration-repository.ts';
 import { runMigrations } from '#core/migrations/migration-runner.ts';
 import type { Log, PipelineDeps, PipelineMetrics, PipelineSettings } from '#core/pipeline/deps.ts';
-import { finalize } from '#core/pipeline/finalize.ts';
-import { prepareSync } from '#core/pipeline/prepare-sync.ts';
-import { processItem } from '#core/pipeline/process-item.ts';
 import { startSync } from '#core/pipeline/start-sync.ts';
 import type { Clock } from '#core/ports/clock.ts';
 import { type Database, type Queryable, type SqlParams, sqlUuid } from '#core/ports/database.ts';
@@ -15,6 +12,7 @@ import type { SecretStore } from '#core/ports/secret-store.ts';
 import { AdoRejectedError } from '#core/ports/work-item-tracker.ts';
 import type { WorkMessage, WorkQueue } from '#core/ports/work-queue.ts';
 import { getSync, listEvents } from '#core/sync/sync-history-repository.ts';
+import { routeWorkMessage } from '#lambdas/processor/app.ts';
 import { FakeWorkItemTracker, fakeTrackerFactory } from './fake-work-item-tracker.ts';
 
 // The harness of the pipeline unit tests (test/unit/pipeline-*.test.ts): the core use cases driven
@@ -44,6 +42,29 @@ export async function createPipelineDatabase(): Promise<PgliteDatabase> {
   const db = await PgliteDatabase.create();
   await runMigrations(db, await readMigrations());
   return db;
+}
+
+/**
+ * The test file's one pipeline database: created in `beforeAll`, closed in `afterAll`. Call at the top
+ * level of a test file; the returned `Database` reaches the instance once `beforeAll` has run.
+ */
+export function usePipelineDatabase(): Database {
+  let instance: PgliteDatabase | undefined;
+  beforeAll(async () => {
+    instance = await createPipelineDatabase();
+  });
+  afterAll(async () => {
+    await instance?.close();
+  });
+  const current = () => {
+    if (!instance) throw new Error('the pipeline database exists from beforeAll on');
+    return instance;
+  };
+  return {
+    query: ((sql: string, params?: SqlParams) => current().query(sql, params)) as Database['query'],
+    transaction: (work) => current().transaction(work),
+    close: () => current().close(),
+  };
 }
 
 // ---- fakes at the ports ------------------------------------------------------------------------------
@@ -238,16 +259,8 @@ export async function start(
 }
 
 /** Hands one message to its use case, as the processor and finalizer Lambdas do. */
-export function deliver(deps: PipelineDeps, message: WorkMessage): Promise<void> {
-  switch (message.kind) {
-    case 'prepare':
-      return prepareSync(message.syncId, deps);
-    case 'item':
-      return processItem(message.syncId, message.ardoqId, deps);
-    case 'finalize':
-      return finalize(message.syncId, deps);
-  }
-}
+export const deliver = (deps: PipelineDeps, message: WorkMessage): Promise<void> =>
+  routeWorkMessage(message, deps);
 
 /** How {@link drain} loses, scripts or stops at messages. */
 export interface DrainOptions {

@@ -88,16 +88,6 @@ export async function claimItems(
   }));
 }
 
-/** Claims one node (see claimItems); null when it is not claimable. */
-export async function claimItem(
-  db: Queryable,
-  syncId: string,
-  ardoqId: string,
-  staleSeconds: number,
-): Promise<ClaimedItem | null> {
-  return (await claimItems(db, syncId, [ardoqId], staleSeconds))[0] ?? null;
-}
-
 /**
  * Gives claimed nodes back (they will be retried), in one statement. `reachedAdo: false` (throttled:
  * nothing was created) also takes back the attempt, so the retry does not go looking for a work item.
