@@ -23,7 +23,7 @@ import {
   SyncItemsQuery,
 } from '#core/history/query-params.ts';
 import { runMigrations } from '#core/migrations/migration-runner.ts';
-import type { Database, Queryable, Row, SqlParams } from '#core/ports/database.ts';
+import type { Database, Queryable, SqlParams } from '#core/ports/database.ts';
 import { sqlJson, sqlUuid } from '#core/ports/database.ts';
 import {
   closeSync,
@@ -36,6 +36,7 @@ import {
 import { SyncHistory, SyncHistoryItem } from '#core/sync/sync-history-view.ts';
 import type { SyncStatus } from '#core/sync/sync-model.ts';
 import { buildPlan, createdOutcome, failedOutcome, newSync, uniqueProject } from './factories.ts';
+import { recording } from './recording-db.ts';
 import type { ContractTarget } from './repository-contract.ts';
 import { keptCounters, rowCountDrift } from './row-counts.ts';
 
@@ -162,20 +163,6 @@ async function everyPage<T extends { id: string }>(
   }
 }
 
-/** Records the statements a function runs, so their plans can be inspected. */
-function recording(db: Queryable): { db: Queryable; calls: Array<{ sql: string; params: SqlParams }> } {
-  const calls: Array<{ sql: string; params: SqlParams }> = [];
-  return {
-    calls,
-    db: {
-      query: <R extends Row = Row>(sql: string, params: SqlParams = {}) => {
-        calls.push({ sql, params });
-        return db.query<R>(sql, params);
-      },
-    },
-  };
-}
-
 const INJECTIONS = [
   "' OR '1'='1",
   "x'; DROP TABLE sync_history; --",
@@ -209,8 +196,8 @@ export function describeHistoryContract(adapter: string, connect: () => Promise<
     async function planOf(run: (db: Queryable) => Promise<unknown>): Promise<string> {
       const rec = recording(db);
       await run(rec.db);
-      expect(rec.calls).toHaveLength(1);
-      const call = rec.calls[0]!;
+      expect(rec.seen.calls).toHaveLength(1);
+      const call = rec.seen.calls[0]!;
       return db.transaction(async (tx) => {
         await tx.query('SET LOCAL enable_seqscan = off');
         const { rows } = await tx.query(`EXPLAIN ${call.sql}`, call.params);

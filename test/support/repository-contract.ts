@@ -9,15 +9,7 @@ import {
 } from '#core/configurations/configuration-repository.ts';
 import { NotFoundError, ValidationError } from '#core/errors.ts';
 import { type Migration, MigrationChecksumError, runMigrations } from '#core/migrations/migration-runner.ts';
-import {
-  type Database,
-  DatabaseError,
-  type Queryable,
-  type Row,
-  type SqlParams,
-  sqlJson,
-  sqlUuid,
-} from '#core/ports/database.ts';
+import { type Database, DatabaseError, sqlJson, sqlUuid } from '#core/ports/database.ts';
 import {
   appendEvent,
   closeSync,
@@ -36,39 +28,11 @@ import { SyncHistory } from '#core/sync/sync-history-view.ts';
 import type { PlanNode } from '#core/sync/sync-model.ts';
 import { buildPlan, createdOutcome, failedOutcome, newSync, uniqueProject } from './factories.ts';
 import { expectSyncInvariants } from './invariants.ts';
+import { recording } from './recording-db.ts';
 
 export interface ContractTarget {
   db: Database;
   teardown: () => Promise<void>;
-}
-
-/**
- * A `Database` that records the statements run through it (inside transactions too) and the
- * transactions it opened; `onStatement` may replace a statement's execution (fault injection).
- */
-export function recording(
-  db: Database,
-  onStatement?: (sql: string, run: () => Promise<unknown>) => Promise<void> | undefined,
-) {
-  const seen = { statements: [] as string[], transactions: 0 };
-  const through =
-    (target: Queryable) =>
-    async <R extends Row = Row>(sql: string, params?: SqlParams) => {
-      seen.statements.push(sql);
-      const result = target.query<R>(sql, params);
-      const fault = onStatement?.(sql, () => result);
-      if (fault) await fault;
-      return result;
-    };
-  const wrapped: Database = {
-    query: through(db),
-    transaction: (fn) => {
-      seen.transactions += 1;
-      return db.transaction((tx) => fn({ query: through(tx) }));
-    },
-    close: () => db.close(),
-  };
-  return { db: wrapped, seen };
 }
 
 /**
@@ -271,7 +235,10 @@ export function describeRepositoryContract(adapter: string, connect: () => Promi
         const { db: counted, seen } = recording(db);
         const sync = await createSync(counted, input);
         expect(sync.totalItems).toBe(2110);
-        expect(seen).toEqual({ statements: [SQL.CREATE_SYNC], transactions: 0 });
+        expect({ statements: seen.statements, transactions: seen.transactions }).toEqual({
+          statements: [SQL.CREATE_SYNC],
+          transactions: 0,
+        });
         expect(await countRows('sync_plan_items', input.projectName)).toBe(2110);
       });
 

@@ -1,8 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { PgliteDatabase } from '#adapters/pglite-database.ts';
+import { describe, expect, it } from 'vitest';
 import type { PipelineDeps } from '#core/pipeline/deps.ts';
 import { processItems } from '#core/pipeline/process-item.ts';
-import type { Database, SqlParams } from '#core/ports/database.ts';
+import type { Database } from '#core/ports/database.ts';
 import { AdoThrottledError } from '#core/ports/work-item-tracker.ts';
 import type { WorkMessage } from '#core/ports/work-queue.ts';
 import { getSync } from '#core/sync/sync-history-repository.ts';
@@ -12,7 +11,6 @@ import { uniqueProject } from '#test/support/factories.ts';
 import { expectSyncInvariants } from '#test/support/invariants.ts';
 import {
   createHarness,
-  createPipelineDatabase,
   drain,
   failingOnce,
   type Harness,
@@ -21,34 +19,15 @@ import {
   rejected,
   startAndPrepare,
   tree,
+  usePipelineDatabase,
 } from '#test/support/pipeline-harness.ts';
+import { recording } from '#test/support/recording-db.ts';
 import { sqsEvent, sqsRecord } from '#test/support/sqs-events.ts';
 
 // Item messages delivered together (an SQS batch): one claim and one outcome statement per sync in
 // the batch, per-node Azure DevOps trouble, a failed outcome statement, and the processor app's grouping.
 
-let db: PgliteDatabase;
-
-beforeAll(async () => {
-  db = await createPipelineDatabase();
-});
-afterAll(async () => {
-  await db?.close();
-});
-
-/** `inner` with every statement kept, so a test can count what one call cost. */
-function countingDb(inner: Database): Database & { statements: string[] } {
-  const statements: string[] = [];
-  return {
-    statements,
-    query: ((sql: string, params?: SqlParams) => {
-      statements.push(sql);
-      return inner.query(sql, params);
-    }) as Database['query'],
-    transaction: (fn) => inner.transaction(fn),
-    close: () => inner.close(),
-  };
-}
+const db = usePipelineDatabase();
 
 /** Takes the queued item messages of one sync (leaving the rest). */
 function takeItems(h: Harness, syncId: string): string[] {
@@ -77,17 +56,17 @@ describe('processItems (a batch of one sync)', () => {
     const prefix = prefixOf();
     const { syncId, features: ids } = await startWithFeatures(h, project, prefix, 9);
     expect(ids).toHaveLength(9);
-    const counted = countingDb(db);
+    const counted = recording(db);
 
     // SQS delivered two of them twice in the same batch.
     const failures = await processItems(syncId, [...ids, ids[0] as string, ids[4] as string], {
       ...h.deps,
-      db: counted,
+      db: counted.db,
     });
 
     expect(failures.size).toBe(0);
-    expect(counted.statements.filter((s) => s === RECORD_OUTCOMES)).toHaveLength(1);
-    expect(counted.statements).toHaveLength(3); // the claim, one configuration read, the outcomes
+    expect(counted.seen.statements.filter((s) => s === RECORD_OUTCOMES)).toHaveLength(1);
+    expect(counted.seen.statements).toHaveLength(3); // the claim, one configuration read, the outcomes
     expect(h.fake.workItems(project)).toHaveLength(10);
     expect((await getSync(db, syncId)).view).toMatchObject({ status: 'in_progress', items_created: 10 });
     expect(h.queue.pending).toEqual([{ kind: 'finalize', syncId }]);
@@ -209,7 +188,7 @@ describe('processor app: item messages grouped by sync', () => {
     h.fake.addProject(projectB, 'Agile');
     const a = await startWithFeatures(h, projectA, prefixOf(), 3);
     const b = await startWithFeatures(h, projectB, prefixOf(), 3);
-    const counted = countingDb(db);
+    const counted = recording(db);
     const item = (syncId: string, ardoqId: string) =>
       sqsRecord(JSON.stringify({ kind: 'item', syncId, ardoqId }));
     const records = [
@@ -218,10 +197,10 @@ describe('processor app: item messages grouped by sync', () => {
       item(a.syncId, a.features[0] as string),
     ];
 
-    const response = await createProcessorApp({ ...h.deps, db: counted })(sqsEvent(...records));
+    const response = await createProcessorApp({ ...h.deps, db: counted.db })(sqsEvent(...records));
 
     expect(response).toEqual({ batchItemFailures: [] });
-    expect(counted.statements.filter((s) => s === RECORD_OUTCOMES)).toHaveLength(2);
+    expect(counted.seen.statements.filter((s) => s === RECORD_OUTCOMES)).toHaveLength(2);
     await drain(h);
     for (const syncId of [a.syncId, b.syncId]) {
       expect((await getSync(db, syncId)).view).toMatchObject({ status: 'completed', items_created: 4 });

@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { PgliteDatabase } from '#adapters/pglite-database.ts';
+import { describe, expect, it } from 'vitest';
 import { ConflictError, NotFoundError } from '#core/errors.ts';
 import { cancelSync, sweep } from '#core/pipeline/finalize.ts';
 import { processItem } from '#core/pipeline/process-item.ts';
@@ -15,7 +14,6 @@ import {
   ACTOR,
   age,
   createHarness,
-  createPipelineDatabase,
   drain,
   eventNames,
   isItem,
@@ -25,19 +23,13 @@ import {
   start,
   startAndPrepare,
   tree,
+  usePipelineDatabase,
 } from '#test/support/pipeline-harness.ts';
 
 // cancelSync, and the reconciliation of nodes whose attempt ends after their sync was cancelled (each
 // still ends with exactly one outcome). Harness: test/support/pipeline-harness.ts.
 
-let db: PgliteDatabase;
-
-beforeAll(async () => {
-  db = await createPipelineDatabase();
-});
-afterAll(async () => {
-  await db?.close();
-});
+const db = usePipelineDatabase();
 
 describe('cancelSync', () => {
   it('mid-run: cancelled, every node not started skipped, nothing created afterwards', async () => {

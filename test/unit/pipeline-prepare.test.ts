@@ -1,5 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { PgliteDatabase } from '#adapters/pglite-database.ts';
+import { describe, expect, it } from 'vitest';
 import { prepareSync } from '#core/pipeline/prepare-sync.ts';
 import { sqlUuid } from '#core/ports/database.ts';
 import { AdoRejectedError, AdoThrottledError, AdoTransientError } from '#core/ports/work-item-tracker.ts';
@@ -8,25 +7,18 @@ import { uniqueProject } from '#test/support/factories.ts';
 import { expectSyncInvariants } from '#test/support/invariants.ts';
 import {
   createHarness,
-  createPipelineDatabase,
   drain,
   eventNames,
   prefixOf,
   start,
   tree,
+  usePipelineDatabase,
 } from '#test/support/pipeline-harness.ts';
 
 // prepareSync: checking the PAT and the project, discovering the work item types, the overwrite
 // deletions, retries, concurrent prepares. Harness: test/support/pipeline-harness.ts.
 
-let db: PgliteDatabase;
-
-beforeAll(async () => {
-  db = await createPipelineDatabase();
-});
-afterAll(async () => {
-  await db?.close();
-});
+const db = usePipelineDatabase();
 
 describe('prepareSync', () => {
   it('a wrong PAT fails the sync before any create, saying so', async () => {

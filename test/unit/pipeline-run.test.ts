@@ -1,5 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { PgliteDatabase } from '#adapters/pglite-database.ts';
+import { describe, expect, it } from 'vitest';
 import { processItem } from '#core/pipeline/process-item.ts';
 import { sqlUuid } from '#core/ports/database.ts';
 import { AdoThrottledError } from '#core/ports/work-item-tracker.ts';
@@ -11,7 +10,6 @@ import { expectSyncInvariants } from '#test/support/invariants.ts';
 import {
   age,
   createHarness,
-  createPipelineDatabase,
   drain,
   eventNames,
   isItem,
@@ -24,6 +22,7 @@ import {
   start,
   startAndPrepare,
   tree,
+  usePipelineDatabase,
 } from '#test/support/pipeline-harness.ts';
 
 // Running a sync: whole runs per process, then processItem on its own (duplicate deliveries, claims,
@@ -32,14 +31,7 @@ import {
 const ACCEPTANCE = 'Microsoft.VSTS.Common.AcceptanceCriteria';
 const PRIORITY = 'Microsoft.VSTS.Common.Priority';
 
-let db: PgliteDatabase;
-
-beforeAll(async () => {
-  db = await createPipelineDatabase();
-});
-afterAll(async () => {
-  await db?.close();
-});
+const db = usePipelineDatabase();
 
 describe('a whole run, per process', () => {
   const LEVELS: Record<FakeProcess, [string, string, string]> = {

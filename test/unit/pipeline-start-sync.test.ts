@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { PgliteDatabase } from '#adapters/pglite-database.ts';
+import { describe, expect, it } from 'vitest';
 import { NotFoundError, ValidationError } from '#core/errors.ts';
 import { startSync } from '#core/pipeline/start-sync.ts';
 import { sqlUuid } from '#core/ports/database.ts';
@@ -11,25 +10,18 @@ import {
   ACTOR,
   countRows,
   createHarness,
-  createPipelineDatabase,
   eventNames,
   nodes,
   prefixOf,
   start,
   tree,
+  usePipelineDatabase,
 } from '#test/support/pipeline-harness.ts';
 
 // startSync: validating a request and what an accepted one writes (the sync, its plan, its audit log,
 // one prepare message). Harness: test/support/pipeline-harness.ts.
 
-let db: PgliteDatabase;
-
-beforeAll(async () => {
-  db = await createPipelineDatabase();
-});
-afterAll(async () => {
-  await db?.close();
-});
+const db = usePipelineDatabase();
 
 describe('startSync', () => {
   it('accepts a valid tree: a pending sync with its whole plan, its audit log and one prepare message', async () => {

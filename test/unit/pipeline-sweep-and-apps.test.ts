@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { PgliteDatabase } from '#adapters/pglite-database.ts';
+import { describe, expect, it } from 'vitest';
 import { insertConfiguration } from '#core/configurations/configuration-repository.ts';
 import { sweep } from '#core/pipeline/finalize.ts';
 import { processItem } from '#core/pipeline/process-item.ts';
@@ -16,7 +15,6 @@ import {
   ACTOR,
   age,
   createHarness,
-  createPipelineDatabase,
   drain,
   failingOnce,
   isItem,
@@ -27,6 +25,7 @@ import {
   start,
   startAndPrepare,
   tree,
+  usePipelineDatabase,
 } from '#test/support/pipeline-harness.ts';
 import { sqsEvent, sqsRecord } from '#test/support/sqs-events.ts';
 
@@ -34,14 +33,7 @@ import { sqsEvent, sqsRecord } from '#test/support/sqs-events.ts';
 // that run the pipeline: the processor's SQS batch (partial failures) and the finalizer (the scheduled
 // sweep, finalize messages). Harness: test/support/pipeline-harness.ts.
 
-let db: PgliteDatabase;
-
-beforeAll(async () => {
-  db = await createPipelineDatabase();
-});
-afterAll(async () => {
-  await db?.close();
-});
+const db = usePipelineDatabase();
 
 describe('sweep', () => {
   it('finalizes a sync whose every node has its outcome but whose finalize message was lost', async () => {
