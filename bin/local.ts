@@ -62,7 +62,9 @@ const example = JSON.stringify({
 console.log(
   `database: ${env.DATABASE_URL ? 'PostgreSQL (DATABASE_URL)' : `PGlite in ${env.LOCAL_DATA_DIR}/pglite`}`,
 );
-console.log(`queues: fauxqs (SQS emulator on a worker thread), ${env.PROCESSOR_CONCURRENCY} concurrent processor invocations`);
+console.log(
+  `queues: fauxqs (SQS emulator on a worker thread), ${env.PROCESSOR_CONCURRENCY} concurrent processor invocations`,
+);
 console.log(
   system.simulator
     ? `Azure DevOps: built-in simulator at ${system.simulator.url} (projects: Agile Project, Scrum Project, CMMI Project, Basic Project)`
