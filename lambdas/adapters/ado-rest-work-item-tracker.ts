@@ -9,6 +9,7 @@ import {
   type WorkItemSearch,
   type WorkItemTracker,
   type WorkItemTrackerFactory,
+  type WorkItemTypeInfo,
 } from '#core/ports/work-item-tracker.ts';
 import { AdoHttpClient, type AdoHttpOptions, type AdoRequest, resolveAdoBaseUrl } from './ado-http.ts';
 import { errorCodeOf } from './ado-response.ts';
@@ -77,14 +78,23 @@ export class AdoRestWorkItemTracker implements WorkItemTracker {
     return projects;
   }
 
-  async listWorkItemTypes(project: string): Promise<string[]> {
+  async listWorkItemTypes(project: string): Promise<WorkItemTypeInfo[]> {
     const answer = await this.#get(`${this.#projectUrl(project)}/_apis/wit/workitemtypes?${API_VERSION}`);
-    return valuesOf(answer, 'name');
+    const types: WorkItemTypeInfo[] = [];
+    for (const entry of asArray(asRecord(answer.json)?.value)) {
+      const type = asRecord(entry);
+      if (typeof type?.name !== 'string') continue;
+      // Each WorkItemType of the list carries `fields` (WorkItemTypeFieldInstance[]); an answer
+      // without them leaves the caller to ask `listFields`.
+      const fields = valuesOf(type.fields, 'referenceName');
+      types.push({ name: type.name, fields: fields.length > 0 ? fields : null });
+    }
+    return types;
   }
 
   async listFields(project: string, type: string): Promise<string[]> {
     const url = `${this.#projectUrl(project)}/_apis/wit/workitemtypes/${encodeURIComponent(type)}/fields?${API_VERSION}`;
-    return valuesOf(await this.#get(url), 'referenceName');
+    return valuesOf(asRecord((await this.#get(url)).json)?.value, 'referenceName');
   }
 
   async createWorkItem(project: string, item: NewWorkItem): Promise<CreatedWorkItem> {
@@ -183,8 +193,9 @@ export class AdoRestWorkItemTracker implements WorkItemTracker {
 export const createAdoTracker: WorkItemTrackerFactory = (connection) =>
   new AdoRestWorkItemTracker(connection);
 
-function valuesOf(answer: { json: unknown }, key: string): string[] {
-  return asArray(asRecord(answer.json)?.value)
+/** The string `key` of every object in a list. */
+function valuesOf(list: unknown, key: string): string[] {
+  return asArray(list)
     .map((entry) => asRecord(entry)?.[key])
     .filter((value): value is string => typeof value === 'string');
 }

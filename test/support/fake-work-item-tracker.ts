@@ -12,6 +12,7 @@ import {
   type WorkItemSearch,
   type WorkItemTracker,
   type WorkItemTrackerFactory,
+  type WorkItemTypeInfo,
 } from '#core/ports/work-item-tracker.ts';
 
 /**
@@ -214,6 +215,8 @@ export class FakeWorkItemTracker implements WorkItemTracker {
     getWorkItems: 0,
     deleteWorkItems: 0,
   };
+  /** false: `listWorkItemTypes` answers names only, as an answer without `fields` would. */
+  typesListCarriesFields = true;
   /** Calls refused with `AdoAuthError` by `fakeTrackerFactory` (wrong PAT). */
   authFailures = 0;
   /** Every successful create through the port, in order. */
@@ -322,9 +325,14 @@ export class FakeWorkItemTracker implements WorkItemTracker {
     return this.#projects.map((p) => ({ id: p.id, name: p.name }));
   }
 
-  async listWorkItemTypes(project: string): Promise<string[]> {
+  async listWorkItemTypes(project: string): Promise<WorkItemTypeInfo[]> {
     this.#enter('listWorkItemTypes');
-    return Object.keys(PROCESSES[this.#project(project).process]);
+    const record = this.#project(project);
+    // Like Azure DevOps, the list carries each type's fields (unless a test turns that off).
+    return Object.keys(PROCESSES[record.process]).map((name) => ({
+      name,
+      fields: this.typesListCarriesFields ? [...COMMON, ...this.#fieldsOf(record, name)] : null,
+    }));
   }
 
   async listFields(project: string, type: string): Promise<string[]> {

@@ -84,7 +84,7 @@ export function describeTrackerContract(label: string, connect: () => Promise<Tr
       async (process) => {
         const project = await projectFor(process);
 
-        const types = await tracker.listWorkItemTypes(project);
+        const types = (await tracker.listWorkItemTypes(project)).map((type) => type.name);
 
         expect(types).toEqual(expect.arrayContaining([...LEVELS[process], 'Task']));
         const resolved = resolveHierarchyTypes(types);
@@ -96,9 +96,27 @@ export function describeTrackerContract(label: string, connect: () => Promise<Tr
     );
 
     it('Basic has no Feature and Scrum no User Story', async () => {
-      expect(await tracker.listWorkItemTypes(await projectFor('Basic'))).not.toContain('Feature');
-      expect(await tracker.listWorkItemTypes(await projectFor('Scrum'))).not.toContain('User Story');
+      const names = async (process: ContractProcess) =>
+        (await tracker.listWorkItemTypes(await projectFor(process))).map((type) => type.name);
+      expect(await names('Basic')).not.toContain('Feature');
+      expect(await names('Scrum')).not.toContain('User Story');
     });
+
+    it.each(PROCESSES)(
+      'the %s types list carries each hierarchy type with the fields listFields gives',
+      async (process) => {
+        const project = await projectFor(process);
+        const listed = await tracker.listWorkItemTypes(project);
+
+        for (const name of LEVELS[process]) {
+          const type = listed.find((t) => t.name === name);
+          expect(type?.fields).not.toBeNull();
+          expect([...(type?.fields ?? [])].sort()).toEqual(
+            [...(await tracker.listFields(project, name))].sort(),
+          );
+        }
+      },
+    );
 
     it.each(PROCESSES)('lists the fields of the %s hierarchy types', async (process) => {
       const project = await projectFor(process);

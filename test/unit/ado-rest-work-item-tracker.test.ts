@@ -190,10 +190,42 @@ describe('requests', () => {
     expect(first?.headers.accept).toBe('application/json');
   });
 
+  it('reads each type of the list with the reference names of its fields (WorkItemType.fields)', async () => {
+    serve({
+      json: {
+        count: 3,
+        value: [
+          {
+            name: 'User Story',
+            referenceName: 'Microsoft.VSTS.WorkItemTypes.UserStory',
+            fields: [
+              { referenceName: 'System.Title', name: 'Title', alwaysRequired: true },
+              { referenceName: 'Microsoft.VSTS.Common.AcceptanceCriteria', name: 'Acceptance Criteria' },
+              { name: 'no reference name' },
+            ],
+          },
+          { name: 'Task', fields: [] },
+          { referenceName: 'nameless' },
+        ],
+      },
+    });
+
+    const types = await tracker().listWorkItemTypes(PROJECT);
+
+    expect(types).toEqual([
+      { name: 'User Story', fields: ['System.Title', 'Microsoft.VSTS.Common.AcceptanceCriteria'] },
+      { name: 'Task', fields: null },
+    ]);
+    expect(requests).toHaveLength(1);
+  });
+
   it('encodes the project and type names in every path', async () => {
     const t = tracker();
     serve({ json: { count: 2, value: [{ name: 'Epic' }, { name: 'User Story' }] } });
-    await expect(t.listWorkItemTypes(PROJECT)).resolves.toEqual(['Epic', 'User Story']);
+    await expect(t.listWorkItemTypes(PROJECT)).resolves.toEqual([
+      { name: 'Epic', fields: null },
+      { name: 'User Story', fields: null },
+    ]);
     serve({
       json: { value: [{ referenceName: 'System.Title', name: 'Title' }, { referenceName: 'System.Tags' }] },
     });
@@ -522,7 +554,7 @@ describe('error mapping', () => {
 
   it('retries a read after a connection reset and succeeds', async () => {
     serve('reset', { json: { value: [{ name: 'Epic' }] } });
-    await expect(tracker().listWorkItemTypes('P')).resolves.toEqual(['Epic']);
+    await expect(tracker().listWorkItemTypes('P')).resolves.toEqual([{ name: 'Epic', fields: null }]);
     expect(requests).toHaveLength(2);
   });
 

@@ -37,7 +37,7 @@ describe('FakeWorkItemTracker test controls', () => {
     expect(first).toBeInstanceOf(AdoThrottledError);
     expect(second).toBeInstanceOf(AdoThrottledError);
     expect(second).not.toBe(first);
-    expect(types).toContain('Epic');
+    expect(types.map((type) => type.name)).toContain('Epic');
     expect(third.id).toBe(1);
     expect(fake.workItems()).toHaveLength(1);
     expect(fake.calls).toMatchObject({ createWorkItem: 3, listWorkItemTypes: 1 });

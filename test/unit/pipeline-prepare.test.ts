@@ -40,6 +40,30 @@ describe('prepareSync', () => {
     await expectSyncInvariants(db, syncId);
   });
 
+  it.each([
+    ['carries them: one call', true, 0],
+    ['lacks them: the fields of each hierarchy type are read', false, 3],
+  ])('types and their fields are discovered from the types list; when it %s', async (_, carries, reads) => {
+    const h = await createHarness(db);
+    const project = uniqueProject('Types');
+    h.fake.addProject(project, 'Agile');
+    h.fake.typesListCarriesFields = carries;
+
+    const syncId = await start(h, project, tree(prefixOf(), 1, 1, 1));
+    await prepareSync(syncId, h.deps);
+
+    expect(h.fake.calls).toMatchObject({ listWorkItemTypes: 1, listFields: reads });
+    const types = (await getSync(db, syncId)).workItemTypes as Record<
+      string,
+      { name: string; fields: string[] }
+    >;
+    expect(types.user_story?.name).toBe('User Story');
+    expect(types.user_story?.fields).toEqual(await h.fake.listFields(project, 'User Story'));
+    expect(types.user_story?.fields).toContain('Microsoft.VSTS.Common.AcceptanceCriteria');
+    expect(types.epic?.fields).toEqual(await h.fake.listFields(project, 'Epic'));
+    expect(types.epic?.fields).not.toContain('Microsoft.VSTS.Common.AcceptanceCriteria');
+  });
+
   it('a missing project fails the sync with a message naming the project', async () => {
     const h = await createHarness(db);
     const project = uniqueProject('Nowhere');

@@ -37,7 +37,11 @@ export async function checkManagedWorkItems(
   const configuration = await resolveConfiguration(deps, configId);
   const { tracker } = await connect(deps, configuration.id);
   try {
-    const types = resolveHierarchyTypes(await tracker.listWorkItemTypes(project), hint);
+    const listed = await tracker.listWorkItemTypes(project);
+    const types = resolveHierarchyTypes(
+      listed.map((type) => type.name),
+      hint,
+    );
     const ids = await findManagedWorkItems(tracker, project, [types.epic, types.feature, types.userStory]);
     return { hasWorkItems: ids.length > 0, count: ids.length, workItemIds: ids };
   } catch (error) {

@@ -38,9 +38,16 @@ export async function prepareSync(syncId: string, deps: PipelineDeps): Promise<v
     connection = await connect(deps, configId);
     const { tracker } = connection;
     const hint = typeof sync.options.processTemplate === 'string' ? sync.options.processTemplate : undefined;
-    const resolved = resolveHierarchyTypes(await tracker.listWorkItemTypes(project), hint as never);
+    const listed = await tracker.listWorkItemTypes(project);
+    const resolved = resolveHierarchyTypes(
+      listed.map((type) => type.name),
+      hint as never,
+    );
+    // The list carries each type's fields: one round trip, unless an answer lacks them.
+    const fieldsOf = (name: string) =>
+      listed.find((type) => type.name === name)?.fields ?? tracker.listFields(project, name);
     const [epic, feature, story] = await Promise.all(
-      [resolved.epic, resolved.feature, resolved.userStory].map((type) => tracker.listFields(project, type)),
+      [resolved.epic, resolved.feature, resolved.userStory].map(fieldsOf),
     );
     const types: StoredTypes = {
       process: resolved.process,

@@ -57,11 +57,22 @@ export interface WorkItemSearch {
   createdSince?: Date;
 }
 
+/** A work item type of a project, as the types list describes it. */
+export interface WorkItemTypeInfo {
+  /** E.g. Epic, Feature, User Story, Task, Bug… */
+  name: string;
+  /**
+   * Reference names of its fields when the list carried them (Azure DevOps' list does), else null:
+   * ask `listFields` then.
+   */
+  fields: string[] | null;
+}
+
 export interface WorkItemTracker {
   /** Lists the organization's projects (also the connection test). */
   listProjects(): Promise<AdoProject[]>;
-  /** Names of the work item types of a project (e.g. Epic, Feature, User Story, Task, Bug…). */
-  listWorkItemTypes(project: string): Promise<string[]>;
+  /** The work item types of a project, with their fields when the answer carries them (one request). */
+  listWorkItemTypes(project: string): Promise<WorkItemTypeInfo[]>;
   /** Reference names of the fields of one work item type (e.g. `System.Title`). */
   listFields(project: string, type: string): Promise<string[]>;
   createWorkItem(project: string, item: NewWorkItem): Promise<CreatedWorkItem>;
