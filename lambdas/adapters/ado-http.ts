@@ -6,9 +6,16 @@ import {
   type Scrub,
   serverDelayMs,
 } from './ado-response.ts';
+import {
+  type HeaderLookup,
+  type HttpAnswer,
+  type HttpTransport,
+  nodeHttpTransport,
+} from './http-transport.ts';
 
 export interface AdoHttpOptions {
-  fetch?: typeof fetch;
+  /** How requests go out (default: Node's HTTP client with keep-alive; tests wrap it). */
+  transport?: HttpTransport;
   /** Per request, body included. */
   timeoutMs?: number;
   /** Attempts per call for throttled and transient failures (1 = no retry). */
@@ -38,7 +45,7 @@ export interface AdoRequest {
 
 export interface AdoAnswer {
   status: number;
-  headers: Headers;
+  headers: HeaderLookup;
   json: unknown;
 }
 
@@ -81,7 +88,7 @@ export function resolveAdoBaseUrl(organization: string): string {
 export class AdoHttpClient {
   readonly #authorization: string;
   readonly #scrub: Scrub;
-  readonly #fetch: typeof fetch;
+  readonly #transport: HttpTransport;
   readonly #timeoutMs: number;
   readonly #maxAttempts: number;
   readonly #maxInCallWaitMs: number;
@@ -94,7 +101,7 @@ export class AdoHttpClient {
   constructor(pat: string, options: AdoHttpOptions = {}) {
     this.#authorization = `Basic ${Buffer.from(`:${pat}`).toString('base64')}`;
     this.#scrub = createScrubber(pat);
-    this.#fetch = options.fetch ?? globalThis.fetch;
+    this.#transport = options.transport ?? nodeHttpTransport;
     this.#timeoutMs = options.timeoutMs ?? 30_000;
     this.#maxAttempts = Math.max(1, options.maxAttempts ?? 3);
     this.#maxInCallWaitMs = options.maxInCallWaitMs ?? 5_000;
@@ -162,23 +169,22 @@ export class AdoHttpClient {
       headers['Content-Type'] = request.contentType ?? 'application/json';
       body = JSON.stringify(request.body);
     }
-    let response: Response;
-    let text: string;
+    let response: HttpAnswer;
     try {
-      response = await this.#fetch(request.url, {
+      // The transport never follows a redirect: it usually leads to a sign-in page on another host,
+      // and the PAT must not go there.
+      response = await this.#transport({
         method: request.method,
+        url: request.url,
         headers,
-        body,
-        // A redirect usually leads to a sign-in page on another host: never forward the PAT there.
-        redirect: 'manual',
-        signal: AbortSignal.timeout(this.#timeoutMs),
+        ...(body === undefined ? {} : { body }),
+        timeoutMs: this.#timeoutMs,
       });
-      text = await response.text();
     } catch (error) {
       throw this.#networkError(error, request);
     }
     this.#observeDelay(response);
-    const json = this.#parseJson(response, text);
+    const json = this.#parseJson(response);
     const failure = errorFromAnswer({
       status: response.status,
       headers: response.headers,
@@ -191,18 +197,19 @@ export class AdoHttpClient {
     return { status: response.status, headers: response.headers, json };
   }
 
-  #observeDelay(response: Response): void {
+  #observeDelay(response: HttpAnswer): void {
     const delay = serverDelayMs(response.headers, this.#now()) ?? 0;
     this.#lastRateLimitDelayMs = delay;
     if (delay > 0) this.#notBefore = Math.max(this.#notBefore, this.#now() + delay);
   }
 
-  #parseJson(response: Response, text: string): unknown {
+  #parseJson(response: HttpAnswer): unknown {
+    const text = response.body;
     if (!isJsonContentType(response.headers.get('content-type')) || text.trim() === '') return undefined;
     try {
       return JSON.parse(text);
     } catch {
-      if (response.ok) {
+      if (response.status >= 200 && response.status < 300) {
         throw new AdoTransientError(`Azure DevOps answered HTTP ${response.status} with unreadable JSON`);
       }
       return undefined;
@@ -216,7 +223,7 @@ export class AdoHttpClient {
         this.#scrub(`Azure DevOps did not answer ${what} within ${this.#timeoutMs} ms`),
       );
     }
-    // fetch rejects with TypeError('fetch failed', { cause }); keep only a scrubbed summary of the cause.
+    // Keep only a scrubbed summary of the cause (a wrapped error's cause when there is one).
     const cause = error instanceof Error && error.cause instanceof Error ? error.cause : error;
     const code = (cause as { code?: unknown } | null)?.code;
     const reason = cause instanceof Error ? cause.message : String(cause);

@@ -5,6 +5,7 @@ import {
   AdoThrottledError,
   AdoTransientError,
 } from '#core/ports/work-item-tracker.ts';
+import type { HeaderLookup } from './http-transport.ts';
 
 /** Wait used for 429/503 answers that carry neither `Retry-After` nor `X-RateLimit-Delay`. */
 export const DEFAULT_THROTTLE_DELAY_MS = 1_000;
@@ -37,7 +38,7 @@ export function parseDelayHeader(value: string | null, now: number): number | un
 }
 
 /** The delay Azure DevOps asks for: `Retry-After` (seconds or HTTP date), else `X-RateLimit-Delay` (seconds). */
-export function serverDelayMs(headers: Headers, now: number): number | undefined {
+export function serverDelayMs(headers: HeaderLookup, now: number): number | undefined {
   const retryAfter = parseDelayHeader(headers.get('retry-after'), now);
   if (retryAfter !== undefined) return retryAfter;
   const rateLimitDelay = headers.get('x-ratelimit-delay')?.trim();
@@ -59,7 +60,7 @@ export function isJsonContentType(contentType: string | null): boolean {
 
 export interface AnswerInfo {
   status: number;
-  headers: Headers;
+  headers: HeaderLookup;
   /** Parsed JSON body, or undefined when the body was not JSON. */
   json: unknown;
   /** The request addresses a project (`{base}/{project}/_apis/...`), so a 404 may mean the project is gone. */

@@ -1,6 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { SQSEvent } from 'aws-lambda';
 import { AdoRestWorkItemTracker } from '#adapters/ado-rest-work-item-tracker.ts';
+import { type HttpTransport, nodeHttpTransport } from '#adapters/http-transport.ts';
 import { type Database, DatabaseError, type SqlParams } from '#core/ports/database.ts';
 import type { WorkItemTrackerFactory } from '#core/ports/work-item-tracker.ts';
 import type { WorkMessage, WorkQueue } from '#core/ports/work-queue.ts';
@@ -210,25 +211,23 @@ export class ChaosFaults {
       },
     });
 
-    const chaosFetch = async (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
+    const chaosTransport: HttpTransport = async (call) => {
       const invocation = guard('call Azure DevOps');
-      const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
-      const isCreate = init?.method === 'POST' && CREATE_PATH.test(new URL(url).pathname);
+      const isCreate = call.method === 'POST' && CREATE_PATH.test(new URL(call.url).pathname);
       if (invocation && isCreate) {
         if (this.take('beforeCreate')) die(invocation, 'crash before the create request');
-        const response = await fetch(input, init);
-        // Only a create that happened (200) can be followed by a crash "after the create".
-        if (response.ok && this.take('afterCreate')) {
-          await response.arrayBuffer().catch(() => undefined);
+        const answer = await nodeHttpTransport(call);
+        // Only a create that happened (2xx) can be followed by a crash "after the create".
+        if (answer.status >= 200 && answer.status < 300 && this.take('afterCreate')) {
           die(invocation, 'crash after the create request (the work item exists)');
         }
-        return response;
+        return answer;
       }
-      return fetch(input, init);
+      return nodeHttpTransport(call);
     };
-    // The production adapter, with only its `fetch` instrumented (every attempt of in-call retries too).
+    // The production adapter, with only its transport instrumented (every attempt of in-call retries too).
     const wrapTrackers = (): WorkItemTrackerFactory => (connection) =>
-      new AdoRestWorkItemTracker(connection, { fetch: chaosFetch as typeof fetch });
+      new AdoRestWorkItemTracker(connection, { transport: chaosTransport });
 
     const wrapHandler =
       <R>(handler: (event: SQSEvent) => Promise<R>) =>
