@@ -26,7 +26,7 @@ const PATTERNS: ReadonlyArray<readonly [StatementKind, RegExp]> = [
   ['skip-subtree', /WITH RECURSIVE descendants AS/],
   ['close-sync', /INSERT INTO sync_history_items[\s\S]*terminal_event AS/],
   ['record-outcomes', /INSERT INTO sync_history_items/],
-  ['release-item', /UPDATE sync_plan_items SET state = 'pending', claimed_at = NULL/],
+  ['release-item', /UPDATE sync_plan_items p SET state = 'pending', claimed_at = NULL/],
   ['create-sync', /INSERT INTO sync_plan_items/],
   ['claim-prepare', /SET prepare_claimed_at = now\(\)/],
   ['release-prepare', /SET prepare_claimed_at = NULL WHERE id/],

@@ -71,7 +71,8 @@ describe.skipIf(!postgresAvailable)(`chaos regressions ${postgresSkipReason}`, (
     });
     let cancelStatus = 0;
     let duringRelease: (() => Promise<void>) | undefined;
-    const RELEASE = "UPDATE sync_plan_items SET state = 'pending'";
+    let pausedRelease = false;
+    const RELEASE = "UPDATE sync_plan_items p SET state = 'pending'";
     const s = await startTestSystem({
       databaseUrl: scratch.url,
       settings: { transientRetrySeconds: 30, staleSeconds: 30 },
@@ -83,9 +84,10 @@ describe.skipIf(!postgresAvailable)(`chaos regressions ${postgresSkipReason}`, (
           if (!hook || !sql.includes(RELEASE)) return db.query(sql, params);
           duringRelease = undefined;
           const paused = sql
-            .replace(RELEASE, `WITH pause AS MATERIALIZED (SELECT pg_sleep(1)) ${RELEASE}`)
-            .replace("AND state = 'processing'", "AND state = 'processing' AND EXISTS (SELECT 1 FROM pause)");
-          expect(paused).toContain('pg_sleep');
+            .replace('WITH claimed AS (', 'WITH pause AS MATERIALIZED (SELECT pg_sleep(1)), claimed AS (')
+            .replace('AND c.held', 'AND c.held AND EXISTS (SELECT 1 FROM pause)');
+          // Checked after the run too: a failed expectation here is swallowed with the release.
+          pausedRelease = paused.includes('pg_sleep') && paused.includes('EXISTS (SELECT 1 FROM pause)');
           const [result] = await Promise.all([
             db.query(paused, params),
             new Promise((r) => setTimeout(r, 300)).then(hook),
@@ -104,6 +106,7 @@ describe.skipIf(!postgresAvailable)(`chaos regressions ${postgresSkipReason}`, (
     const id = await s.startSync('Agile Project', tree(1, 1, 1, 'race'));
     syncId(id);
     expect((await s.waitForTerminal(id)).status).toBe('cancelled');
+    expect(pausedRelease).toBe(true);
     await expect.poll(() => cancelStatus, { timeout: 10_000 }).toBe(200);
     await settled(s, id);
     await expectAdoConsistent(s, s.db, id);

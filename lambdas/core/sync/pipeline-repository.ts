@@ -1,5 +1,6 @@
 import type { Queryable } from '#core/ports/database.ts';
 import { sqlJson, sqlUuid } from '#core/ports/database.ts';
+import { lockPlanRows } from './sync-history-sql.ts';
 import type { ItemType, SyncStatus } from './sync-model.ts';
 
 /** One claimed node with everything the processor needs, read in the claiming statement. */
@@ -22,22 +23,21 @@ export interface ClaimedItem {
   syncStartedAt: Date;
 }
 
-// Rows are locked in ardoq_id order first, so two processors claiming overlapping batches (SQS
-// delivers duplicates in any grouping) cannot deadlock.
-const CLAIM = `
-WITH wanted AS (
-  SELECT p.sync_history_id, p.ardoq_id FROM sync_plan_items p
-  WHERE p.sync_history_id = CAST(:syncId AS uuid)
-    AND p.ardoq_id IN (SELECT jsonb_array_elements_text(CAST(:ardoqIds AS jsonb)))
-  ORDER BY p.ardoq_id
-  FOR UPDATE OF p
+// The nodes are locked in ardoq_id order first (two processors claiming overlapping batches, as SQS
+// delivers duplicates in any grouping, cannot deadlock), one primary-key probe each, then updated by
+// row id: the plan does not depend on what the statistics say about this sync (see SYNC_PARAM).
+export const CLAIM_ITEMS = `
+WITH wanted AS (${lockPlanRows(
+  'ARRAY(SELECT jsonb_array_elements_text(CAST(:ardoqIds AS jsonb)))',
+  `, p.state = 'pending' AS pending,
+    p.state = 'processing' AND p.claimed_at < now() - make_interval(secs => :staleSeconds) AS stale`,
+)}
 ),
 c AS (
   UPDATE sync_plan_items p SET state = 'processing', attempts = p.attempts + 1, claimed_at = now()
   FROM wanted w, sync_history s
-  WHERE p.sync_history_id = w.sync_history_id AND p.ardoq_id = w.ardoq_id AND s.id = p.sync_history_id
-    AND ((p.state = 'pending' AND s.status IN ('in_progress', 'cancelled', 'failed'))
-      OR (p.state = 'processing' AND p.claimed_at < now() - make_interval(secs => :staleSeconds)))
+  WHERE p.ctid = w.plan_tid AND s.id = w.sync_history_id
+    AND ((w.pending AND s.status IN ('in_progress', 'cancelled', 'failed')) OR w.stale)
   RETURNING p.sync_history_id, p.ardoq_id, p.parent_ardoq_id, p.item_type, p.name, p.payload, p.attempts,
     s.status AS sync_status, s.project_name, s.target_config_id, s.work_item_types, s.options,
     s.started_at AS sync_started_at
@@ -64,7 +64,7 @@ export async function claimItems(
   staleSeconds: number,
 ): Promise<ClaimedItem[]> {
   if (ardoqIds.length === 0) return [];
-  const { rows } = await db.query(CLAIM, {
+  const { rows } = await db.query(CLAIM_ITEMS, {
     syncId: sqlUuid(syncId),
     ardoqIds: sqlJson([...new Set(ardoqIds)]),
     staleSeconds,
@@ -88,6 +88,18 @@ export async function claimItems(
   }));
 }
 
+/** See releaseItems: locked by primary key like a claim, then given back by row id. */
+export const RELEASE_ITEMS = `WITH claimed AS (${lockPlanRows(
+  'ARRAY(SELECT jsonb_array_elements_text(CAST(:ardoqIds AS jsonb)))',
+  `, p.state = 'processing' AS held`,
+)}
+)
+UPDATE sync_plan_items p SET state = 'pending', claimed_at = NULL,
+  attempts = CASE WHEN :reachedAdo THEN p.attempts ELSE greatest(p.attempts - 1, 0) END
+FROM claimed c
+WHERE p.ctid = c.plan_tid AND c.held
+  AND EXISTS (SELECT 1 FROM sync_history s WHERE s.id = CAST(:syncId AS uuid) AND s.status = 'in_progress')`;
+
 /**
  * Gives claimed nodes back (they will be retried), in one statement. `reachedAdo: false` (throttled:
  * nothing was created) also takes back the attempt, so the retry does not go looking for a work item.
@@ -102,14 +114,7 @@ export async function releaseItems(
   reachedAdo: boolean,
 ): Promise<void> {
   if (ardoqIds.length === 0) return;
-  await db.query(
-    `UPDATE sync_plan_items SET state = 'pending', claimed_at = NULL,
-       attempts = CASE WHEN :reachedAdo THEN attempts ELSE greatest(attempts - 1, 0) END
-     WHERE sync_history_id = CAST(:syncId AS uuid)
-       AND ardoq_id IN (SELECT jsonb_array_elements_text(CAST(:ardoqIds AS jsonb))) AND state = 'processing'
-       AND EXISTS (SELECT 1 FROM sync_history s WHERE s.id = CAST(:syncId AS uuid) AND s.status = 'in_progress')`,
-    { syncId: sqlUuid(syncId), ardoqIds: sqlJson([...ardoqIds].sort()), reachedAdo },
-  );
+  await db.query(RELEASE_ITEMS, { syncId: sqlUuid(syncId), ardoqIds: sqlJson([...ardoqIds]), reachedAdo });
 }
 
 export const releaseItem = (db: Queryable, syncId: string, ardoqId: string, reachedAdo: boolean) =>

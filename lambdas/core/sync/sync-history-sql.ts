@@ -7,6 +7,31 @@
 
 const SYNC_ID = 'CAST(:syncId AS uuid)';
 
+/**
+ * The sync id as a parameter the planner cannot look up in its statistics. A sync created after the
+ * last ANALYZE is not among them, so `sync_history_id = <constant>` is estimated at 1 row, and with
+ * that estimate any index on sync_history_id looks as good as the primary key: the plan then walks
+ * all of the sync's plan rows to find the ten of a batch, and a sync of N nodes costs O(N²). Compared
+ * with this parameter, the sync's rows are estimated at their average count, and the primary key
+ * (sync_history_id, ardoq_id) wins for lookups by node.
+ */
+export const SYNC_PARAM = `(SELECT ${SYNC_ID})`;
+
+/**
+ * Locks the plan rows of the nodes in `ids` (an SQL array expression), in ardoq_id order so that
+ * overlapping batches cannot deadlock, with one primary-key probe per node; returns their row ids
+ * (ctid), which stay valid while the statement holds the locks, and `columns`. The statement then
+ * updates them by row id. A condition on their state belongs in `columns` (a computed flag), not in
+ * the update's WHERE: there it would let the planner pick the unfinished-rows index, which the
+ * statistics of a table of finished syncs show as empty, and scan the whole sync through it.
+ */
+export const lockPlanRows = (ids: string, columns = '') => `
+  SELECT p.ctid AS plan_tid, p.sync_history_id, p.ardoq_id${columns}
+  FROM sync_plan_items p
+  WHERE p.sync_history_id = ${SYNC_PARAM} AND p.ardoq_id = ANY (${ids})
+  ORDER BY p.ardoq_id
+  FOR UPDATE OF p`;
+
 /** The `sync:complete` summary (CONTRACT.md §3): `failed` counts every node not created. */
 const summary = (h: string) => `jsonb_build_object(
   'total', ${h}.total_items, 'created', ${h}.items_created,
@@ -144,12 +169,17 @@ function outcomesStatement(sourceCtes: string, close?: { to: 'cancelled' | 'fail
   const terminalEvents = close ? 1 : 0;
   return `
 WITH RECURSIVE ${sourceCtes},
+nodes AS (${lockPlanRows(
+    'ARRAY(SELECT ardoq_id FROM src)',
+    `, p.name, p.item_type, p.depth, p.position, p.state <> 'done' AS open`,
+  )}
+),
 ins AS (
   INSERT INTO sync_history_items (sync_history_id, ardoq_id, item_name, item_type, status, azure_devops_id,
     azure_devops_url, error_message, changed_by_user)
   SELECT p.sync_history_id, p.ardoq_id, p.name, p.item_type, o.status, o.azure_devops_id, o.azure_devops_url,
     o.error_message, o.changed_by_user
-  FROM src o JOIN sync_plan_items p ON p.sync_history_id = ${SYNC_ID} AND p.ardoq_id = o.ardoq_id
+  FROM src o JOIN nodes p ON p.ardoq_id = o.ardoq_id
   ORDER BY p.ardoq_id
   ON CONFLICT (sync_history_id, ardoq_id) DO NOTHING
   RETURNING ardoq_id, item_name, item_type, status, azure_devops_id, azure_devops_url, error_message, created_at
@@ -201,12 +231,12 @@ item_events AS (
       ELSE jsonb_build_object('ardoqId', i.ardoq_id, 'name', i.item_name, 'error', i.error_message,
         'timestamp', iso_utc(i.created_at)) END
   FROM h CROSS JOIN ins i
-  JOIN sync_plan_items p ON p.sync_history_id = h.id AND p.ardoq_id = i.ardoq_id
+  JOIN nodes p ON p.ardoq_id = i.ardoq_id
 ),
 done AS (
   UPDATE sync_plan_items p SET state = 'done', azure_devops_id = coalesce(p.azure_devops_id, o.azure_devops_id)
-  FROM src o, h
-  WHERE p.sync_history_id = h.id AND p.ardoq_id = o.ardoq_id AND p.state <> 'done'
+  FROM nodes l JOIN src o ON o.ardoq_id = l.ardoq_id, h
+  WHERE p.ctid = l.plan_tid AND l.open
 )${close ? closingCtes(close.to) : ''}
 SELECT h.* FROM h`;
 }
@@ -250,11 +280,15 @@ export const SKIP_SUBTREE = outcomesStatement(`descendants AS (
   SELECT c.ardoq_id, c.name, root.name AS parent_name
   FROM sync_plan_items c
   JOIN sync_plan_items root ON root.sync_history_id = c.sync_history_id AND root.ardoq_id = c.parent_ardoq_id
-  WHERE c.sync_history_id = ${SYNC_ID} AND c.parent_ardoq_id = CAST(:rootArdoqId AS text)
+  WHERE c.sync_history_id = ${SYNC_PARAM} AND c.parent_ardoq_id = CAST(:rootArdoqId AS text)
   UNION ALL
+  -- One children-index probe per node found (OFFSET 0 keeps the planner from hashing the whole sync).
   SELECT c.ardoq_id, c.name, d.name
-  FROM sync_plan_items c
-  JOIN descendants d ON c.sync_history_id = ${SYNC_ID} AND c.parent_ardoq_id = d.ardoq_id
+  FROM descendants d CROSS JOIN LATERAL (
+    SELECT c.ardoq_id, c.name FROM sync_plan_items c
+    WHERE c.sync_history_id = ${SYNC_PARAM} AND c.parent_ardoq_id = d.ardoq_id
+    OFFSET 0
+  ) c
 ),
 src AS (
   SELECT d.ardoq_id, 'skipped'::text AS status, NULL::integer AS azure_devops_id, NULL::text AS azure_devops_url,
