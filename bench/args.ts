@@ -8,6 +8,10 @@ export interface BenchArgs {
   concurrency: number;
   /** Simulator answer time per request, ms (the issue's workload: 40). */
   latencyMs: number;
+  /** No warm-up sync before the measured pipeline run: the runtime meets the workload cold. */
+  cold: boolean;
+  /** Measured pipeline syncs; the median is reported. */
+  repeat: number;
   only: Set<SectionName>;
   /** Runs per history query (≥ 50). */
   historyRuns: number;
@@ -26,7 +30,9 @@ const ALIASES: Record<string, SectionName> = {
   '6': 'messages',
 };
 
-export const USAGE = `usage: npx tsx bench/run.ts [--size small|full] [--concurrency N] [--latency MS] [--only name,...] [--history-runs N] [--out file]
+export const USAGE = `usage: npx tsx bench/run.ts [--size small|full] [--concurrency N] [--latency MS] [--cold] [--repeat N] [--only name,...] [--history-runs N] [--out file]
+  --cold: no warm-up sync (one of the same size) before the measured pipeline run
+  --repeat N: measured pipeline syncs (default 3), the median reported
   sections: 1 pipeline, 2 db, 3 accept, 4 history, 5 lambda, 6 messages (numbers work too)
   PostgreSQL when DATABASE_URL is set, else PGlite in a temporary directory.`;
 
@@ -37,6 +43,8 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs {
       size: { type: 'string', default: 'full' },
       concurrency: { type: 'string', default: '8' },
       latency: { type: 'string', default: '40' },
+      cold: { type: 'boolean', default: false },
+      repeat: { type: 'string', default: '3' },
       only: { type: 'string' },
       'history-runs': { type: 'string', default: '60' },
       out: { type: 'string', default: 'bench-results.json' },
@@ -56,6 +64,9 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs {
   const latencyMs = Number(values.latency);
   if (!Number.isInteger(latencyMs) || latencyMs < 0 || latencyMs > 5_000)
     throw new Error('--latency must be a whole number of ms from 0 to 5000');
+  const repeat = Number(values.repeat);
+  if (!Number.isInteger(repeat) || repeat < 1 || repeat > 20)
+    throw new Error('--repeat must be from 1 to 20');
   const historyRuns = Number(values['history-runs']);
   if (!Number.isInteger(historyRuns) || historyRuns < 1) throw new Error('--history-runs must be ≥ 1');
   const only = new Set<SectionName>();
@@ -68,5 +79,14 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs {
     if (!resolved) throw new Error(`unknown section ${raw}\n${USAGE}`);
     only.add(resolved);
   }
-  return { size: values.size, concurrency, latencyMs, only, historyRuns, out: values.out as string };
+  return {
+    size: values.size,
+    concurrency,
+    latencyMs,
+    cold: values.cold,
+    repeat,
+    only,
+    historyRuns,
+    out: values.out as string,
+  };
 }

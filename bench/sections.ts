@@ -20,7 +20,8 @@ export const dbLabel = (kind: string) =>
 
 export function pipelineWorkload(run: PipelineRun): string {
   const [e, f, s] = run.shape;
-  return `${run.items.toLocaleString('en-US')} items (${e}×${f}×${s}, depth ${TREE_DEPTH}), simulator ${run.latencyMs} ms/request, processorConcurrency ${run.concurrency}, ${dbLabel(run.kind)}`;
+  const warm = run.warmupItems > 0 ? `after a ${run.warmupItems}-item warm-up sync` : 'cold runtime';
+  return `${run.items.toLocaleString('en-US')} items (${e}×${f}×${s}, depth ${TREE_DEPTH}), simulator ${run.latencyMs} ms/request, processorConcurrency ${run.concurrency}, ${dbLabel(run.kind)}, ${warm}`;
 }
 
 function runHealth(run: PipelineRun): string {
@@ -33,7 +34,16 @@ export function overheadSection(run: PipelineRun): { figures: Figure[]; details:
   const t = run.timeline;
   return {
     figures: [
-      figure('wall time POST → terminal', run.wallMs / 1000, 's', w),
+      figure(
+        'wall time POST → terminal',
+        run.wallMs / 1000,
+        's',
+        w,
+        undefined,
+        run.wallRunsMs.length > 1
+          ? `median of ${run.wallRunsMs.length}: ${run.wallRunsMs.map((ms) => round(ms / 1000, 2)).join(' / ')} s`
+          : undefined,
+      ),
       figure('POST → 202', run.acceptMs, 'ms', w),
       figure('POST → in_progress (prepare done)', t.prepareMs, 'ms', w),
       figure('peak concurrent creates C', run.peakConcurrentCreates, '', w),
@@ -48,9 +58,11 @@ export function overheadSection(run: PipelineRun): { figures: Figure[]; details:
         undefined,
         'Σ create request time at the simulator / wall',
       ),
+      ...cpuFigures(run, w),
     ],
     details: [
       runHealth(run),
+      `CPU [${run.kind}]: process ${round(run.load.machine.processCpuMs / run.items, 2)} ms per item${run.load.machine.postgresCpuMs === null ? '' : `, PostgreSQL server ${round(run.load.machine.postgresCpuMs / run.items, 2)} ms per item`}`,
       `process [${run.kind}]: ${round((run.load.cpuCores * run.wallMs) / run.items, 1)} ms CPU per item; CPU ${run.load.cpuCores} cores busy (of 2, all threads; the API and the processors${run.kind === 'pglite' ? ' and PGlite' : ''} share one Node thread, fauxqs and the simulator have their own), event loop delay p50 ${run.load.eventLoopDelayMs.p50} / p99 ${run.load.eventLoopDelayMs.p99} / max ${run.load.eventLoopDelayMs.max} ms; simulator requests ${run.load.simulatorRequests}; statements in flight avg ${run.load.statementsInFlight.average} / peak ${run.load.statementsInFlight.peak}${run.kind === 'postgres' ? ' (pool max 10)' : run.kind === 'pglite' ? ' (PGlite runs one at a time)' : ''}; whole run incl. start/stop ${round(run.runMs / 1000, 1)} s`,
       ...(run.load.postgresWaits
         ? [
@@ -66,6 +78,32 @@ export function overheadSection(run: PipelineRun): { figures: Figure[]; details:
       `per item p50/p95 [${run.kind}]: dispatch wait (parent recorded → claim starts: send, queue, poll, batch) ${t.dispatchWait.p50}/${t.dispatchWait.p95} ms; claim ${t.claim.p50}/${t.claim.p95} ms; create (claim → record, simulator ${run.latencyMs} ms incl.) ${t.create.p50}/${t.create.p95} ms; record ${t.record.p50}/${t.record.p95} ms`,
     ],
   };
+}
+
+/**
+ * What this machine's CPU allows: every thread of the bench process plus the local PostgreSQL server,
+ * per item, turned into the wall time the CPU alone needs on these cores. A ratio at or near this
+ * floor is the machine's limit, not the pipeline's.
+ */
+function cpuFigures(run: PipelineRun, w: string) {
+  const { cpu, machine } = run.load;
+  const who =
+    machine.postgresCpuMs === null ? 'this process (PostgreSQL not measured)' : 'this process + PostgreSQL';
+  return [
+    figure('CPU per item', cpu.cpuMsPerItem, 'ms', w, undefined, `${who}, all threads`),
+    figure('cores busy', cpu.busy * 100, '%', w, undefined, `of ${machine.cores}`),
+    figure('CPU capacity (cores / CPU per item)', cpu.capacityItemsPerSecond, 'items/s', w),
+    figure('CPU floor (N × CPU per item / cores)', cpu.floorMs / 1000, 's', w),
+    figure(
+      'lowest ratio this CPU allows',
+      cpu.floorRatio,
+      '×',
+      w,
+      undefined,
+      'max(ideal, CPU floor) / ideal',
+    ),
+    figure('ratio wall / max(ideal, CPU floor)', run.wallMs / Math.max(run.idealMs, cpu.floorMs), '×', w),
+  ];
 }
 
 export function databaseWorkSection(
