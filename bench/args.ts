@@ -4,7 +4,7 @@ export const SECTION_NAMES = ['pipeline', 'db', 'accept', 'history', 'lambda', '
 export type SectionName = (typeof SECTION_NAMES)[number];
 
 export interface BenchArgs {
-  size: 'small' | 'full';
+  size: 'small' | 'full' | 'large';
   concurrency: number;
   /** Simulator answer time per request, ms (the issue's workload: 40). */
   latencyMs: number;
@@ -30,7 +30,7 @@ const ALIASES: Record<string, SectionName> = {
   '6': 'messages',
 };
 
-export const USAGE = `usage: npx tsx bench/run.ts [--size small|full] [--concurrency N] [--latency MS] [--cold] [--repeat N] [--only name,...] [--history-runs N] [--out file]
+export const USAGE = `usage: npx tsx bench/run.ts [--size small|full|large] [--concurrency N] [--latency MS] [--cold] [--repeat N] [--only name,...] [--history-runs N] [--out file]
   --cold: no warm-up sync (one of the same size) before the measured pipeline run
   --repeat N: measured pipeline syncs (default 3), the median reported
   sections: 1 pipeline, 2 db, 3 accept, 4 history, 5 lambda, 6 messages (numbers work too)
@@ -56,8 +56,8 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs {
     console.log(USAGE);
     process.exit(0);
   }
-  if (values.size !== 'small' && values.size !== 'full')
-    throw new Error(`--size must be small or full\n${USAGE}`);
+  if (values.size !== 'small' && values.size !== 'full' && values.size !== 'large')
+    throw new Error(`--size must be small, full or large\n${USAGE}`);
   const concurrency = Number(values.concurrency);
   if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64)
     throw new Error('--concurrency must be a whole number from 1 to 64');

@@ -1,5 +1,5 @@
 /**
- * The benchmarks (see bench/README.md): `npx tsx bench/run.ts [--size small|full] [--concurrency N] [--latency MS]
+ * The benchmarks (see bench/README.md): `npx tsx bench/run.ts [--size small|full|large] [--concurrency N] [--latency MS]
  * [--only name,...]`. Prints a table per section and writes bench-results.json. Exits 0 unless the
  * script itself crashes: a section that throws reports its error and the others still run.
  */
@@ -19,6 +19,8 @@ import { type DbKind, postgresProblem } from './system.ts';
 export const PIPELINE_SHAPES = {
   full: [20, 10, 9],
   small: [5, 5, 3],
+  // 10,520 items: does the time per item stay flat as a sync grows? (10× the full tree)
+  large: [20, 25, 20],
 } as const satisfies Record<string, readonly [number, number, number]>;
 export const ACCEPT_SIZES = [100, 1_000, 10_000] as const;
 
