@@ -169,18 +169,28 @@ function outcomesStatement(sourceCtes: string, close?: { to: 'cancelled' | 'fail
   const terminalEvents = close ? 1 : 0;
   return `
 WITH RECURSIVE ${sourceCtes},
-nodes AS (${lockPlanRows(
-    'ARRAY(SELECT ardoq_id FROM src)',
-    `, p.name, p.item_type, p.depth, p.position, p.state <> 'done' AS open`,
-  )}
+-- Each outcome with its node's plan row: one primary-key probe per outcome and locked in ardoq_id
+-- order (overlapping batches cannot deadlock). What follows reads this one list, or probes the table
+-- again, but never joins two CTEs: the planner guesses a CTE small and joins two of them in a nested
+-- loop, 10,000 × 10,000 rows when a sync of 10,000 pending nodes is cancelled.
+nodes AS (
+  SELECT o.ardoq_id, o.status, o.azure_devops_id, o.azure_devops_url, o.error_message, o.changed_by_user,
+    p.plan_tid, p.sync_history_id, p.name, p.item_type, p.open
+  FROM (SELECT * FROM src ORDER BY ardoq_id) o
+  CROSS JOIN LATERAL (
+    SELECT q.ctid AS plan_tid, q.sync_history_id, q.name, q.item_type, q.state <> 'done' AS open
+    FROM sync_plan_items q
+    WHERE q.sync_history_id = ${SYNC_PARAM} AND q.ardoq_id = o.ardoq_id
+    FOR UPDATE OF q
+  ) p
 ),
 ins AS (
   INSERT INTO sync_history_items (sync_history_id, ardoq_id, item_name, item_type, status, azure_devops_id,
     azure_devops_url, error_message, changed_by_user)
-  SELECT p.sync_history_id, p.ardoq_id, p.name, p.item_type, o.status, o.azure_devops_id, o.azure_devops_url,
-    o.error_message, o.changed_by_user
-  FROM src o JOIN nodes p ON p.ardoq_id = o.ardoq_id
-  ORDER BY p.ardoq_id
+  SELECT n.sync_history_id, n.ardoq_id, n.name, n.item_type, n.status, n.azure_devops_id, n.azure_devops_url,
+    n.error_message, n.changed_by_user
+  FROM nodes n
+  ORDER BY n.ardoq_id
   ON CONFLICT (sync_history_id, ardoq_id) DO NOTHING
   RETURNING ardoq_id, item_name, item_type, status, azure_devops_id, azure_devops_url, error_message, created_at
 ),
@@ -231,12 +241,16 @@ item_events AS (
       ELSE jsonb_build_object('ardoqId', i.ardoq_id, 'name', i.item_name, 'error', i.error_message,
         'timestamp', iso_utc(i.created_at)) END
   FROM h CROSS JOIN ins i
-  JOIN nodes p ON p.ardoq_id = i.ardoq_id
+  CROSS JOIN LATERAL (
+    SELECT q.depth, q.position FROM sync_plan_items q
+    WHERE q.sync_history_id = h.id AND q.ardoq_id = i.ardoq_id
+    OFFSET 0
+  ) p
 ),
 done AS (
-  UPDATE sync_plan_items p SET state = 'done', azure_devops_id = coalesce(p.azure_devops_id, o.azure_devops_id)
-  FROM nodes l JOIN src o ON o.ardoq_id = l.ardoq_id, h
-  WHERE p.ctid = l.plan_tid AND l.open
+  UPDATE sync_plan_items p SET state = 'done', azure_devops_id = coalesce(p.azure_devops_id, n.azure_devops_id)
+  FROM nodes n, h
+  WHERE p.ctid = n.plan_tid AND n.open
 )${close ? closingCtes(close.to) : ''}
 SELECT h.* FROM h`;
 }
@@ -308,7 +322,9 @@ const unstartedSource = (from: string) => `src AS (
   FROM sync_plan_items p
   WHERE p.sync_history_id = ${SYNC_ID} AND p.state = 'pending' AND p.attempts = 0
     AND EXISTS (SELECT 1 FROM sync_history s WHERE s.id = ${SYNC_ID} AND s.status IN (${from}))
-  -- Locks the rows, so a processor cannot claim an item between this read and its skip.
+  -- Locks the rows (in ardoq_id order, as claims do), so a processor cannot claim an item between this
+  -- read and its skip.
+  ORDER BY p.ardoq_id
   FOR UPDATE OF p
 )`;
 
