@@ -32,7 +32,7 @@ const ALIASES: Record<string, SectionName> = {
 
 export const USAGE = `usage: npx tsx bench/run.ts [--size small|full|large] [--concurrency N] [--latency MS] [--cold] [--repeat N] [--only name,...] [--history-runs N] [--out file]
   --cold: no warm-up sync (one of the same size) before the measured pipeline run
-  --repeat N: measured pipeline syncs (default 3), the median reported
+  --repeat N: measured pipeline syncs (default 5), the median reported
   sections: 1 pipeline, 2 db, 3 accept, 4 history, 5 lambda, 6 messages (numbers work too)
   PostgreSQL when DATABASE_URL is set, else PGlite in a temporary directory.`;
 
@@ -44,7 +44,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs {
       concurrency: { type: 'string', default: '8' },
       latency: { type: 'string', default: '40' },
       cold: { type: 'boolean', default: false },
-      repeat: { type: 'string', default: '3' },
+      repeat: { type: 'string', default: '5' },
       only: { type: 'string' },
       'history-runs': { type: 'string', default: '60' },
       out: { type: 'string', default: 'bench-results.json' },

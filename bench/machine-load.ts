@@ -70,11 +70,26 @@ async function findPostmaster(url: string): Promise<number | null> {
 
 /**
  * Starts measuring the CPU this machine spends on a workload: this process (all its threads) and, for
- * a local PostgreSQL server, the server's processes. `stop()` gives the totals since the start.
+ * a local PostgreSQL server, the server's processes but the backends in `excludeBackends` (the bench's
+ * own sampling connection). `stop()` gives the totals since the start.
  */
-export async function startMachineLoad(databaseUrl?: string): Promise<{ stop(): MachineLoad }> {
+export async function startMachineLoad(
+  databaseUrl?: string,
+  excludeBackends: readonly number[] = [],
+): Promise<{ stop(): MachineLoad }> {
   const postmaster = databaseUrl ? await findPostmaster(databaseUrl) : null;
-  const pg0 = postmaster === null ? null : postgresCpuMs(postmaster);
+  const excluded = () => {
+    let ticks = 0;
+    for (const pid of excludeBackends) {
+      try {
+        ticks += procCpuTicks(pid, false);
+      } catch {
+        // gone
+      }
+    }
+    return (ticks * 1000) / clockTicks();
+  };
+  const pg0 = postmaster === null ? null : postgresCpuMs(postmaster) - excluded();
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   return {
@@ -84,7 +99,8 @@ export async function startMachineLoad(databaseUrl?: string): Promise<{ stop(): 
         wallMs: performance.now() - t0,
         cores: cpus().length,
         processCpuMs: (cpu.user + cpu.system) / 1000,
-        postgresCpuMs: postmaster === null || pg0 === null ? null : postgresCpuMs(postmaster) - pg0,
+        postgresCpuMs:
+          postmaster === null || pg0 === null ? null : postgresCpuMs(postmaster) - excluded() - pg0,
       };
     },
   };

@@ -15,9 +15,10 @@ export interface WaitSamples {
  * Samples pg_stat_activity for `database` until stopped: evidence of where statements wait (row locks
  * on a hot row show up as Lock:transactionid / Lock:tuple). One extra connection, a cheap query.
  */
-export async function sampleWaits(url: string, database: string, intervalMs = 25) {
+export async function sampleWaits(url: string, database: string, intervalMs = 100) {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
+  const { rows: me } = await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
   let running = true;
   let samples = 0;
   let active = 0;
@@ -48,6 +49,8 @@ export async function sampleWaits(url: string, database: string, intervalMs = 25
     }
   })();
   return {
+    /** The sampler's own backend: its CPU is the bench's, not the workload's. */
+    backendPid: me[0]?.pid,
     async stop(): Promise<WaitSamples> {
       running = false;
       await loop.catch(() => undefined);

@@ -201,7 +201,10 @@ async function measureSync(bench: BenchSystem, options: PipelineOptions): Promis
     options.kind === 'postgres' && options.databaseUrl
       ? await sampleWaits(options.databaseUrl, new URL(options.databaseUrl).pathname.slice(1))
       : undefined;
-  const machineLoad = await startMachineLoad(options.kind === 'postgres' ? options.databaseUrl : undefined);
+  const machineLoad = await startMachineLoad(
+    options.kind === 'postgres' ? options.databaseUrl : undefined,
+    waits?.backendPid === undefined ? [] : [waits.backendPid],
+  );
   const loop = monitorEventLoopDelay({ resolution: 10 });
   loop.enable();
   const cpu0 = process.cpuUsage();
