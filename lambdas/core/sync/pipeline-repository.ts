@@ -1,6 +1,6 @@
 import type { Queryable } from '#core/ports/database.ts';
 import { sqlJson, sqlUuid } from '#core/ports/database.ts';
-import { lockPlanRows } from './sync-history-sql.ts';
+import { ARDOQ_ID_KEYS, lockPlanRows } from './sync-history-sql.ts';
 import type { ItemType, SyncStatus } from './sync-model.ts';
 
 /** One claimed node with everything the processor needs, read in the claiming statement. */
@@ -23,14 +23,13 @@ export interface ClaimedItem {
   syncStartedAt: Date;
 }
 
-// The nodes are locked in ardoq_id order first (two processors claiming overlapping batches, as SQS
-// delivers duplicates in any grouping, cannot deadlock), one primary-key probe each, then updated by
-// row id: the plan does not depend on what the statistics say about this sync (see SYNC_PARAM).
+// The nodes are locked first (in ardoq_id order: two processors claiming overlapping batches, as SQS
+// delivers duplicates in any grouping, cannot deadlock), then updated by row id (see lockPlanRows).
 export const CLAIM_ITEMS = `
 WITH wanted AS (${lockPlanRows(
-  'ARRAY(SELECT jsonb_array_elements_text(CAST(:ardoqIds AS jsonb)))',
-  `, p.state = 'pending' AS pending,
-    p.state = 'processing' AND p.claimed_at < now() - make_interval(secs => :staleSeconds) AS stale`,
+  ARDOQ_ID_KEYS,
+  `, q.state = 'pending' AS pending,
+    q.state = 'processing' AND q.claimed_at < now() - make_interval(secs => :staleSeconds) AS stale`,
 )}
 ),
 c AS (
@@ -89,10 +88,7 @@ export async function claimItems(
 }
 
 /** See releaseItems: locked by primary key like a claim, then given back by row id. */
-export const RELEASE_ITEMS = `WITH claimed AS (${lockPlanRows(
-  'ARRAY(SELECT jsonb_array_elements_text(CAST(:ardoqIds AS jsonb)))',
-  `, p.state = 'processing' AS held`,
-)}
+export const RELEASE_ITEMS = `WITH claimed AS (${lockPlanRows(ARDOQ_ID_KEYS, `, q.state = 'processing' AS held`)}
 )
 UPDATE sync_plan_items p SET state = 'pending', claimed_at = NULL,
   attempts = CASE WHEN :reachedAdo THEN p.attempts ELSE greatest(p.attempts - 1, 0) END

@@ -9,28 +9,35 @@ const SYNC_ID = 'CAST(:syncId AS uuid)';
 
 /**
  * The sync id as a parameter the planner cannot look up in its statistics. A sync created after the
- * last ANALYZE is not among them, so `sync_history_id = <constant>` is estimated at 1 row, and with
- * that estimate any index on sync_history_id looks as good as the primary key: the plan then walks
- * all of the sync's plan rows to find the ten of a batch, and a sync of N nodes costs O(N²). Compared
- * with this parameter, the sync's rows are estimated at their average count, and the primary key
- * (sync_history_id, ardoq_id) wins for lookups by node.
+ * last ANALYZE is not among them, so `sync_history_id = <constant>` is estimated at 1 row; with that
+ * estimate any index on sync_history_id looks as good as the primary key, and a lookup of one node may
+ * walk all of the sync's plan rows. With this parameter the sync's rows are estimated at their average
+ * count, and the primary key (sync_history_id, ardoq_id) wins for lookups by node.
  */
 export const SYNC_PARAM = `(SELECT ${SYNC_ID})`;
 
 /**
- * Locks the plan rows of the nodes in `ids` (an SQL array expression), in ardoq_id order so that
- * overlapping batches cannot deadlock, with one primary-key probe per node; returns their row ids
- * (ctid), which stay valid while the statement holds the locks, and `columns`. The statement then
- * updates them by row id. A condition on their state belongs in `columns` (a computed flag), not in
- * the update's WHERE: there it would let the planner pick the unfinished-rows index, which the
- * statistics of a table of finished syncs show as empty, and scan the whole sync through it.
+ * The plan rows of the nodes `keys` lists (a query of rows with an `ardoq_id` column, whose columns
+ * come along): one primary-key probe per node, whatever the statistics say about this sync, locked in
+ * ardoq_id order so that overlapping batches cannot deadlock. Each row brings its row id `plan_tid`,
+ * valid while the statement holds the lock: the statement updates the rows by it. A condition on their
+ * state belongs in `columns` (a flag computed from `q`), not in the update's WHERE: there it would let
+ * the planner choose the unfinished-rows index, which the statistics of a table of finished syncs show
+ * as empty, and scan the whole sync through it. The statement then reads this one list; joining two
+ * CTEs instead is a nested loop when the planner guesses them small (10,000 × 10,000 rows for a sync
+ * of 10,000 pending nodes cancelled).
  */
-export const lockPlanRows = (ids: string, columns = '') => `
-  SELECT p.ctid AS plan_tid, p.sync_history_id, p.ardoq_id${columns}
-  FROM sync_plan_items p
-  WHERE p.sync_history_id = ${SYNC_PARAM} AND p.ardoq_id = ANY (${ids})
-  ORDER BY p.ardoq_id
-  FOR UPDATE OF p`;
+export const lockPlanRows = (keys: string, columns: string) => `
+  SELECT k.*, p.* FROM (${keys} ORDER BY ardoq_id) k
+  CROSS JOIN LATERAL (
+    SELECT q.ctid AS plan_tid, q.sync_history_id${columns}
+    FROM sync_plan_items q
+    WHERE q.sync_history_id = ${SYNC_PARAM} AND q.ardoq_id = k.ardoq_id
+    FOR UPDATE OF q
+  ) p`;
+
+/** The distinct node ids of the JSON array parameter `:ardoqIds`, as keys for lockPlanRows. */
+export const ARDOQ_ID_KEYS = `SELECT DISTINCT value AS ardoq_id FROM jsonb_array_elements_text(CAST(:ardoqIds AS jsonb))`;
 
 /** The `sync:complete` summary (CONTRACT.md §3): `failed` counts every node not created. */
 const summary = (h: string) => `jsonb_build_object(
@@ -169,20 +176,8 @@ function outcomesStatement(sourceCtes: string, close?: { to: 'cancelled' | 'fail
   const terminalEvents = close ? 1 : 0;
   return `
 WITH RECURSIVE ${sourceCtes},
--- Each outcome with its node's plan row: one primary-key probe per outcome and locked in ardoq_id
--- order (overlapping batches cannot deadlock). What follows reads this one list, or probes the table
--- again, but never joins two CTEs: the planner guesses a CTE small and joins two of them in a nested
--- loop, 10,000 × 10,000 rows when a sync of 10,000 pending nodes is cancelled.
-nodes AS (
-  SELECT o.ardoq_id, o.status, o.azure_devops_id, o.azure_devops_url, o.error_message, o.changed_by_user,
-    p.plan_tid, p.sync_history_id, p.name, p.item_type, p.open
-  FROM (SELECT * FROM src ORDER BY ardoq_id) o
-  CROSS JOIN LATERAL (
-    SELECT q.ctid AS plan_tid, q.sync_history_id, q.name, q.item_type, q.state <> 'done' AS open
-    FROM sync_plan_items q
-    WHERE q.sync_history_id = ${SYNC_PARAM} AND q.ardoq_id = o.ardoq_id
-    FOR UPDATE OF q
-  ) p
+-- Each outcome with its node's plan row (see lockPlanRows).
+nodes AS (${lockPlanRows('SELECT * FROM src', `, q.name, q.item_type, q.state <> 'done' AS open`)}
 ),
 ins AS (
   INSERT INTO sync_history_items (sync_history_id, ardoq_id, item_name, item_type, status, azure_devops_id,
