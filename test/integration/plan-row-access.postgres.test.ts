@@ -92,15 +92,23 @@ describe.skipIf(!postgresAvailable)(
       return planItemRowsRead(root);
     }
 
-    it('claiming, recording and releasing 10 nodes reads about 10 plan rows each, not the sync’s 1,010', async () => {
-      const stories = plan.filter((n) => n.itemType === 'user_story').slice(500, 510);
-      const ids = stories.map((n) => n.ardoqId);
+    /** Runs `work` with every plan row of the sync pending, in a transaction rolled back after. */
+    async function rolledBack(work: () => Promise<void>): Promise<void> {
       await client.query('BEGIN');
       try {
         await client.query(`UPDATE sync_plan_items SET state = 'pending' WHERE sync_history_id = $1`, [
           syncId,
         ]);
+        await work();
+      } finally {
+        await client.query('ROLLBACK');
+      }
+    }
 
+    it('claiming, recording and releasing 10 nodes reads about 10 plan rows each, not the sync’s 1,010', async () => {
+      const stories = plan.filter((n) => n.itemType === 'user_story').slice(500, 510);
+      const ids = stories.map((n) => n.ardoqId);
+      await rolledBack(async () => {
         const claim = await rowsRead(CLAIM_ITEMS, {
           syncId: sqlUuid(syncId),
           ardoqIds: sqlJson(ids),
@@ -133,18 +141,11 @@ describe.skipIf(!postgresAvailable)(
           [syncId, ids],
         );
         expect(rows).toEqual([{ state: 'done', n: 10 }]);
-      } finally {
-        await client.query('ROLLBACK');
-      }
+      });
     });
 
     it('cancelling the sync skips its 1,010 pending nodes reading each row a few times, not 1,010 times', async () => {
-      await client.query('BEGIN');
-      try {
-        await client.query(`UPDATE sync_plan_items SET state = 'pending' WHERE sync_history_id = $1`, [
-          syncId,
-        ]);
-
+      await rolledBack(async () => {
         const read = await rowsRead(CANCEL, {
           syncId: sqlUuid(syncId),
           reason: 'Cancelled by the test',
@@ -164,16 +165,13 @@ describe.skipIf(!postgresAvailable)(
           [syncId],
         );
         expect(rows[0]).toEqual({ status: 'cancelled', skipped: plan.length });
-      } finally {
-        await client.query('ROLLBACK');
-      }
+      });
     });
 
     it('skipping the subtree of a feature reads its own rows, not the sync’s', async () => {
       const feature = plan.find((n) => n.itemType === 'feature');
       if (!feature) throw new Error('no feature');
-      await client.query('BEGIN');
-      try {
+      await rolledBack(async () => {
         const read = await rowsRead(SKIP_SUBTREE, { syncId: sqlUuid(syncId), rootArdoqId: feature.ardoqId });
 
         // 9 stories found under the feature, then locked, inserted and marked done.
@@ -183,9 +181,7 @@ describe.skipIf(!postgresAvailable)(
           [syncId],
         );
         expect(rows[0]?.n).toBe(9);
-      } finally {
-        await client.query('ROLLBACK');
-      }
+      });
     });
   },
 );

@@ -1,5 +1,4 @@
-import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingHttpHeaders } from 'node:http';
 import { inspect } from 'node:util';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
@@ -16,6 +15,7 @@ import {
   AdoThrottledError,
   AdoTransientError,
 } from '#core/ports/work-item-tracker.ts';
+import { type LoopbackServer, startLoopbackServer } from '#test/support/loopback-server.ts';
 
 // A stub of the Azure DevOps REST API on loopback: records every request, answers what a test scripts.
 
@@ -39,7 +39,7 @@ type Reply =
   | 'reset'
   | 'hang';
 
-let server: Server;
+let server: LoopbackServer;
 let origin: string;
 let replies: Array<Reply | ((request: Recorded) => Reply)> = [];
 let requests: Recorded[] = [];
@@ -50,41 +50,33 @@ function serve(...script: Array<Reply | ((request: Recorded) => Reply)>): void {
 }
 
 beforeAll(async () => {
-  server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => {
-      const recorded: Recorded = {
-        method: req.method ?? '',
-        url: new URL(req.url ?? '/', origin),
-        rawUrl: req.url ?? '',
-        headers: req.headers,
-        body: Buffer.concat(chunks).toString('utf8'),
-      };
-      requests.push(recorded);
-      const scripted = replies[Math.min(requests.length - 1, replies.length - 1)] ?? { status: 500 };
-      const reply = typeof scripted === 'function' ? scripted(recorded) : scripted;
-      if (reply === 'hang') return;
-      if (reply === 'reset') {
-        req.socket.destroy();
-        return;
-      }
-      const isText = reply.text !== undefined;
-      res.writeHead(reply.status ?? 200, {
-        'content-type': isText ? 'text/html; charset=utf-8' : 'application/json; charset=utf-8',
-        ...reply.headers,
-      });
-      res.end(isText ? reply.text : JSON.stringify(reply.json ?? {}));
+  server = await startLoopbackServer((req, body, res) => {
+    const recorded: Recorded = {
+      method: req.method ?? '',
+      url: new URL(req.url ?? '/', origin),
+      rawUrl: req.url ?? '',
+      headers: req.headers,
+      body,
+    };
+    requests.push(recorded);
+    const scripted = replies[Math.min(requests.length - 1, replies.length - 1)] ?? { status: 500 };
+    const reply = typeof scripted === 'function' ? scripted(recorded) : scripted;
+    if (reply === 'hang') return;
+    if (reply === 'reset') {
+      req.socket.destroy();
+      return;
+    }
+    const isText = reply.text !== undefined;
+    res.writeHead(reply.status ?? 200, {
+      'content-type': isText ? 'text/html; charset=utf-8' : 'application/json; charset=utf-8',
+      ...reply.headers,
     });
+    res.end(isText ? reply.text : JSON.stringify(reply.json ?? {}));
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  origin = server.origin;
 });
 
-afterAll(async () => {
-  server.closeAllConnections();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-});
+afterAll(() => server.close());
 
 beforeEach(() => {
   requests = [];

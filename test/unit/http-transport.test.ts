@@ -1,34 +1,27 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { HttpTimeoutError, nodeHttpTransport } from '#adapters/http-transport.ts';
+import { type LoopbackServer, startLoopbackServer } from '#test/support/loopback-server.ts';
 
 // The Azure DevOps client's transport against a real HTTP server on loopback: what it sends, what it
 // reads, keep-alive reuse, timeouts that include the body, redirects left alone, broken answers.
 
 type Handler = (req: IncomingMessage, body: string, res: ServerResponse) => void;
 
-let server: Server;
+let loopback: LoopbackServer;
 let origin: string;
 let handler: Handler;
 
 beforeAll(async () => {
-  server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => handler(req, Buffer.concat(chunks).toString('utf8'), res));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  loopback = await startLoopbackServer((req, body, res) => handler(req, body, res));
+  origin = loopback.origin;
 });
 
-afterAll(async () => {
-  server.closeAllConnections();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-});
+afterAll(() => loopback.close());
 
 beforeEach(() => {
-  server.keepAliveTimeout = 5_000;
+  loopback.server.keepAliveTimeout = 5_000;
   handler = (_req, _body, res) => res.end('{}');
 });
 
@@ -92,7 +85,7 @@ describe('nodeHttpTransport', () => {
       used.push(req.socket);
       res.end('{}');
     };
-    server.keepAliveTimeout = 50;
+    loopback.server.keepAliveTimeout = 50;
     await call('/first');
     await new Promise((r) => setTimeout(r, 200));
 
