@@ -88,7 +88,11 @@ export function overheadSection(run: PipelineRun): { figures: Figure[]; details:
 function cpuFigures(run: PipelineRun, w: string) {
   const { cpu, machine } = run.load;
   const who =
-    machine.postgresCpuMs === null ? 'this process (PostgreSQL not measured)' : 'this process + PostgreSQL';
+    run.kind === 'pglite'
+      ? 'this process, PGlite inside it'
+      : machine.postgresCpuMs === null
+        ? 'this process (PostgreSQL not measured: not on this machine)'
+        : 'this process + PostgreSQL';
   return [
     figure('CPU per item', cpu.cpuMsPerItem, 'ms', w, undefined, `${who}, all threads`),
     figure('cores busy', cpu.busy * 100, '%', w, undefined, `of ${machine.cores}`),
