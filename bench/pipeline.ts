@@ -17,8 +17,8 @@ export interface PipelineOptions {
   concurrency: number;
   latencyMs: number;
   /**
-   * A smaller sync run to the end before the measured one (absent: none): the measured sync then
-   * meets a warmed-up runtime (JIT, connections), as a reused Lambda does.
+   * A sync run to the end before the measured ones (absent: none): they then meet a warmed-up
+   * runtime (JIT, connections), as a reused Lambda does.
    */
   warmupShape?: readonly [epics: number, features: number, stories: number];
   /** Measured syncs (default 1); the median one by wall time is reported. */
@@ -207,18 +207,18 @@ async function measureSync(bench: BenchSystem, options: PipelineOptions): Promis
   );
   const loop = monitorEventLoopDelay({ resolution: 10 });
   loop.enable();
-  const cpu0 = process.cpuUsage();
   const posted = await bench.postSync(payload);
   const done = await bench.waitForTerminal(posted.syncId, options.timeoutMs ?? 600_000);
   const wallMs = done.atMs - posted.startMs;
-  const cpu = process.cpuUsage(cpu0);
   const machine = machineLoad.stop();
   loop.disable();
   const inFlight = { average: round(counting.averageInFlight(), 1), peak: counting.peakInFlight };
   const postgresWaits = await waits?.stop();
   const sim = await bench.simulatorStats();
+  const peak = sim.peakConcurrentCreates;
+  const ideal = idealMs(items, peak, TREE_DEPTH, options.latencyMs);
   const load: ProcessLoad = {
-    cpuCores: round((cpu.user + cpu.system) / 1000 / wallMs, 2),
+    cpuCores: round(machine.processCpuMs / wallMs, 2),
     eventLoopDelayMs: {
       p50: round(loop.percentile(50) / 1e6, 1),
       p99: round(loop.percentile(99) / 1e6, 1),
@@ -228,15 +228,13 @@ async function measureSync(bench: BenchSystem, options: PipelineOptions): Promis
     statementsInFlight: inFlight,
     ...(postgresWaits ? { postgresWaits } : {}),
     machine,
-    cpu: cpuBound(machine, items, idealMs(items, sim.peakConcurrentCreates, TREE_DEPTH, options.latencyMs)),
+    cpu: cpuBound(machine, items, ideal),
   };
   // Let the finalizer invocation that ran FINALIZE return, so its count is in.
   await new Promise((r) => setTimeout(r, 50));
   stopObserving();
 
   const stats = counting.snapshot();
-  const peak = sim.peakConcurrentCreates;
-  const ideal = idealMs(items, peak, TREE_DEPTH, options.latencyMs);
   const hot = (stats.byKind['claim-item']?.count ?? 0) + (stats.byKind['record-outcomes']?.count ?? 0);
 
   const dispatch: number[] = [];

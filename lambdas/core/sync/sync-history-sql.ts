@@ -14,7 +14,7 @@ const SYNC_ID = 'CAST(:syncId AS uuid)';
  * walk all of the sync's plan rows. With this parameter the sync's rows are estimated at their average
  * count, and the primary key (sync_history_id, ardoq_id) wins for lookups by node.
  */
-export const SYNC_PARAM = `(SELECT ${SYNC_ID})`;
+const SYNC_PARAM = `(SELECT ${SYNC_ID})`;
 
 /**
  * The plan rows of the nodes `keys` lists (a query of rows with an `ardoq_id` column, whose columns
