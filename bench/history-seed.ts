@@ -80,7 +80,7 @@ FROM (
 
 const SEED_ITEMS = `
 INSERT INTO sync_history_items (sync_history_id, ardoq_id, item_name, item_type, status, azure_devops_id,
-  azure_devops_url, error_message, created_at)
+  azure_devops_url, error_message, created_at, position)
 SELECT s.id, 'cmp-' || j, 'Item ' || j || ' of ' || s.project_name,
   CASE WHEN j = 1 THEN 'epic' WHEN j <= 1 + s.features_total THEN 'feature' ELSE 'user_story' END,
   o.outcome,
@@ -88,7 +88,7 @@ SELECT s.id, 'cmp-' || j, 'Item ' || j || ' of ' || s.project_name,
   CASE WHEN o.outcome = 'created' THEN 'https://dev.azure.com/bench/Agile%20Project/_workitems/edit/' || (1000 + j) END,
   CASE o.outcome WHEN 'failed' THEN 'TF401320: Rule Error for field Title' WHEN 'skipped'
     THEN 'Not created: the sync was cancelled before this item ran' END,
-  s.created_at + j * interval '50 milliseconds'
+  s.created_at + j * interval '50 milliseconds', j - 1
 FROM sync_history s
 CROSS JOIN LATERAL (SELECT CASE WHEN s.items_failed > 0 THEN 'failed' WHEN s.items_skipped > 0 THEN 'skipped'
   ELSE 'created' END AS outcome) o

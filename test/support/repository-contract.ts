@@ -468,8 +468,8 @@ export function describeRepositoryContract(adapter: string, connect: () => Promi
         const sync = await createSync(db, newSync(buildPlan(1), { projectName: project }));
         await expect(
           db.query(
-            `INSERT INTO sync_history_items (sync_history_id, ardoq_id, item_name, item_type, status, error_message)
-             VALUES (CAST(:id AS uuid), 'x', 'x', 'bug', 'failed', 'e')`,
+            `INSERT INTO sync_history_items (sync_history_id, ardoq_id, item_name, item_type, status, error_message, position)
+             VALUES (CAST(:id AS uuid), 'x', 'x', 'bug', 'failed', 'e', 99)`,
             { id: sqlUuid(sync.view.id) },
           ),
         ).rejects.toMatchObject({ constraint: 'sync_history_items_item_type_valid' });

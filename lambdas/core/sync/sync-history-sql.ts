@@ -177,13 +177,13 @@ function outcomesStatement(sourceCtes: string, close?: { to: 'cancelled' | 'fail
   return `
 WITH RECURSIVE ${sourceCtes},
 -- Each outcome with its node's plan row (see lockPlanRows).
-nodes AS (${lockPlanRows('SELECT * FROM src', `, q.name, q.item_type, q.state <> 'done' AS open`)}
+nodes AS (${lockPlanRows('SELECT * FROM src', `, q.name, q.item_type, q.position, q.state <> 'done' AS open`)}
 ),
 ins AS (
   INSERT INTO sync_history_items (sync_history_id, ardoq_id, item_name, item_type, status, azure_devops_id,
-    azure_devops_url, error_message, changed_by_user)
+    azure_devops_url, error_message, changed_by_user, position)
   SELECT n.sync_history_id, n.ardoq_id, n.name, n.item_type, n.status, n.azure_devops_id, n.azure_devops_url,
-    n.error_message, n.changed_by_user
+    n.error_message, n.changed_by_user, n.position
   FROM nodes n
   ORDER BY n.ardoq_id
   ON CONFLICT (sync_history_id, ardoq_id) DO NOTHING
