@@ -2,9 +2,14 @@
  * `npm start`: the whole system on this machine (DESIGN.md §7). Configuration by environment:
  * PORT (3000), LOCAL_DATA_DIR (.data), DATABASE_URL (PGlite when unset), PROCESSOR_CONCURRENCY (4),
  * ADO_ORGANIZATION + ADO_PAT (a real organization; otherwise the built-in simulator on ADO_SIM_PORT,
- * default 8081), SWEEP_INTERVAL_SECONDS (60), CORS_ORIGINS, LOCAL_AUTH_TOKEN (require a bearer token), LOG_LEVEL.
+ * default 8081), ADO_ALLOWED_ORIGINS (comma-separated origins a PAT may be sent to besides
+ * https://dev.azure.com and https://{organization}.visualstudio.com, e.g. an Azure DevOps Server
+ * `https://ado.corp.example` or a stand-in `http://127.0.0.1:8080`; plain http only for loopback; the
+ * built-in simulator's origin is always allowed), SWEEP_INTERVAL_SECONDS (60), CORS_ORIGINS,
+ * LOCAL_AUTH_TOKEN (require a bearer token), LOG_LEVEL.
  */
 import * as z from 'zod';
+import { organizationProblem, parseAllowedOrigins } from '#core/configurations/ado-organization.ts';
 import { asLog, createLogger } from '#lambdas/runtime/observability.ts';
 import { startLocalSystem } from './local/local-system.ts';
 
@@ -16,6 +21,7 @@ const Env = z.object({
   ADO_ORGANIZATION: z.string().min(1).optional(),
   ADO_PAT: z.string().min(1).optional(),
   ADO_SIM_PORT: z.coerce.number().int().min(0).max(65_535).default(8081),
+  ADO_ALLOWED_ORIGINS: z.string().optional(),
   SWEEP_INTERVAL_SECONDS: z.coerce.number().min(1).default(60),
   CORS_ORIGINS: z.string().optional(),
   LOCAL_AUTH_TOKEN: z.string().min(16, 'LOCAL_AUTH_TOKEN must be at least 16 characters').optional(),
@@ -23,6 +29,12 @@ const Env = z.object({
 
 const env = Env.parse(process.env);
 if (env.ADO_ORGANIZATION && !env.ADO_PAT) throw new Error('ADO_ORGANIZATION needs ADO_PAT');
+const adoAllowedOrigins = parseAllowedOrigins(env.ADO_ALLOWED_ORIGINS);
+const organizationRefused =
+  env.ADO_ORGANIZATION === undefined
+    ? undefined
+    : organizationProblem(env.ADO_ORGANIZATION, adoAllowedOrigins);
+if (organizationRefused) throw new Error(`ADO_ORGANIZATION: ${organizationRefused}`);
 process.env.POWERTOOLS_LOG_LEVEL ??= process.env.LOG_LEVEL ?? 'WARN';
 const logger = createLogger('local');
 
@@ -33,6 +45,7 @@ const system = await startLocalSystem({
   processorConcurrency: env.PROCESSOR_CONCURRENCY,
   sweepIntervalMs: env.SWEEP_INTERVAL_SECONDS * 1000,
   simulatorPort: env.ADO_SIM_PORT,
+  adoAllowedOrigins,
   ...(env.ADO_ORGANIZATION && env.ADO_PAT
     ? { organization: { name: env.ADO_ORGANIZATION, pat: env.ADO_PAT } }
     : {}),

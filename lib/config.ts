@@ -13,6 +13,22 @@ const Origin = z
     'an origin is scheme://host[:port] without a path, or *',
   );
 
+/**
+ * An origin the functions may send a PAT to besides https://dev.azure.com and
+ * https://{organization}.visualstudio.com (an Azure DevOps Server). https only, and no loopback host:
+ * in a Lambda the loopback interface is the runtime API, never an Azure DevOps.
+ */
+const AdoOrigin = z
+  .string()
+  .regex(
+    /^https:\/\/[a-z0-9](?:[a-z0-9.-]*[a-z0-9])?(:\d{1,5})?$/,
+    'an Azure DevOps origin is https://host[:port], lowercase, without a path',
+  )
+  .refine(
+    (origin) => !/^https:\/\/(localhost|127\.[\d.]+)(:\d+)?$/.test(origin),
+    'a loopback origin is the Lambda runtime API, never an Azure DevOps',
+  );
+
 const fn = (timeoutSeconds: number, memoryMb: number, maxTimeoutSeconds = 900) =>
   z
     .object({
@@ -146,6 +162,12 @@ export const StageConfig = z
       })
       .prefault({}),
     auth: Auth,
+    ado: z
+      .object({
+        /** ADO_ALLOWED_ORIGINS of the functions; empty = dev.azure.com and *.visualstudio.com only. */
+        allowedOrigins: z.array(AdoOrigin).default([]),
+      })
+      .prefault({}),
     alarms: z
       .object({
         /** Subscribe this address to a topic created for the alarms. */

@@ -69,6 +69,10 @@ export class StatelessStack extends Stack {
           SYNC_DEADLINE_MINUTES: String(config.sync.deadlineMinutes),
           STALE_SECONDS: String(config.sync.staleSeconds),
           ARDOQ_BASE_URL: config.sync.ardoqBaseUrl,
+          // Only when set: the functions then allow exactly dev.azure.com and *.visualstudio.com.
+          ...(config.ado.allowedOrigins.length > 0
+            ? { ADO_ALLOWED_ORIGINS: config.ado.allowedOrigins.join(',') }
+            : {}),
         });
     const corsOrigins = { CORS_ORIGINS: config.api.corsOrigins.join(',') };
 

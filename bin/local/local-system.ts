@@ -3,7 +3,7 @@ import { mkdir } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import { join } from 'node:path';
 import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { createAdoTracker } from '#adapters/ado-rest-work-item-tracker.ts';
+import { adoTrackerFactory } from '#adapters/ado-rest-work-item-tracker.ts';
 import { readMigrations } from '#adapters/migration-files.ts';
 import { PgliteDatabase } from '#adapters/pglite-database.ts';
 import { PostgresDatabase } from '#adapters/postgres-database.ts';
@@ -73,6 +73,11 @@ export interface LocalSystemOptions {
   simulatorSeed?: number;
   /** A real organization to configure when none exists (ADO_ORGANIZATION + ADO_PAT). */
   organization?: { name: string; pat: string };
+  /**
+   * Origins a PAT may go to besides dev.azure.com and *.visualstudio.com (ADO_ALLOWED_ORIGINS); the
+   * built-in simulator's own origin is added when it runs.
+   */
+  adoAllowedOrigins?: string[];
   corsOrigins?: string[];
   /** When set, every route but the public ones requires `Authorization: Bearer <token>` (LOCAL_AUTH_TOKEN). */
   authToken?: string;
@@ -144,7 +149,13 @@ export async function startLocalSystem(options: LocalSystemOptions): Promise<Loc
   const queueUrls = await createQueues(sqs, visibility, options.maxReceiveCount ?? 5);
   const queue = new SqsWorkQueue(sqs, { workQueueUrl: queueUrls.work, finalizeQueueUrl: queueUrls.finalize });
 
-  const trackers = options.wrapTrackers ? options.wrapTrackers(createAdoTracker) : createAdoTracker;
+  // Before the tracker factory: the simulator's origin (a random loopback port) is an allowed one.
+  const simulator = await ensureConfiguration(rawDb, secrets, options);
+  const simulatorOrigins = simulator ? [new URL(simulator.url).origin] : [];
+  const ado = adoTrackerFactory({
+    allowedOrigins: [...(options.adoAllowedOrigins ?? []), ...simulatorOrigins],
+  });
+  const trackers = options.wrapTrackers ? options.wrapTrackers(ado) : ado;
   const deps: PipelineDeps = {
     db: timeout.wrapDb(db),
     queue: timeout.wrapQueue(options.wrapQueue ? options.wrapQueue(queue) : queue),
@@ -155,8 +166,6 @@ export async function startLocalSystem(options: LocalSystemOptions): Promise<Loc
     metrics: options.metrics ?? noMetrics,
     settings,
   };
-
-  const simulator = await ensureConfiguration(rawDb, secrets, options);
 
   const processor = timeout.wrapHandler(createProcessorApp(deps));
   const finalizer = timeout.wrapHandler(createFinalizerApp(deps));

@@ -16,7 +16,7 @@ import {
 export interface AdoHttpOptions {
   /** How requests go out (default: Node's HTTP client with keep-alive; tests wrap it). */
   transport?: HttpTransport;
-  /** Per request, body included. */
+  /** Per request, body included (default `DEFAULT_ADO_TIMEOUT_MS`, 20 s). */
   timeoutMs?: number;
   /** Attempts per call for throttled and transient failures (1 = no retry). */
   maxAttempts?: number;
@@ -41,6 +41,8 @@ export interface AdoRequest {
   retry: RetryPolicy;
   /** See `AnswerInfo.projectScoped`. */
   projectScoped?: boolean;
+  /** Awaited right before each physical send (after pacing, before each retry); a throw sends nothing. */
+  beforeSend?: () => Promise<void>;
 }
 
 export interface AdoAnswer {
@@ -49,37 +51,12 @@ export interface AdoAnswer {
   json: unknown;
 }
 
-const LOOPBACK_HOST = /^(localhost|127(\.\d{1,3}){3}|\[::1\])$/i;
 const FIRST_TRANSIENT_BACKOFF_MS = 250;
-
 /**
- * Organization name → `https://dev.azure.com/{name}`; a full `https://` URL is kept (trailing slashes
- * trimmed); `http://` only for loopback hosts (local development and tests).
+ * Per request, body included. API Gateway ends a buffered request at 29 s: a connection test or a
+ * project check must fail with our answer before that.
  */
-export function resolveAdoBaseUrl(organization: string): string {
-  const text = organization.trim();
-  if (!text) throw new Error('Azure DevOps organization must not be empty');
-  if (!/^[a-z][a-z0-9+.-]*:/i.test(text)) return `https://dev.azure.com/${encodeURIComponent(text)}`;
-  let url: URL;
-  try {
-    url = new URL(text);
-  } catch {
-    throw new Error(`Azure DevOps organization URL is not a valid URL: ${text}`);
-  }
-  if (url.username || url.password)
-    throw new Error('Azure DevOps organization URL must not contain credentials');
-  if (url.search || url.hash)
-    throw new Error('Azure DevOps organization URL must not have a query or fragment');
-  if (url.protocol === 'http:' && !LOOPBACK_HOST.test(url.hostname)) {
-    throw new Error(
-      `Azure DevOps organization URL must use https:// (http:// is allowed only for loopback hosts): ${url.host}`,
-    );
-  }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
-    throw new Error(`Azure DevOps organization URL must use https://, not ${url.protocol}`);
-  }
-  return `${url.origin}${url.pathname.replace(/\/+$/, '')}`;
-}
+export const DEFAULT_ADO_TIMEOUT_MS = 20_000;
 
 /**
  * One PAT, one organization: authentication, timeouts, error mapping, in-call retries and pacing by the
@@ -102,7 +79,7 @@ export class AdoHttpClient {
     this.#authorization = `Basic ${Buffer.from(`:${pat}`).toString('base64')}`;
     this.#scrub = createScrubber(pat);
     this.#transport = options.transport ?? nodeHttpTransport;
-    this.#timeoutMs = options.timeoutMs ?? 30_000;
+    this.#timeoutMs = options.timeoutMs ?? DEFAULT_ADO_TIMEOUT_MS;
     this.#maxAttempts = Math.max(1, options.maxAttempts ?? 3);
     this.#maxInCallWaitMs = options.maxInCallWaitMs ?? 5_000;
     this.#sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
@@ -122,6 +99,8 @@ export class AdoHttpClient {
   async send(request: AdoRequest): Promise<AdoAnswer> {
     for (let attempt = 1; ; attempt++) {
       await this.#pace();
+      // Outside the try: a refusal of the guard is the caller's, never retried, and nothing is sent.
+      if (request.beforeSend) await request.beforeSend();
       try {
         return await this.#sendOnce(request);
       } catch (error) {
@@ -210,7 +189,10 @@ export class AdoHttpClient {
       return JSON.parse(text);
     } catch {
       if (response.status >= 200 && response.status < 300) {
-        throw new AdoTransientError(`Azure DevOps answered HTTP ${response.status} with unreadable JSON`);
+        throw new AdoTransientError(
+          `Azure DevOps answered HTTP ${response.status} with unreadable JSON`,
+          response.status,
+        );
       }
       return undefined;
     }
@@ -221,6 +203,8 @@ export class AdoHttpClient {
     if (error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError')) {
       return new AdoTransientError(
         this.#scrub(`Azure DevOps did not answer ${what} within ${this.#timeoutMs} ms`),
+        undefined,
+        { kind: 'timeout' },
       );
     }
     // Keep only a scrubbed summary of the cause (a wrapped error's cause when there is one).
@@ -230,6 +214,7 @@ export class AdoHttpClient {
     const summary = this.#scrub(`${typeof code === 'string' ? `${code} ` : ''}${reason}`);
     return new AdoTransientError(`Azure DevOps request ${what} failed: ${summary}`, undefined, {
       cause: new Error(summary),
+      kind: 'network',
     });
   }
 }

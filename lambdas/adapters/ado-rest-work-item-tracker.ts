@@ -1,8 +1,14 @@
 import {
+  isLoopbackHost,
+  parseAllowedOrigins,
+  resolveAdoBaseUrl,
+} from '#core/configurations/ado-organization.ts';
+import {
   type AdoProject,
   AdoRejectedError,
   AdoTransientError,
   type CreatedWorkItem,
+  type CreateWorkItemOptions,
   type NewWorkItem,
   type TrackerConnection,
   type WorkItemDetails,
@@ -11,7 +17,7 @@ import {
   type WorkItemTrackerFactory,
   type WorkItemTypeInfo,
 } from '#core/ports/work-item-tracker.ts';
-import { AdoHttpClient, type AdoHttpOptions, type AdoRequest, resolveAdoBaseUrl } from './ado-http.ts';
+import { AdoHttpClient, type AdoHttpOptions, type AdoRequest } from './ado-http.ts';
 import { errorCodeOf } from './ado-response.ts';
 import { buildWiqlQuery } from './ado-wiql.ts';
 import {
@@ -23,10 +29,18 @@ import {
   webUrlOf,
 } from './ado-work-item-json.ts';
 
-export { resolveAdoBaseUrl } from './ado-http.ts';
+export { parseAllowedOrigins, resolveAdoBaseUrl } from '#core/configurations/ado-organization.ts';
+export { DEFAULT_ADO_TIMEOUT_MS } from './ado-http.ts';
 export { buildWiqlQuery, escapeWiqlString } from './ado-wiql.ts';
 
-export type AdoRestWorkItemTrackerOptions = AdoHttpOptions;
+export interface AdoRestWorkItemTrackerOptions extends AdoHttpOptions {
+  /**
+   * Origins a PAT may go to besides dev.azure.com and `{organization}.visualstudio.com`
+   * (`ADO_ALLOWED_ORIGINS`). `adoTrackerFactory` always passes it. Omitted only by tests that build the
+   * class directly against a local stand-in: then any loopback http origin is accepted as well.
+   */
+  allowedOrigins?: readonly string[];
+}
 
 const API_VERSION = 'api-version=7.1';
 /** Azure DevOps reads and deletes at most 200 work items per call. */
@@ -44,7 +58,10 @@ export class AdoRestWorkItemTracker implements WorkItemTracker {
   readonly #http: AdoHttpClient;
 
   constructor(connection: TrackerConnection, options: AdoRestWorkItemTrackerOptions = {}) {
-    this.baseUrl = resolveAdoBaseUrl(connection.organization);
+    this.baseUrl = resolveAdoBaseUrl(
+      connection.organization,
+      options.allowedOrigins ?? loopbackOriginOf(connection.organization),
+    );
     if (!connection.pat) throw new Error('Azure DevOps PAT must not be empty');
     this.#http = new AdoHttpClient(connection.pat, options);
   }
@@ -97,7 +114,11 @@ export class AdoRestWorkItemTracker implements WorkItemTracker {
     return valuesOf(asRecord((await this.#get(url)).json)?.value, 'referenceName');
   }
 
-  async createWorkItem(project: string, item: NewWorkItem): Promise<CreatedWorkItem> {
+  async createWorkItem(
+    project: string,
+    item: NewWorkItem,
+    options: CreateWorkItemOptions = {},
+  ): Promise<CreatedWorkItem> {
     const answer = await this.#http.send({
       method: 'POST',
       url: `${this.#projectUrl(project)}/_apis/wit/workitems/$${encodeURIComponent(item.type)}?${API_VERSION}`,
@@ -105,6 +126,7 @@ export class AdoRestWorkItemTracker implements WorkItemTracker {
       contentType: 'application/json-patch+json',
       retry: 'create',
       projectScoped: true,
+      ...(options.beforeSend ? { beforeSend: options.beforeSend } : {}),
     });
     const created = asRecord(answer.json);
     const id = created?.id;
@@ -190,8 +212,31 @@ export class AdoRestWorkItemTracker implements WorkItemTracker {
   }
 }
 
-export const createAdoTracker: WorkItemTrackerFactory = (connection) =>
-  new AdoRestWorkItemTracker(connection);
+export interface AdoTrackerFactoryOptions extends AdoHttpOptions {
+  /** `ADO_ALLOWED_ORIGINS`, as a list or its comma-separated text (checked by `parseAllowedOrigins`). */
+  allowedOrigins: string | readonly string[] | undefined;
+}
+
+/**
+ * The production `WorkItemTrackerFactory`: REST trackers that send a PAT only to dev.azure.com,
+ * `{organization}.visualstudio.com` or an allowed origin. A stored organization that is not (or no
+ * longer) allowed gets no request: building its tracker throws `AdoHostNotAllowedError`.
+ */
+export function adoTrackerFactory(options: AdoTrackerFactoryOptions): WorkItemTrackerFactory {
+  const { allowedOrigins: value, ...http } = options;
+  const allowedOrigins = parseAllowedOrigins(value);
+  return (connection) => new AdoRestWorkItemTracker(connection, { ...http, allowedOrigins });
+}
+
+/** `[origin]` when the organization is a loopback http URL (see `allowedOrigins`), else none. */
+function loopbackOriginOf(organization: string): string[] {
+  try {
+    const url = new URL(organization.trim());
+    return url.protocol === 'http:' && isLoopbackHost(url.hostname) ? [url.origin] : [];
+  } catch {
+    return [];
+  }
+}
 
 /** The string `key` of every object in a list. */
 function valuesOf(list: unknown, key: string): string[] {

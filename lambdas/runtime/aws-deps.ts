@@ -1,7 +1,7 @@
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import * as z from 'zod';
-import { createAdoTracker } from '#adapters/ado-rest-work-item-tracker.ts';
+import { adoTrackerFactory, parseAllowedOrigins } from '#adapters/ado-rest-work-item-tracker.ts';
 import { DataApiDatabase } from '#adapters/data-api-database.ts';
 import { SecretsManagerSecretStore } from '#adapters/secret-stores.ts';
 import { SqsWorkQueue } from '#adapters/sqs-work-queue.ts';
@@ -20,6 +20,21 @@ const Env = z.object({
   SYNC_DEADLINE_MINUTES: z.coerce.number().int().min(1).default(DEFAULT_SETTINGS.deadlineMinutes),
   STALE_SECONDS: z.coerce.number().int().min(1).default(DEFAULT_SETTINGS.staleSeconds),
   ARDOQ_BASE_URL: z.url().default(DEFAULT_SETTINGS.ardoqBaseUrl),
+  /**
+   * Origins a PAT may go to besides dev.azure.com and *.visualstudio.com (Azure DevOps Server),
+   * comma-separated; https only and no loopback host (in a Lambda, that is the runtime API).
+   */
+  ADO_ALLOWED_ORIGINS: z
+    .string()
+    .default('')
+    .transform((text, ctx) => {
+      try {
+        return parseAllowedOrigins(text, { loopback: false });
+      } catch (error) {
+        ctx.addIssue({ code: 'custom', message: (error as Error).message });
+        return z.NEVER;
+      }
+    }),
 });
 
 /** Real adapters for AWS: Data API, SQS, Secrets Manager, Azure DevOps REST. */
@@ -40,7 +55,7 @@ export function awsDeps(
       finalizeQueueUrl: config.FINALIZE_QUEUE_URL,
     }),
     secrets: new SecretsManagerSecretStore(new SecretsManagerClient({}), config.PAT_SECRET_PREFIX),
-    trackers: createAdoTracker,
+    trackers: adoTrackerFactory({ allowedOrigins: config.ADO_ALLOWED_ORIGINS }),
     clock: systemClock,
     log,
     metrics,

@@ -39,6 +39,7 @@ describe('API contract: Azure DevOps configurations', () => {
   let api: ContractSystem;
   const SIMULATOR_ID = 'local-ado-simulator';
   const wrongPat = `wrong-pat-${unique('x').slice(2)}`;
+  const otherPat = `other-pat-${unique('x').slice(2)}`;
 
   beforeAll(async () => {
     api = await startContractSystem();
@@ -229,13 +230,118 @@ describe('API contract: Azure DevOps configurations', () => {
     expect(last).toMatchObject({ action_type: 'config_deleted', details: { name: configuration.name } });
   });
 
+  describe('a stored PAT stays bound to the organization it was entered for', () => {
+    /** The configuration row and the audit table, to prove a refused request wrote nothing. */
+    const snapshot = async (id: string) => {
+      const row = await api.system.db.query('SELECT * FROM azure_devops_configurations WHERE id = :id', {
+        id,
+      });
+      const audit = await api.system.db.query<{ n: number }>('SELECT count(*)::int AS n FROM audit_logs');
+      const configurations = await api.system.db.query<{ n: number }>(
+        'SELECT count(*)::int AS n FROM azure_devops_configurations',
+      );
+      return { row: row.rows[0], audits: audit.rows[0]?.n, configurations: configurations.rows[0]?.n };
+    };
+    const expectOrganizationRefused = (res: { status: number; json: unknown; text: string }) => {
+      expect(res.status, res.text).toBe(400);
+      const body = expectShape(ErrorBody, res.json);
+      expect(body.details?.map((d) => d.path)).toEqual(['organization']);
+      expect(body.error).toMatch(/^Invalid request: organization: /);
+    };
+    const goodConfiguration = async () =>
+      (await create({ name: unique('Bound'), organization: org(), patToken: api.simulatorPat })).data
+        .configuration;
+
+    it('PUT changing only the organization is 400 naming organization and writes nothing', async () => {
+      const { id } = await goodConfiguration();
+      const before = await snapshot(id);
+
+      // A valid, allowed organization: what is refused is moving the stored PAT to it.
+      const res = await api.call('PUT', `${base}/configurations/${id}`, {
+        body: { organization: 'another-org' },
+      });
+
+      expectOrganizationRefused(res);
+      expect(expectShape(ErrorBody, res.json).details?.[0]?.message).toMatch(/patToken/);
+      expect(await snapshot(id)).toEqual(before);
+      const row = before.row as { secret_ref: string };
+      expect(await api.system.deps.secrets.get(row.secret_ref)).toBe(api.simulatorPat);
+      expect((await testConnection(`?configId=${id}`)).success).toBe(true);
+    });
+
+    it.each([
+      ['a # fragment', () => `${org()}#https://dev.azure.com/acme`],
+      ['the instance metadata service over http', () => 'http://169.254.169.254/latest/meta-data'],
+      ['the instance metadata service over https', () => 'https://169.254.169.254/latest/meta-data'],
+      [
+        'a loopback http origin not in the allowed list (a Lambda runtime API)',
+        () => 'http://127.0.0.1:9001',
+      ],
+      ['an https host not allowed', () => 'https://evil.example/acme'],
+      ['userinfo hiding the real host', () => 'https://dev.azure.com@evil.example'],
+      ['a query string', () => 'https://dev.azure.com/acme?api-version=7.1'],
+      ['a dev.azure.com URL with an extra path', () => 'https://dev.azure.com/acme/_apis'],
+    ])(
+      '%s: POST and PUT (even with a PAT) are 400 naming organization, writing nothing',
+      async (_l, target) => {
+        const { id } = await goodConfiguration();
+        const before = await snapshot(id);
+
+        const post = await api.call('POST', `${base}/configurations`, {
+          body: { name: unique('Attack'), organization: target(), patToken: otherPat },
+        });
+        const put = await api.call('PUT', `${base}/configurations/${id}`, {
+          body: { organization: target(), patToken: otherPat },
+        });
+        const putAlone = await api.call('PUT', `${base}/configurations/${id}`, {
+          body: { organization: target() },
+        });
+
+        for (const res of [post, put, putAlone]) expectOrganizationRefused(res);
+        expect(await snapshot(id)).toEqual(before);
+        const row = before.row as { secret_ref: string };
+        expect(await api.system.deps.secrets.get(row.secret_ref)).toBe(api.simulatorPat);
+      },
+    );
+
+    it('PUT with a new organization and its PAT is accepted and audited with from and to', async () => {
+      const { id } = await goodConfiguration();
+
+      const moved = await one('PUT', `/configurations/${id}`, {
+        organization: 'another-org',
+        patToken: otherPat,
+      });
+
+      expect(moved).toMatchObject({ organization: 'another-org', isTested: false, testPassed: false });
+      const [audit] = await auditTrail(id);
+      expect(audit).toMatchObject({
+        action_type: 'config_updated',
+        details: { fields: ['organization', 'pat'], organization: { from: org(), to: 'another-org' } },
+      });
+    });
+
+    it('PUT spelling the same base URL differently needs no PAT and is audited with from and to', async () => {
+      const { id } = await goodConfiguration();
+
+      const renamed = await one('PUT', `/configurations/${id}`, { organization: `${org()}/` });
+
+      expect(renamed.organization).toBe(`${org()}/`);
+      const [audit] = await auditTrail(id);
+      expect(audit?.details).toEqual({
+        fields: ['organization'],
+        organization: { from: org(), to: `${org()}/` },
+      });
+      expect((await testConnection(`?configId=${id}`)).success).toBe(true);
+    });
+  });
+
   // Runs last: every body this file received.
   it('never returns a PAT in any response', async () => {
     await api.call('GET', '/api/audit-logs?limit=100');
     await api.call('GET', `${base}/configurations`);
     expect(api.transcript.length).toBeGreaterThan(30);
     const all = api.transcript.join('\n');
-    for (const secret of [api.simulatorPat, wrongPat]) {
+    for (const secret of [api.simulatorPat, wrongPat, otherPat]) {
       expect(all.includes(secret), 'a PAT in a response').toBe(false);
       expect(all.includes(Buffer.from(`:${secret}`).toString('base64')), 'an encoded PAT').toBe(false);
     }

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { type AddressInfo, createServer, type Server } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '#core/ports/database.ts';
 import { buildRoutes } from '#lambdas/api/app.ts';
@@ -38,6 +39,7 @@ describe('API security (LOCAL_AUTH_TOKEN set)', () => {
   const logs = captureLog();
   const token = randomBytes(24).toString('base64url').slice(0, 32);
   const configPat = `sec-pat-${randomBytes(12).toString('hex')}`;
+  const trapPat = `trap-pat-${randomBytes(12).toString('hex')}`;
   const auth = { authorization: `Bearer ${token}` };
   const UNKNOWN = '00000000-0000-4000-8000-000000000000';
 
@@ -284,6 +286,101 @@ describe('API security (LOCAL_AUTH_TOKEN set)', () => {
     });
   });
 
+  describe('the PAT never reaches a host it was not entered for', () => {
+    /** A listening socket on loopback, not in the allowed origins: it must never see a connection. */
+    let trap: Server;
+    let trapUrl = '';
+    let connections = 0;
+    const configurations = '/api/azure-devops/configurations';
+    const send = (method: string, path: string, body?: unknown) =>
+      api.call(method, path, { body, headers: auth });
+    const simulatorUrl = () => api.system.simulator?.url ?? '';
+    const createGood = async () => {
+      const res = await send('POST', configurations, {
+        name: unique('Bound'),
+        organization: simulatorUrl(),
+        patToken: api.simulatorPat,
+      });
+      expect(res.status, res.text).toBe(201);
+      return (res.json as { data: { configuration: { id: string } } }).data.configuration.id;
+    };
+    const runSync = async (configId: string, prefix: string) => {
+      const res = await send(
+        'POST',
+        `/api/azure-devops/projects/Agile%20Project/workitems?configId=${encodeURIComponent(configId)}`,
+        tree(1, 1, 1, prefix),
+      );
+      expect(res.status, res.text).toBe(202);
+      const id = expectShape(StartAcceptedBody, res.json).data.sync_history_id;
+      await expect
+        .poll(async () => (await send('GET', `/api/sync-history/${id}`)).json, { timeout: 30_000 })
+        .toMatchObject({ data: { status: expect.stringMatching(/^(completed|failed|cancelled)$/) } });
+      const done = await send('GET', `/api/sync-history/${id}`);
+      return (done.json as { data: { status: string; items_created: number } }).data;
+    };
+
+    beforeAll(async () => {
+      trap = createServer((socket) => {
+        connections += 1;
+        socket.destroy();
+      });
+      await new Promise<void>((resolve) => trap.listen(0, '127.0.0.1', resolve));
+      trapUrl = `http://127.0.0.1:${(trap.address() as AddressInfo).port}`;
+    });
+    afterAll(async () => {
+      await new Promise<void>((resolve) => trap.close(() => resolve()));
+    });
+
+    it('refuses every way of pointing a configuration at it; test-connection and a sync reach only Azure DevOps', async () => {
+      const id = await createGood();
+      const attacks: Array<[string, string, Record<string, unknown>]> = [
+        ['PUT', `${configurations}/${id}`, { organization: trapUrl }],
+        ['PUT', `${configurations}/${id}`, { organization: `${trapUrl}/org`, patToken: trapPat }],
+        [
+          'PUT',
+          `${configurations}/${id}`,
+          { organization: `${trapUrl}/#${simulatorUrl()}`, patToken: trapPat },
+        ],
+        ['PUT', `${configurations}/${id}`, { organization: `https://dev.azure.com@${trapUrl.slice(7)}` }],
+        ['POST', configurations, { name: unique('Trap'), organization: trapUrl, patToken: trapPat }],
+        ['POST', configurations, { name: unique('Trap'), organization: `${trapUrl}?x=1`, patToken: trapPat }],
+      ];
+
+      for (const [method, path, body] of attacks) {
+        const res = await send(method, path, body);
+        expect(res.status, `${method} ${JSON.stringify(body)}: ${res.text}`).toBe(400);
+        expect(expectShape(ErrorBody, res.json).details?.map((d) => d.path)).toEqual(['organization']);
+      }
+
+      const tested = await send('GET', `/api/azure-devops/test-connection?configId=${id}`);
+      expect(tested.status, tested.text).toBe(200);
+      expect(tested.json).toMatchObject({ success: true, configuration: { organization: simulatorUrl() } });
+      expect((await runSync(id, 'bound')).status).toBe('completed');
+      expect(connections).toBe(0);
+    });
+
+    it('a stored organization that is not allowed any more gets no request: test-connection and a sync', async () => {
+      const id = await createGood();
+      // A row written before the rule (or an origin since removed from ADO_ALLOWED_ORIGINS).
+      await api.system.db.query('UPDATE azure_devops_configurations SET organization = :o WHERE id = :id', {
+        o: trapUrl,
+        id,
+      });
+
+      const tested = await send('GET', `/api/azure-devops/test-connection?configId=${id}`);
+      expect(tested.status, tested.text).toBe(200);
+      const message = `No request was sent: organization origin ${trapUrl} is not allowed`;
+      expect(tested.json).toMatchObject({
+        success: false,
+        message: expect.stringContaining(message),
+        configuration: { testPassed: false, testError: expect.stringContaining(message) },
+      });
+      const sync = await runSync(id, 'stale');
+      expect(sync).toMatchObject({ status: 'failed', items_created: 0 });
+      expect(connections).toBe(0);
+    });
+  });
+
   describe('limits and error answers', () => {
     it('answers a body over 10 MB with 413 JSON and writes nothing', async () => {
       const before = await api.call('GET', '/api/sync-history?limit=1', { headers: auth });
@@ -330,7 +427,7 @@ describe('API security (LOCAL_AUTH_TOKEN set)', () => {
       const answers = api.transcript.join('\n');
       const logged = logs.lines.join('\n');
       expect(logs.lines.length).toBeGreaterThan(10);
-      for (const secret of [api.simulatorPat, configPat, token]) {
+      for (const secret of [api.simulatorPat, configPat, trapPat, token]) {
         const encoded = Buffer.from(`:${secret}`).toString('base64');
         expect(answers.includes(secret) || answers.includes(encoded), 'a secret in an answer').toBe(false);
         expect(logged.includes(secret) || logged.includes(encoded), 'a secret in the logs').toBe(false);

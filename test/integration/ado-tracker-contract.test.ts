@@ -1,4 +1,4 @@
-import { createAdoTracker } from '#adapters/ado-rest-work-item-tracker.ts';
+import { adoTrackerFactory } from '#adapters/ado-rest-work-item-tracker.ts';
 import { startAdoSimulator } from '#test/support/ado-simulator/index.ts';
 import { describeTrackerContract } from '#test/support/tracker-contract.ts';
 
@@ -7,9 +7,10 @@ const PAT = 'contract-simulator-pat-0123456789abcdefghijklmnopqrstuv';
 
 describeTrackerContract('AdoRestWorkItemTracker over the ADO simulator', async () => {
   const sim = await startAdoSimulator({ pat: PAT, port: 0 });
+  const trackers = adoTrackerFactory({ allowedOrigins: [new URL(sim.url).origin] });
   return {
-    tracker: createAdoTracker({ organization: sim.url, pat: PAT }),
-    wrongPat: createAdoTracker({ organization: sim.url, pat: `${PAT}-wrong` }),
+    tracker: trackers({ organization: sim.url, pat: PAT }),
+    wrongPat: trackers({ organization: sim.url, pat: `${PAT}-wrong` }),
     baseUrl: sim.url,
     seedProject: (name, process) => sim.addProject(name, process),
     teardown: () => sim.close(),

@@ -5,6 +5,7 @@ import {
   AdoRejectedError,
   AdoTransientError,
   type CreatedWorkItem,
+  type CreateWorkItemOptions,
   type Hyperlink,
   type IdentityRef,
   type NewWorkItem,
@@ -341,8 +342,15 @@ export class FakeWorkItemTracker implements WorkItemTracker {
     return [...COMMON, ...this.#fieldsOf(record, this.#typeName(record, type))];
   }
 
-  async createWorkItem(project: string, item: NewWorkItem): Promise<CreatedWorkItem> {
+  async createWorkItem(
+    project: string,
+    item: NewWorkItem,
+    options: CreateWorkItemOptions = {},
+  ): Promise<CreatedWorkItem> {
     this.calls.createWorkItem += 1;
+    // Like the REST adapter: the guard runs once, right before the request would leave (a held create
+    // is "in flight", a scripted failure is the service's answer); if it throws, nothing is created.
+    if (options.beforeSend) await options.beforeSend();
     const hold = this.#holds.shift();
     if (hold) {
       hold.reached();
@@ -608,7 +616,9 @@ export function fakeTrackerFactory(
       listProjects: guard(() => fake.listProjects()),
       listWorkItemTypes: guard((project: string) => fake.listWorkItemTypes(project)),
       listFields: guard((project: string, type: string) => fake.listFields(project, type)),
-      createWorkItem: guard((project: string, item: NewWorkItem) => fake.createWorkItem(project, item)),
+      createWorkItem: guard((project: string, item: NewWorkItem, options?: CreateWorkItemOptions) =>
+        fake.createWorkItem(project, item, options),
+      ),
       searchWorkItems: guard((project: string, search: WorkItemSearch) =>
         fake.searchWorkItems(project, search),
       ),

@@ -245,6 +245,43 @@ export function describeTrackerContract(label: string, connect: () => Promise<Tr
       expect(error).not.toBeInstanceOf(AdoRejectedError);
     });
 
+    it('a create whose beforeSend guard throws fails with that error and creates nothing', async () => {
+      const project = await projectFor('Agile');
+      const tag = unique('guarded');
+      const refusal = new Error('the sync was cancelled');
+      let calls = 0;
+
+      const error = await tracker
+        .createWorkItem(project, item('Epic', unique('Guarded'), [tag]), {
+          beforeSend: async () => {
+            calls += 1;
+            throw refusal;
+          },
+        })
+        .catch((e: unknown) => e);
+
+      expect(error).toBe(refusal);
+      expect(calls).toBe(1);
+      expect(await tracker.searchWorkItems(project, { tag })).toEqual([]);
+    });
+
+    it('a create whose beforeSend guard resolves goes through, the guard awaited once first', async () => {
+      const project = await projectFor('Agile');
+      const tag = unique('guarded');
+      const order: string[] = [];
+
+      const created = await tracker.createWorkItem(project, item('Epic', unique('Guarded'), [tag]), {
+        beforeSend: async () => {
+          await sleep(5);
+          order.push('guard');
+        },
+      });
+      order.push('created');
+
+      expect(order).toEqual(['guard', 'created']);
+      expect(await tracker.searchWorkItems(project, { tag })).toEqual([created.id]);
+    });
+
     it('a wrong PAT is refused with AdoAuthError by every method', async () => {
       const bad = target.wrongPat;
       const attempts: Array<() => Promise<unknown>> = [

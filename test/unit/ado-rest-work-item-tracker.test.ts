@@ -5,9 +5,7 @@ import {
   AdoRestWorkItemTracker,
   type AdoRestWorkItemTrackerOptions,
   buildWiqlQuery,
-  createAdoTracker,
   escapeWiqlString,
-  resolveAdoBaseUrl,
 } from '#adapters/ado-rest-work-item-tracker.ts';
 import {
   AdoAuthError,
@@ -90,6 +88,7 @@ function tracker(options: AdoRestWorkItemTrackerOptions = {}): AdoRestWorkItemTr
   return new AdoRestWorkItemTracker(
     { organization: `${origin}/acme/`, pat: PAT },
     {
+      allowedOrigins: [origin],
       sleep: async (ms) => {
         sleeps.push({ ms, requestsBefore: requests.length });
       },
@@ -122,38 +121,21 @@ function expectNoPat(error: unknown): void {
   }
 }
 
-describe('resolveAdoBaseUrl', () => {
-  it('turns an organization name into its dev.azure.com URL, encoded', () => {
-    expect(resolveAdoBaseUrl('acme')).toBe('https://dev.azure.com/acme');
-    expect(resolveAdoBaseUrl(' my org ')).toBe('https://dev.azure.com/my%20org');
+describe('where requests go (see also ado-organization.test.ts)', () => {
+  it('sends to the base URL of an allowed loopback origin', async () => {
+    serve({ json: { value: [] } });
+    await tracker().listProjects();
+    expect(requests[0]?.url.href).toBe(`${origin}/acme/_apis/projects?$top=500&api-version=7.1`);
   });
 
-  it('keeps a full https URL without its trailing slashes', () => {
-    expect(resolveAdoBaseUrl('https://ado.example.com/tfs/Coll//')).toBe('https://ado.example.com/tfs/Coll');
-  });
-
-  it('allows http only for loopback hosts', () => {
-    expect(resolveAdoBaseUrl('http://127.0.0.1:8080/org/')).toBe('http://127.0.0.1:8080/org');
-    expect(resolveAdoBaseUrl('http://127.5.6.7/org')).toBe('http://127.5.6.7/org');
-    expect(resolveAdoBaseUrl('http://localhost:3000/org')).toBe('http://localhost:3000/org');
-    expect(resolveAdoBaseUrl('http://[::1]:3000/org')).toBe('http://[::1]:3000/org');
-    expect(() => resolveAdoBaseUrl('http://dev.azure.com/acme')).toThrow(/https/);
-    expect(() => resolveAdoBaseUrl('http://127.0.0.1.evil.example/acme')).toThrow(/loopback/);
-    expect(() => resolveAdoBaseUrl('ftp://127.0.0.1/acme')).toThrow(/https/);
+  it('refuses, before any request, a loopback origin its list does not name', () => {
+    expect(
+      () => new AdoRestWorkItemTracker({ organization: `${origin}/acme`, pat: PAT }, { allowedOrigins: [] }),
+    ).toThrow(/not allowed/);
     expect(() => new AdoRestWorkItemTracker({ organization: 'http://10.0.0.1/x', pat: PAT })).toThrow(
-      /loopback/,
+      /https/,
     );
-  });
-
-  it('rejects an empty organization and URLs with credentials', () => {
-    expect(() => resolveAdoBaseUrl('  ')).toThrow(/empty/);
-    expect(() => resolveAdoBaseUrl('https://user:pw@dev.azure.com/acme')).toThrow(/credentials/);
-  });
-
-  it('createAdoTracker builds the REST tracker', () => {
-    const created = createAdoTracker({ organization: 'acme', pat: PAT });
-    expect(created).toBeInstanceOf(AdoRestWorkItemTracker);
-    expect((created as AdoRestWorkItemTracker).baseUrl).toBe('https://dev.azure.com/acme');
+    expect(requests).toHaveLength(0);
   });
 });
 
@@ -505,16 +487,16 @@ describe('error mapping', () => {
     });
   });
 
-  it('marks a missing project (TF200016, TF400898, or a 404 saying so)', async () => {
+  it('marks a missing project (TF200016, or a 404 saying so), never an internal error (TF400898)', async () => {
     serve({ status: 404, json: { message: `TF200016: The following project does not exist: ${PROJECT}.` } });
     await expect(failure(tracker().listWorkItemTypes(PROJECT))).resolves.toMatchObject({
       code: 'TF200016',
       projectMissing: true,
     });
     serve({ status: 404, json: { message: 'TF400898: An Internal Error Occurred.' } });
-    await expect(failure(tracker().listWorkItemTypes(PROJECT))).resolves.toMatchObject({
-      projectMissing: true,
-    });
+    const internal = await failure(tracker({ maxAttempts: 1 }).listWorkItemTypes(PROJECT));
+    expect(internal).toBeInstanceOf(AdoTransientError);
+    expect(internal).toMatchObject({ code: 'TF400898', status: 404 });
     serve({ status: 404, json: { message: 'The project with id x does not exist.' } });
     await expect(failure(tracker().listFields(PROJECT, 'Epic'))).resolves.toMatchObject({
       projectMissing: true,
@@ -648,6 +630,85 @@ describe('create retries', () => {
     await expect(tracker().createWorkItem('P', item)).resolves.toMatchObject({ id: 11 });
     expect(requests).toHaveLength(3);
     expect(sleptMs()).toEqual([1_000, 1_000]);
+  });
+
+  it('awaits beforeSend right before each physical send: the first and each in-call retry', async () => {
+    serve({ status: 429, headers: { 'retry-after': '1' } }, { status: 503 }, { json: { id: 12 } });
+    const guard: Array<{ requestsBefore: number; sleepsBefore: number }> = [];
+    const t = tracker();
+
+    await t.createWorkItem('P', item, {
+      beforeSend: async () => {
+        guard.push({ requestsBefore: requests.length, sleepsBefore: sleeps.length });
+      },
+    });
+
+    expect(guard).toEqual([
+      { requestsBefore: 0, sleepsBefore: 0 },
+      { requestsBefore: 1, sleepsBefore: 1 },
+      { requestsBefore: 2, sleepsBefore: 2 },
+    ]);
+    expect(requests).toHaveLength(3);
+  });
+
+  it('awaits beforeSend after the pacing wait a previous answer announced', async () => {
+    const t = tracker();
+    serve({ json: { value: [] }, headers: { 'x-ratelimit-delay': '1' } }, { json: { id: 13 } });
+    await t.listProjects();
+    let sleepsAtGuard = -1;
+
+    await t.createWorkItem('P', item, {
+      beforeSend: async () => {
+        sleepsAtGuard = sleeps.length;
+      },
+    });
+
+    expect(sleepsAtGuard).toBe(1);
+    expect(requests).toHaveLength(2);
+  });
+
+  it('sends nothing when beforeSend throws, first or before a retry, and does not retry that error', async () => {
+    const refusal = new Error('cancelled');
+    serve({ json: { id: 14 } });
+    await expect(
+      tracker().createWorkItem('P', item, {
+        beforeSend: () => Promise.reject(refusal),
+      }),
+    ).rejects.toBe(refusal);
+    expect(requests).toHaveLength(0);
+
+    serve({ status: 429, headers: { 'retry-after': '1' } }, { json: { id: 15 } });
+    let calls = 0;
+    await expect(
+      tracker().createWorkItem('P', item, {
+        beforeSend: async () => {
+          calls += 1;
+          if (calls === 2) throw refusal;
+        },
+      }),
+    ).rejects.toBe(refusal);
+    expect(calls).toBe(2);
+    expect(requests).toHaveLength(1);
+  });
+});
+
+describe('redirects', () => {
+  it('does not follow a 302 to another origin: that origin never sees a connection, the PAT stays', async () => {
+    let connections = 0;
+    const elsewhere = await startLoopbackServer((_req, _body, res) => res.end('{}'));
+    elsewhere.server.on('connection', () => {
+      connections += 1;
+    });
+    try {
+      serve({ status: 302, headers: { location: `${elsewhere.origin}/_signin?pat=1` }, json: {} });
+      const error = await failure(tracker().listProjects());
+      expect(error).toBeInstanceOf(AdoAuthError);
+      expect((error as AdoAuthError).status).toBe(302);
+      expect(requests).toHaveLength(1);
+      expect(connections).toBe(0);
+    } finally {
+      await elsewhere.close();
+    }
   });
 });
 

@@ -112,6 +112,28 @@ describe('nodeHttpTransport', () => {
     expect(paths).toEqual(['/x']);
   });
 
+  it('does not follow a 302 to another origin: that origin sees no connection at all', async () => {
+    const elsewhere = await startLoopbackServer((_req, _body, res) => res.end('{}'));
+    let connections = 0;
+    elsewhere.server.on('connection', () => {
+      connections += 1;
+    });
+    try {
+      handler = (_req, _body, res) => {
+        res.writeHead(302, { Location: `${elsewhere.origin}/steal` });
+        res.end();
+      };
+
+      const answer = await call('/x', { headers: { Authorization: 'Basic secret' } });
+
+      expect(answer.status).toBe(302);
+      expect(answer.headers.get('location')).toBe(`${elsewhere.origin}/steal`);
+      expect(connections).toBe(0);
+    } finally {
+      await elsewhere.close();
+    }
+  });
+
   it('times out when the body stalls after the headers (the timeout covers the body)', async () => {
     handler = (_req, _body, res) => {
       res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': '100' });

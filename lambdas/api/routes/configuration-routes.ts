@@ -124,7 +124,8 @@ export function configurationRoutes(deps: PipelineDeps): RouteDef[] {
     {
       method: 'PUT',
       path: `${base}/configurations/:id`,
-      summary: 'Change name, organization or PAT (a new PAT or organization resets the test result)',
+      summary:
+        'Change name, organization or PAT (a new PAT or organization resets the test result; a new organization needs its PAT in the same request)',
       tag,
       params: IdParams,
       body: UpdateConfigurationBody,

@@ -4,8 +4,13 @@ import { appendAuditLog } from '#core/audit/audit-log-repository.ts';
 import { formatPath, ValidationError } from '#core/errors.ts';
 import type { Database } from '#core/ports/database.ts';
 import type { SecretStore } from '#core/ports/secret-store.ts';
-import { AdoError, type WorkItemTrackerFactory } from '#core/ports/work-item-tracker.ts';
+import {
+  AdoHostNotAllowedError,
+  describeAdoFailure,
+  type WorkItemTrackerFactory,
+} from '#core/ports/work-item-tracker.ts';
 import type { Actor } from '#core/sync/sync-model.ts';
+import { parseOrganization } from './ado-organization.ts';
 import {
   activateConfiguration,
   type ConfigurationRecord,
@@ -34,21 +39,19 @@ export function toConfigurationView(record: ConfigurationRecord): ConfigurationV
   return view;
 }
 
+/**
+ * An organization name or a base URL, checked for its shape here; whether its origin may receive a PAT
+ * is asked of the tracker factory (`checkDestination`), which knows the allowed origins.
+ */
 const organization = z
   .string()
   .trim()
   .min(1, 'must not be empty')
   .max(1000)
-  .refine((value) => {
-    if (!/^[a-z]+:\/\//i.test(value)) return /^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(value);
-    try {
-      const url = new URL(value);
-      if (url.protocol === 'https:') return true;
-      return url.protocol === 'http:' && /^(127\.\d+\.\d+\.\d+|localhost|\[::1\])$/.test(url.hostname);
-    } catch {
-      return false;
-    }
-  }, 'must be an organization name or an https:// base URL (http:// only for loopback hosts)');
+  .superRefine((value, ctx) => {
+    const shape = parseOrganization(value);
+    if (!shape.ok) ctx.addIssue({ code: 'custom', message: shape.problem });
+  });
 
 export const CreateConfigurationBody = z.object({
   name: z.string().trim().min(1, 'must not be empty').max(255),
@@ -78,6 +81,27 @@ function parse<S extends z.ZodType>(schema: S, body: unknown): z.output<S> {
   throw new ValidationError(`Invalid request: ${details[0]?.path}: ${details[0]?.message}`, details);
 }
 
+/**
+ * A PAT goes only where it was entered for: the factory refuses (`AdoHostNotAllowedError`) an
+ * organization whose origin is not allowed. Building a tracker sends nothing.
+ */
+function checkDestination(deps: ConfigurationDeps, org: string, pat: string): void {
+  try {
+    deps.trackers({ organization: org, pat });
+  } catch (error) {
+    if (!(error instanceof AdoHostNotAllowedError)) throw error;
+    throw new ValidationError(`Invalid request: organization: ${error.problem}`, [
+      { path: 'organization', message: error.problem },
+    ]);
+  }
+}
+
+/** The base URL an organization stands for, to tell whether a change moves the PAT elsewhere. */
+function targetOf(org: string): string | undefined {
+  const shape = parseOrganization(org);
+  return shape.ok ? shape.baseUrl : undefined;
+}
+
 async function runTest(
   deps: ConfigurationDeps,
   org: string,
@@ -92,14 +116,15 @@ async function runTest(
       projects: projects.map((p) => p.name),
     };
   } catch (error) {
-    const message = error instanceof AdoError ? `${error.name}: ${error.message}` : 'Connection failed';
-    return { success: false, message };
+    // Our sentence with the HTTP status and TF code: never the answer's own text.
+    return { success: false, message: describeAdoFailure(error) };
   }
 }
 
 /** Creates a configuration: stores the PAT in the secret store, tests the connection, audits. */
 export async function createConfiguration(body: unknown, actor: Actor, deps: ConfigurationDeps) {
   const input = parse(CreateConfigurationBody, body);
+  checkDestination(deps, input.organization, input.patToken);
   const id = randomUUID();
   const secretRef = await deps.secrets.put(id, input.patToken);
   const test = await runTest(deps, input.organization, input.patToken);
@@ -136,14 +161,30 @@ export async function createConfiguration(body: unknown, actor: Actor, deps: Con
   return { configuration: toConfigurationView(configuration), testResult };
 }
 
-/** Updates name/organization/PAT; a new PAT or organization resets the test result. */
+/**
+ * Updates name/organization/PAT; a new PAT or organization resets the test result. A stored PAT stays
+ * bound to the organization it was entered for: moving to another base URL needs its PAT in the same
+ * request (else 400 naming `organization`, nothing written).
+ */
 export async function changeConfiguration(id: string, body: unknown, actor: Actor, deps: ConfigurationDeps) {
   const input = parse(UpdateConfigurationBody, body);
   const current = await getConfiguration(deps.db, id);
+  const organizationChanged = input.organization !== undefined && input.organization !== current.organization;
+  const targetChanged =
+    input.organization !== undefined &&
+    (targetOf(input.organization) === undefined ||
+      targetOf(input.organization) !== targetOf(current.organization));
+  if (targetChanged && input.patToken === undefined) {
+    const message = 'a new organization needs its own PAT: send patToken in the same request';
+    throw new ValidationError(`Invalid request: organization: ${message}`, [
+      { path: 'organization', message },
+    ]);
+  }
+  if (input.patToken !== undefined) {
+    checkDestination(deps, input.organization ?? current.organization, input.patToken);
+  }
   const secretRef = input.patToken ? await deps.secrets.put(id, input.patToken) : undefined;
-  const reset =
-    input.patToken !== undefined ||
-    (input.organization !== undefined && input.organization !== current.organization);
+  const reset = input.patToken !== undefined || organizationChanged;
   const updated = await deps.db.transaction(async (tx) => {
     const record = await updateConfiguration(tx, id, {
       ...(input.name ? { name: input.name } : {}),
@@ -156,7 +197,12 @@ export async function changeConfiguration(id: string, body: unknown, actor: Acto
       entityType: 'configuration',
       entityId: id,
       ...actor,
-      details: { fields: Object.keys(input).map((k) => (k === 'patToken' ? 'pat' : k)) },
+      details: {
+        fields: Object.keys(input).map((k) => (k === 'patToken' ? 'pat' : k)),
+        ...(organizationChanged
+          ? { organization: { from: current.organization, to: input.organization } }
+          : {}),
+      },
     });
     return record;
   });

@@ -68,6 +68,15 @@ export interface WorkItemTypeInfo {
   fields: string[] | null;
 }
 
+/** Options of one create. */
+export interface CreateWorkItemOptions {
+  /**
+   * Awaited immediately before each physical send of this create (after any pacing wait, before each
+   * in-call retry). If it throws, that error propagates and nothing more is sent.
+   */
+  beforeSend?: () => Promise<void>;
+}
+
 export interface WorkItemTracker {
   /** Lists the organization's projects (also the connection test). */
   listProjects(): Promise<AdoProject[]>;
@@ -75,7 +84,11 @@ export interface WorkItemTracker {
   listWorkItemTypes(project: string): Promise<WorkItemTypeInfo[]>;
   /** Reference names of the fields of one work item type (e.g. `System.Title`). */
   listFields(project: string, type: string): Promise<string[]>;
-  createWorkItem(project: string, item: NewWorkItem): Promise<CreatedWorkItem>;
+  createWorkItem(
+    project: string,
+    item: NewWorkItem,
+    options?: CreateWorkItemOptions,
+  ): Promise<CreatedWorkItem>;
   /** Ids of work items matching the search (WIQL; fails above 20,000 results). */
   searchWorkItems(project: string, search: WorkItemSearch): Promise<number[]>;
   /** Reads work items by id with relations; any number of ids (≤ 200 per call inside); missing ids omitted. */
@@ -85,45 +98,89 @@ export interface WorkItemTracker {
 }
 
 export interface TrackerConnection {
-  /** Organization name (→ `https://dev.azure.com/{name}`) or a full base URL (http only for loopback). */
+  /**
+   * Organization name (→ `https://dev.azure.com/{name}`) or a full base URL on an allowed origin
+   * (see `#core/configurations/ado-organization.ts`).
+   */
   organization: string;
   pat: string;
 }
 
+/**
+ * Builds the tracker of one organization and PAT. Sends nothing itself; throws `AdoHostNotAllowedError`
+ * when the organization's address is not one the PAT may be sent to.
+ */
 export type WorkItemTrackerFactory = (connection: TrackerConnection) => WorkItemTracker;
 
-/** Base of every Azure DevOps error; `status` is the HTTP status when there was one. */
+/**
+ * Base of every Azure DevOps error. `status` is the HTTP status and `code` the TF/VS code of the answer
+ * when there was one. Only `AdoRejectedError` carries Azure DevOps' own (PAT-scrubbed) message, as per-item
+ * feedback; answers to clients use `describeAdoFailure`, which never repeats upstream text.
+ */
 export class AdoError extends Error {
   override readonly name: string = 'AdoError';
-  constructor(
-    message: string,
-    readonly status?: number,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
+  readonly status?: number;
+  readonly code?: string;
+  constructor(message: string, status?: number, options: { cause?: unknown; code?: string } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    if (status !== undefined) this.status = status;
+    if (options.code !== undefined) this.code = options.code;
   }
 }
 
-/** 401, 403, or 203 with an HTML sign-in page: the PAT is wrong, expired or lacks scope. Fails the sync. */
+/**
+ * 401, 403, a permission TF code, or a 203/200 HTML sign-in page: the PAT is wrong, expired or lacks
+ * scope. Permanent: fails the sync.
+ */
 export class AdoAuthError extends AdoError {
-  override readonly name = 'AdoAuthError';
+  override readonly name: string = 'AdoAuthError';
 }
 
-/** 429, or 503: wait `retryAfterMs` (from Retry-After / X-RateLimit-Delay) and try again. */
+/**
+ * The organization's address is not one a PAT may be sent to (not dev.azure.com, not
+ * `{organization}.visualstudio.com`, not in `ADO_ALLOWED_ORIGINS`). Nothing was sent. Permanent, and an
+ * `AdoAuthError` so that a sync fails at once.
+ */
+export class AdoHostNotAllowedError extends AdoAuthError {
+  override readonly name = 'AdoHostNotAllowedError';
+  constructor(
+    /** Why, in our own words (names the origin, never the PAT). */
+    readonly problem: string,
+  ) {
+    super(`Azure DevOps organization not allowed: ${problem}`);
+  }
+}
+
+/** 429, 503 or TF400733: wait `retryAfterMs` (from Retry-After / X-RateLimit-Delay) and try again. */
 export class AdoThrottledError extends AdoError {
   override readonly name = 'AdoThrottledError';
   constructor(
     message: string,
     readonly retryAfterMs: number,
     status?: number,
+    code?: string,
   ) {
-    super(message, status);
+    super(message, status, code === undefined ? {} : { code });
   }
 }
 
-/** Other 5xx, network failures, timeouts: the request may or may not have taken effect. */
+/**
+ * Other 5xx, TF400898 (an internal Azure DevOps error), network failures, timeouts: the request may or
+ * may not have taken effect.
+ */
 export class AdoTransientError extends AdoError {
   override readonly name = 'AdoTransientError';
+  /** `answer`: Azure DevOps answered with a failure; `timeout`/`network`: no usable answer at all. */
+  readonly kind: 'answer' | 'timeout' | 'network';
+  constructor(
+    message: string,
+    status?: number,
+    options: { cause?: unknown; code?: string; kind?: 'answer' | 'timeout' | 'network' } = {},
+  ) {
+    const { kind = 'answer', ...rest } = options;
+    super(message, status, rest);
+    this.kind = kind;
+  }
 }
 
 /** 400/404 rule or field errors: permanent for this item (or this project, `projectMissing`). */
@@ -133,10 +190,56 @@ export class AdoRejectedError extends AdoError {
     message: string,
     status?: number,
     /** TF code from the message, e.g. TF401320. */
-    readonly code?: string,
-    /** The project does not exist or is not visible (TF200016 / TF400898). */
+    code?: string,
+    /** The project does not exist or is not visible (TF200016). */
     readonly projectMissing = false,
   ) {
-    super(message, status);
+    super(message, status, code === undefined ? {} : { code });
   }
+}
+
+/** ` (HTTP 401, TF400813)`: the status and code when known and well-formed, else ''. */
+function reference(error: AdoError): string {
+  const parts: string[] = [];
+  const status = error.status;
+  if (status !== undefined && Number.isInteger(status) && status >= 100 && status <= 599) {
+    parts.push(`HTTP ${status}`);
+  }
+  if (error.code !== undefined && /^(TF|VS)\d{1,8}$/.test(error.code)) parts.push(error.code);
+  return parts.length > 0 ? ` (${parts.join(', ')})` : '';
+}
+
+/**
+ * One sentence for a user about a failed Azure DevOps call: our words, the HTTP status and the TF/VS
+ * code, never text taken from the answer (an answer may come from anywhere and carry anything).
+ */
+export function describeAdoFailure(error: unknown): string {
+  if (!(error instanceof AdoError)) return 'The Azure DevOps request failed';
+  const ref = reference(error);
+  if (error instanceof AdoHostNotAllowedError) return `No request was sent: ${error.problem}`;
+  if (error instanceof AdoAuthError) {
+    const status = error.status ?? 0;
+    if (status >= 300 && status < 400) {
+      return `Azure DevOps redirected the request${ref}, usually to a sign-in page: check the organization and the PAT`;
+    }
+    if (status >= 200 && status < 300) {
+      return `Azure DevOps answered with a sign-in page instead of JSON${ref}: the PAT is invalid, expired or lacks access`;
+    }
+    return `Azure DevOps refused the PAT${ref}: it is wrong, expired or lacks access`;
+  }
+  if (error instanceof AdoThrottledError) {
+    const seconds = Math.max(1, Math.ceil(error.retryAfterMs / 1_000));
+    return `Azure DevOps is throttling requests${ref}: retry in ${seconds} s`;
+  }
+  if (error instanceof AdoTransientError) {
+    if (error.kind === 'timeout') return 'Azure DevOps did not answer in time';
+    if (error.kind === 'network') return 'Azure DevOps could not be reached (network failure)';
+    return `Azure DevOps failed${ref}: try again later`;
+  }
+  if (error instanceof AdoRejectedError) {
+    return error.projectMissing
+      ? `The Azure DevOps project does not exist or is not visible${ref}`
+      : `Azure DevOps rejected the request${ref}`;
+  }
+  return `The Azure DevOps request failed${ref}`;
 }

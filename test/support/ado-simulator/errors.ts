@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 
 /**
  * An error answered as Azure DevOps does: JSON `{$id, innerException, message, typeName, typeKey, errorCode,
- * eventId}`, the message starting with the service's TF/VS code.
+ * eventId}`, the message starting with the service's TF/VS code (when it has one).
  */
 export class SimHttpError extends Error {
   constructor(
@@ -89,10 +89,14 @@ export const throttledBody = () =>
     'RequestBlockedException',
   ).body();
 
+/**
+ * A 503 refuses the request ("try later"): no TF code, so the client classifies it by its status
+ * (throttled). TF400898 would say an internal error happened while handling it, a different thing.
+ */
 export const unavailableBody = () =>
   new SimHttpError(
     503,
-    `TF400898: An Internal Error Occurred. Activity Id: ${randomUUID()}. The service is temporarily unavailable; try again later.`,
+    `The service is temporarily unavailable; try again later. Activity Id: ${randomUUID()}.`,
     'ServiceUnavailableException',
   ).body();
 

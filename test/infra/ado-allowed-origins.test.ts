@@ -1,0 +1,60 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { loadStageConfig } from '#lib/config.ts';
+import { type SynthesizedApp, synthApp } from './support/synth.ts';
+
+const SERVER = 'https://ado.corp.example';
+
+/** `POWERTOOLS_SERVICE_NAME` → `ADO_ALLOWED_ORIGINS` (undefined when the variable is not set). */
+function allowedOriginsByService(synth: SynthesizedApp): Record<string, string | undefined> {
+  const result: Record<string, string | undefined> = {};
+  for (const fn of Object.values(synth.statelessTemplate.findResources('AWS::Lambda::Function'))) {
+    const variables = (fn.Properties as { Environment?: { Variables?: Record<string, string> } }).Environment
+      ?.Variables;
+    const service = variables?.POWERTOOLS_SERVICE_NAME;
+    if (service) result[service] = variables?.ADO_ALLOWED_ORIGINS;
+  }
+  return result;
+}
+
+/** `ado.allowedOrigins`: the origins (an Azure DevOps Server) a PAT may go to besides Azure DevOps'. */
+describe('stage key ado.allowedOrigins', () => {
+  let withServer: SynthesizedApp;
+  let standard: SynthesizedApp;
+
+  beforeAll(() => {
+    withServer = synthApp(
+      {
+        stage: 'onprem',
+        stages: { onprem: { ado: { allowedOrigins: [SERVER, 'https://tfs.corp.example:8443'] } } },
+      },
+      { bundling: false },
+    );
+    standard = synthApp({ stage: 'plain', stages: {} }, { bundling: false });
+  }, 120_000);
+
+  it('passes ADO_ALLOWED_ORIGINS to the functions that run the pipeline', () => {
+    const byService = allowedOriginsByService(withServer);
+    for (const service of ['api', 'api-stream', 'processor', 'finalizer']) {
+      expect(byService[service], service).toBe(`${SERVER},https://tfs.corp.example:8443`);
+    }
+  });
+
+  it('leaves the variable out by default: only dev.azure.com and *.visualstudio.com', () => {
+    const byService = allowedOriginsByService(standard);
+    expect(Object.keys(byService).length).toBeGreaterThanOrEqual(4);
+    for (const value of Object.values(byService)) expect(value).toBeUndefined();
+  });
+
+  it.each([
+    ['plain http', 'http://ado.corp.example'],
+    ['loopback (the Lambda runtime API)', 'https://127.0.0.1:9001'],
+    ['localhost', 'https://localhost'],
+    ['a path', 'https://ado.corp.example/tfs'],
+    ['userinfo', 'https://user@ado.corp.example'],
+    ['a wildcard', '*'],
+  ])('refuses %s at config parse', (_label, origin) => {
+    expect(() =>
+      loadStageConfig({ stage: 'bad', stages: { bad: { ado: { allowedOrigins: [origin] } } } }),
+    ).toThrow();
+  });
+});
