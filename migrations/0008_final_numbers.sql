@@ -26,8 +26,11 @@ ALTER TABLE sync_history
   ADD COLUMN prepare_retry_until timestamptz,
   ADD COLUMN prepare_next_at timestamptz,
   ADD COLUMN overwrite_total integer,
+  -- Time the sync's work waited because Azure DevOps throttled it (the delays it asked for).
+  ADD COLUMN throttled_ms bigint NOT NULL DEFAULT 0,
   ADD CONSTRAINT sync_history_prepare_attempts_non_negative CHECK (prepare_attempts >= 0),
-  ADD CONSTRAINT sync_history_overwrite_total_non_negative CHECK (overwrite_total IS NULL OR overwrite_total >= 0);
+  ADD CONSTRAINT sync_history_overwrite_total_non_negative CHECK (overwrite_total IS NULL OR overwrite_total >= 0),
+  ADD CONSTRAINT sync_history_throttled_ms_non_negative CHECK (throttled_ms >= 0);
 
 ALTER TABLE sync_events DROP CONSTRAINT sync_events_event_valid;
 ALTER TABLE sync_events ADD CONSTRAINT sync_events_event_valid CHECK (event IN (

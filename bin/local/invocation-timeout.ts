@@ -79,6 +79,10 @@ export class InvocationTimeout {
         this.check('send a message');
         return queue.send(messages, options);
       },
+      retryLater: async (receiptHandle, delaySeconds) => {
+        this.check('postpone a message');
+        return queue.retryLater(receiptHandle, delaySeconds);
+      },
     };
   }
 

@@ -30,7 +30,7 @@ import type { Database } from '#core/ports/database.ts';
 import type { SecretStore } from '#core/ports/secret-store.ts';
 import type { WorkItemTrackerFactory } from '#core/ports/work-item-tracker.ts';
 import type { WorkQueue } from '#core/ports/work-queue.ts';
-import { listOpenSyncs } from '#core/sync/pipeline-repository.ts';
+import { countOpenSyncs } from '#core/sync/pipeline-repository.ts';
 import { createApiApp } from '#lambdas/api/app.ts';
 import type { TailOptions } from '#lambdas/api/sse.ts';
 import { createFinalizerApp } from '#lambdas/finalizer/app.ts';
@@ -357,10 +357,10 @@ async function ensureConfiguration(
  * dead process are expired, then the sweep re-sends whatever is stranded (idempotent).
  */
 async function resumeUnfinished(db: Database, deps: PipelineDeps): Promise<void> {
-  const open = await listOpenSyncs(db);
-  if (open.length === 0) return;
+  const open = await countOpenSyncs(db);
+  if (open === 0) return;
   await db.query(`UPDATE sync_plan_items SET claimed_at = '-infinity' WHERE state = 'processing'`);
   await db.query(`UPDATE sync_history SET prepare_claimed_at = NULL WHERE status = 'pending'`);
-  await sweep(deps, 0);
-  deps.log.info('resumed unfinished syncs', { count: open.length });
+  const report = await sweep(deps, 0);
+  deps.log.info('resumed unfinished syncs', { count: open, ...report });
 }

@@ -1,4 +1,5 @@
 import {
+  ChangeMessageVisibilityCommand,
   SendMessageBatchCommand,
   type SendMessageBatchRequestEntry,
   type SQSClient,
@@ -38,6 +39,17 @@ export class SqsWorkQueue implements WorkQueue {
     }
     const failure = (await Promise.allSettled(sends)).find((r) => r.status === 'rejected');
     if (failure) throw failure.reason;
+  }
+
+  async retryLater(receiptHandle: string, delaySeconds: number): Promise<void> {
+    await this.client.send(
+      new ChangeMessageVisibilityCommand({
+        QueueUrl: this.queues.workQueueUrl,
+        ReceiptHandle: receiptHandle,
+        // SQS allows up to 12 hours; our waits are minutes.
+        VisibilityTimeout: Math.max(0, Math.min(43_200, Math.round(delaySeconds))),
+      }),
+    );
   }
 
   /** Sends one batch, resending the entries SQS reports in `Failed` (it does not throw for them). */

@@ -4,7 +4,7 @@ import { finalize } from '#core/pipeline/finalize.ts';
 import { parseWorkMessage } from '#core/pipeline/messages.ts';
 import { prepareSync } from '#core/pipeline/prepare-sync.ts';
 import { processItem, processItems } from '#core/pipeline/process-item.ts';
-import type { WorkMessage } from '#core/ports/work-queue.ts';
+import { RetryLaterError, type WorkMessage } from '#core/ports/work-queue.ts';
 
 /** Routes one work message to its use case (a single item message is a batch of one). */
 export async function routeWorkMessage(message: WorkMessage, deps: PipelineDeps): Promise<void> {
@@ -14,7 +14,8 @@ export async function routeWorkMessage(message: WorkMessage, deps: PipelineDeps)
     case 'item':
       return processItem(message.syncId, message.ardoqId, deps);
     case 'finalize':
-      return finalize(message.syncId, deps);
+      await finalize(message.syncId, deps);
+      return;
   }
 }
 
@@ -27,8 +28,18 @@ export async function routeWorkMessage(message: WorkMessage, deps: PipelineDeps)
 export function createProcessorApp(deps: PipelineDeps) {
   return async (event: SQSEvent): Promise<SQSBatchResponse> => {
     const failed = new Set<string>();
-    const fail = (record: SQSRecord, error: unknown) => {
+    const fail = async (record: SQSRecord, error: unknown) => {
       failed.add(record.messageId);
+      if (error instanceof RetryLaterError) {
+        // An expected wait (e.g. Azure DevOps trouble in prepare): the message comes back after it.
+        await deps.queue.retryLater(record.receiptHandle, error.delaySeconds).catch((cause: unknown) => {
+          deps.log.warn('could not postpone a message: it comes back after the visibility timeout', {
+            messageId: record.messageId,
+            error: cause instanceof Error ? cause.message : String(cause),
+          });
+        });
+        return;
+      }
       deps.log.error('message failed, will be retried', {
         messageId: record.messageId,
         receiveCount: record.attributes?.ApproximateReceiveCount,
@@ -42,7 +53,7 @@ export function createProcessorApp(deps: PipelineDeps) {
       try {
         message = parseWorkMessage(record.body);
       } catch (error) {
-        fail(record, error);
+        await fail(record, error);
         continue;
       }
       if (message.kind === 'item') {
@@ -58,7 +69,7 @@ export function createProcessorApp(deps: PipelineDeps) {
         try {
           await routeWorkMessage(message, deps);
         } catch (error) {
-          fail(record, error);
+          await fail(record, error);
         }
       }),
       ...[...itemsBySync].map(async ([syncId, group]) => {
@@ -70,11 +81,11 @@ export function createProcessorApp(deps: PipelineDeps) {
             deps,
           );
         } catch (error) {
-          for (const { record } of group) fail(record, error);
+          for (const { record } of group) await fail(record, error);
           return;
         }
         for (const { record, ardoqId } of group) {
-          if (failures.has(ardoqId)) fail(record, failures.get(ardoqId));
+          if (failures.has(ardoqId)) await fail(record, failures.get(ardoqId));
         }
       }),
     ]);

@@ -103,6 +103,22 @@ describe.skipIf(!postgresAvailable)(`chaos runs ${postgresSkipReason}`, () => {
     return `sync ${syncId} ${JSON.stringify(progress)}; open plan items ${JSON.stringify(rows)}`;
   }
 
+  /** Everything of a sync that must not change once it is terminal. */
+  async function snapshot(syncId: string): Promise<unknown> {
+    const id = { id: sqlUuid(syncId) };
+    const { rows } = await runtime.db.query(
+      `SELECT to_jsonb(s) AS sync,
+         (SELECT jsonb_agg(to_jsonb(i) ORDER BY i.ardoq_id) FROM sync_history_items i
+          WHERE i.sync_history_id = s.id) AS items,
+         (SELECT jsonb_agg(to_jsonb(e) ORDER BY e.seq) FROM sync_events e WHERE e.sync_history_id = s.id) AS events,
+         (SELECT jsonb_agg(to_jsonb(a) ORDER BY a.id) FROM audit_logs a
+          WHERE a.entity_type = 'sync' AND a.entity_id = s.id::text) AS audit
+       FROM sync_history s WHERE s.id = CAST(:id AS uuid)`,
+      id,
+    );
+    return rows[0];
+  }
+
   async function runOne(schedule: ChaosSchedule): Promise<void> {
     const nodes = planOf(schedule);
     const { simulator, faults } = runtime;
@@ -141,12 +157,17 @@ describe.skipIf(!postgresAvailable)(`chaos runs ${postgresSkipReason}`, () => {
       const deadline = started + RUN_TIMEOUT_MS;
       for (;;) {
         const progress = await runtime.progress(syncId);
-        if (['completed', 'failed', 'cancelled'].includes(progress.status) && progress.open === 0) break;
+        if (['completed', 'failed', 'cancelled'].includes(progress.status)) {
+          // Terminal means final: nothing of the sync is still open at that moment.
+          expect(progress.open, `open plan items of a ${progress.status} sync`).toBe(0);
+          break;
+        }
         if (driverError) throw driverError;
         if (Date.now() > deadline)
           throw new Error(`not settled after ${RUN_TIMEOUT_MS} ms: ${await diagnostics(syncId)}`);
-        await sleep(100);
+        await sleep(50);
       }
+      const atTerminal = await snapshot(syncId);
       settled = true;
       await driver;
       if (driverError) throw driverError;
@@ -160,6 +181,9 @@ describe.skipIf(!postgresAvailable)(`chaos runs ${postgresSkipReason}`, () => {
         nodes,
         cancel: record,
       });
+      // After its terminal status no row of the sync changed while the faults and the cancel played out.
+      await sleep(300);
+      expect(await snapshot(syncId), 'the sync did not change after its terminal status').toEqual(atTerminal);
       finished.push({ schedule, result });
       const { throttled, dropped } = simulator.stats;
       console.log(

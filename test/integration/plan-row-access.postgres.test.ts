@@ -7,7 +7,7 @@ import { runMigrations } from '#core/migrations/migration-runner.ts';
 import { type SqlParams, sqlJson, sqlUuid } from '#core/ports/database.ts';
 import { CLAIM_ITEMS, RELEASE_ITEMS } from '#core/sync/pipeline-repository.ts';
 import { createSync, markInProgress } from '#core/sync/sync-history-repository.ts';
-import { CANCEL, RECORD_OUTCOMES, SKIP_SUBTREE } from '#core/sync/sync-history-sql.ts';
+import { RECORD_OUTCOMES, REQUEST_CLOSE, SKIP_SUBTREE } from '#core/sync/sync-history-sql.ts';
 import { buildPlan, newSync } from '#test/support/factories.ts';
 import { createScratchDatabase, postgresAvailable, postgresSkipReason } from '#test/support/postgres.ts';
 
@@ -146,25 +146,24 @@ describe.skipIf(!postgresAvailable)(
 
     it('cancelling the sync skips its 1,010 pending nodes reading each row a few times, not 1,010 times', async () => {
       await rolledBack(async () => {
-        const read = await rowsRead(CANCEL, {
+        const read = await rowsRead(REQUEST_CLOSE, {
           syncId: sqlUuid(syncId),
+          to: 'cancelled',
           reason: 'Cancelled by the test',
           skipReason: 'Not created: cancelled',
-          actorUserId: null,
-          actorSourceIp: null,
-          actorUserAgent: null,
+          actor: '{}',
         });
 
         // Found, locked, inserted, numbered and marked done: a handful of reads per node, so a few
         // thousand; a join of two of the statement's lists would read a million (1,010 × 1,010).
         expect(read).toBeLessThanOrEqual(8 * plan.length);
-        const { rows } = await client.query<{ status: string; skipped: number }>(
-          `SELECT status, (SELECT count(*)::int FROM sync_history_items i
+        const { rows } = await client.query<{ close_requested: string; skipped: number }>(
+          `SELECT close_requested, (SELECT count(*)::int FROM sync_history_items i
              WHERE i.sync_history_id = s.id AND i.status = 'skipped') AS skipped
            FROM sync_history s WHERE s.id = $1`,
           [syncId],
         );
-        expect(rows[0]).toEqual({ status: 'cancelled', skipped: plan.length });
+        expect(rows[0]).toEqual({ close_requested: 'cancelled', skipped: plan.length });
       });
     });
 

@@ -321,3 +321,34 @@ describe('SqsWorkQueue.send', () => {
     expect(sortByJson(received)).toEqual(sortByJson(messages.slice(1)));
   });
 });
+
+describe('SqsWorkQueue.retryLater', () => {
+  it('hands a received message back after the given wait: same message, its receive count going on', async () => {
+    const queues = await createQueues();
+    const queue = new SqsWorkQueue(sqs, queues);
+    const message: WorkMessage = { kind: 'prepare', syncId: syncId() };
+    await queue.send([message]);
+    const receive = (waitSeconds: number) =>
+      sqs.send(
+        new ReceiveMessageCommand({
+          QueueUrl: queues.workQueueUrl,
+          MaxNumberOfMessages: 10,
+          WaitTimeSeconds: waitSeconds,
+          MessageSystemAttributeNames: ['ApproximateReceiveCount'],
+        }),
+      );
+    const first = (await receive(1)).Messages?.[0];
+    if (!first?.ReceiptHandle) throw new Error('the message did not arrive');
+    const postponedAt = Date.now();
+
+    await queue.retryLater(first.ReceiptHandle, 2);
+
+    expect((await receive(1)).Messages ?? [], 'hidden during the wait').toEqual([]);
+    let again: Message | undefined;
+    while (!again && Date.now() - postponedAt < 10_000) again = (await receive(1)).Messages?.[0];
+    expect(Date.now() - postponedAt).toBeGreaterThanOrEqual(1_900);
+    expect(again?.MessageId).toBe(first.MessageId);
+    expect(JSON.parse(again?.Body ?? '')).toEqual(message);
+    expect(again?.Attributes?.ApproximateReceiveCount).toBe('2');
+  });
+});

@@ -46,6 +46,7 @@ export async function expectChaosRunConsistent(input: {
     items_failed: number;
     items_skipped: number;
     error_message: string | null;
+    completed_at: Date | null;
   }>('SELECT * FROM sync_history WHERE id = CAST(:id AS uuid)', { id });
   const h = hist[0];
   if (!h) throw new Error(`sync ${syncId} not found`);
@@ -85,6 +86,25 @@ export async function expectChaosRunConsistent(input: {
   const created = items.filter((i) => i.status === 'created');
   const inProject = [...simulator.workItems(schedule.project), ...simulator.recycleBin(schedule.project)];
   expect(inProject.length, 'work items in the project = created outcomes').toBe(created.length);
+  // Every created work item has its `created` row and its event, and was created before the end.
+  const { rows: createdEvents } = await db.query<{ ardoq_id: string; ado_id: number }>(
+    `SELECT data->>'ardoqId' AS ardoq_id, (data->>'azureDevOpsId')::int AS ado_id FROM sync_events
+     WHERE sync_history_id = CAST(:id AS uuid) AND event LIKE '%:created'`,
+    { id },
+  );
+  expect(
+    createdEvents.map((e) => `${e.ardoq_id}#${e.ado_id}`).sort(),
+    'one created event per created row, with its work item',
+  ).toEqual(created.map((i) => `${i.ardoq_id}#${i.azure_devops_id}`).sort());
+  expect(
+    inProject.map((w) => w.id).sort((a, b) => a - b),
+    'every work item in the project is a created row',
+  ).toEqual(created.map((i) => i.azure_devops_id).sort((a, b) => (a ?? 0) - (b ?? 0)));
+  const completedAt = h.completed_at ? new Date(h.completed_at).getTime() : Number.NaN;
+  expect(
+    inProject.filter((w) => w.createdAt.getTime() > completedAt).map((w) => w.id),
+    'no work item was created after the terminal status',
+  ).toEqual([]);
 
   // Parents before children: the parent's work item is older (smaller id, earlier creation).
   const outcomeOf = new Map(items.map((i) => [i.ardoq_id, i]));

@@ -209,6 +209,10 @@ export class ChaosFaults {
           await queue.send(list, delay > 0 ? { delaySeconds: delay } : options);
         }
       },
+      retryLater: async (receiptHandle, delaySeconds) => {
+        guard('postpone a message');
+        return queue.retryLater(receiptHandle, delaySeconds);
+      },
     });
 
     const chaosTransport: HttpTransport = async (call) => {

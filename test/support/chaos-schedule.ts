@@ -111,7 +111,8 @@ export function drawSchedule(index: number, seed: number): ChaosSchedule {
       ? { failBefore: rng.between(0.02, 0.05, 3), failAfter: rng.between(0.01, 0.03, 3) }
       : { failBefore: 0, failAfter: 0 },
     rejects,
-    cancelAtMs: rng.chance(0.15) ? rng.int(0, 2_500) : null,
+    // Cancels at random moments: before the prepare, during the overwrite-free run, with creates in flight.
+    cancelAtMs: rng.chance(0.4) ? rng.int(0, 3_000) : null,
     restartAtMs: rng.chance(0.08) ? rng.int(200, 2_500) : null,
   };
 }

@@ -8,6 +8,7 @@ export function duplicatingQueue(queue: WorkQueue): WorkQueue {
       await queue.send(messages, options);
       await queue.send(messages, options);
     },
+    retryLater: (receiptHandle, delaySeconds) => queue.retryLater(receiptHandle, delaySeconds),
   };
 }
 

@@ -76,13 +76,20 @@ export async function expectSyncInvariants(db: Queryable, syncId: string): Promi
       h.status === 'completed' ? 'sync_completed' : h.status === 'failed' ? 'sync_failed' : 'sync_cancelled',
     ]);
     expect(terminalEvents).toHaveLength(1);
-    if (h.status === 'completed') {
-      expect(events.at(-1)?.event, 'the terminal event is the last one').toBe(terminalEvents[0]?.event);
-    } else {
-      // After a cancel or a failure, items that were in flight still record their outcome (and event).
-      const after = events.filter((e) => e.seq > (terminalEvents[0]?.seq ?? 0));
-      expect(after.every((e) => /^(epic|feature|userstory):/.test(e.event))).toBe(true);
-    }
+    // Terminal means final: the terminal event is the last one, and nothing was written after it.
+    expect(events.at(-1)?.event, 'the terminal event is the last one').toBe(terminalEvents[0]?.event);
+    const { rows: late } = await db.query<{ what: string }>(
+      `SELECT 'item ' || i.ardoq_id AS what FROM sync_history_items i JOIN sync_history s ON s.id = i.sync_history_id
+       WHERE s.id = CAST(:id AS uuid) AND i.created_at > s.completed_at
+       UNION ALL
+       SELECT 'event ' || e.seq FROM sync_events e JOIN sync_history s ON s.id = e.sync_history_id
+       WHERE s.id = CAST(:id AS uuid) AND e.created_at > s.completed_at
+       UNION ALL
+       SELECT 'open plan item ' || ardoq_id FROM sync_plan_items
+       WHERE sync_history_id = CAST(:id AS uuid) AND state <> 'done'`,
+      { id },
+    );
+    expect(late, 'nothing of a terminal sync is written or left open after its terminal status').toEqual([]);
   } else {
     expect(terminalAudits).toEqual([]);
     expect(terminalEvents).toEqual([]);

@@ -10,7 +10,7 @@ import type { Clock } from '#core/ports/clock.ts';
 import { type Database, type Queryable, type SqlParams, sqlUuid } from '#core/ports/database.ts';
 import type { SecretStore } from '#core/ports/secret-store.ts';
 import { AdoRejectedError } from '#core/ports/work-item-tracker.ts';
-import type { WorkMessage, WorkQueue } from '#core/ports/work-queue.ts';
+import { RetryLaterError, type WorkMessage, type WorkQueue } from '#core/ports/work-queue.ts';
 import { getSync, listEvents } from '#core/sync/sync-history-repository.ts';
 import { routeWorkMessage } from '#lambdas/processor/app.ts';
 import { FakeWorkItemTracker, fakeTrackerFactory } from './fake-work-item-tracker.ts';
@@ -30,6 +30,8 @@ export const SETTINGS: PipelineSettings = {
   staleSeconds: 30,
   ardoqBaseUrl: 'https://acme.ardoq.test',
   transientRetrySeconds: 5,
+  overwriteRetryMinutes: 10,
+  cancelWaitMs: 0,
 };
 
 // ---- the database --------------------------------------------------------------------------------------
@@ -78,6 +80,13 @@ export class RecordingQueue implements WorkQueue {
     if (messages.length === 0) return;
     this.sends.push({ messages: [...messages], delaySeconds: options?.delaySeconds });
     this.pending.push(...messages);
+  }
+
+  /** Messages handed back by `retryLater` (receipt handle → delay). */
+  readonly postponed: Array<{ receiptHandle: string; delaySeconds: number }> = [];
+
+  async retryLater(receiptHandle: string, delaySeconds: number): Promise<void> {
+    this.postponed.push({ receiptHandle, delaySeconds });
   }
 
   /** Every message ever sent for one sync, in order. */
@@ -286,7 +295,14 @@ export async function drain(h: Harness, options: DrainOptions = {}): Promise<Wor
     if (!h.syncIds.has(message.syncId) || options.drop?.(message)) continue;
     options.before?.(message);
     handled.push(message);
-    await deliver(h.deps, message);
+    try {
+      await deliver(h.deps, message);
+    } catch (error) {
+      // The queue hands the message back later (its visibility timeout): here, at the end of the queue.
+      if (!(error instanceof RetryLaterError)) throw error;
+      await h.queue.retryLater(`${message.kind}:${message.syncId}`, error.delaySeconds);
+      h.queue.pending.push(message);
+    }
   }
   throw new Error('the queue never drained');
 }
@@ -371,7 +387,7 @@ export async function countRows(db: Queryable, table: string, projectName: strin
 export async function age(
   db: Database,
   table: 'sync_history' | 'sync_plan_items',
-  column: 'updated_at' | 'claimed_at' | 'prepare_claimed_at',
+  column: 'updated_at' | 'claimed_at' | 'prepare_claimed_at' | 'prepare_retry_until' | 'prepare_next_at',
   where: string,
   params: SqlParams,
   seconds: number,

@@ -689,22 +689,32 @@ export function describeRepositoryContract(adapter: string, connect: () => Promi
         );
 
         const actor = { userId: 'canceller', sourceIp: '10.0.0.9', userAgent: 'browser' };
-        const cancelled = await closeSync(db, 'cancelled', {
+        const closing = await closeSync(db, 'cancelled', {
           syncId: id,
           reason: 'Cancelled by the user',
           skipReason: 'Sync was cancelled before this item was created',
           actor,
         });
-        expect(cancelled?.view).toMatchObject({ status: 'cancelled', items_created: 1, items_skipped: 2 });
-        expect(
-          await closeSync(db, 'cancelled', { syncId: id, reason: 'again', skipReason: 'again' }),
-        ).toBeNull();
+        // The node in flight may still create its work item: the sync stays open, closing.
+        expect(closing?.status).toBe('in_progress');
+        expect(closing?.closeRequested).toBe('cancelled');
+        expect(closing?.view).toMatchObject({ items_created: 1, items_skipped: 2 });
+        const again = await closeSync(db, 'cancelled', { syncId: id, reason: 'again', skipReason: 'again' });
+        expect(again?.view).toMatchObject({ status: 'in_progress', items_skipped: 2 });
+        expect((await listEvents(db, id)).map((e) => e.event)).not.toContain('sync:cancelled');
+
+        // The in-flight item records its outcome; then the sync closes with the final numbers.
+        const late = await recordOutcomes(db, id, [createdOutcome(plan[1]!.ardoqId, 11)]);
+        expect(late.complete).toBe(true);
+        const cancelled = await finalizeSync(db, id);
+        expect(cancelled?.view).toMatchObject({ status: 'cancelled', items_created: 2, items_skipped: 2 });
 
         const events = await listEvents(db, id);
         expect(events.at(-1)).toMatchObject({
           event: 'sync:cancelled',
-          data: { message: 'Cancelled by the user' },
+          data: { message: 'Cancelled by the user', summary: { total: 4, created: 2, failed: 2, skipped: 2 } },
         });
+        expect(events.at(-2)?.event).toBe('feature:created');
         expect(events.filter((e) => e.event === 'feature:failed')).toHaveLength(2);
         const { rows } = await db.query(
           "SELECT user_id, source_ip, user_agent, details FROM audit_logs WHERE entity_id = :id AND action_type = 'sync_cancelled'",
@@ -715,13 +725,20 @@ export function describeRepositoryContract(adapter: string, connect: () => Promi
             user_id: 'canceller',
             source_ip: '10.0.0.9',
             user_agent: 'browser',
-            details: { items_created: 1, items_failed: 0, items_skipped: 2 },
+            details: { items_created: 2, items_failed: 0, items_skipped: 2 },
           },
         ]);
-        // The in-flight item still records its outcome afterwards: the history tells the truth.
-        const late = await recordOutcomes(db, id, [createdOutcome(plan[1]!.ardoqId, 11)]);
-        expect(late.sync.view).toMatchObject({ status: 'cancelled', items_created: 2, items_skipped: 2 });
-        expect(late.complete).toBe(true);
+
+        // Terminal means final: a late duplicate changes nothing, a new close request is refused.
+        const before = (await getSync(db, id)).view;
+        const duplicate = await recordOutcomes(db, id, [createdOutcome(plan[1]!.ardoqId, 12)]);
+        expect(duplicate.inserted).toBe(0);
+        expect((await getSync(db, id)).view).toEqual(before);
+        expect(await listEvents(db, id)).toHaveLength(events.length);
+        expect(
+          await closeSync(db, 'cancelled', { syncId: id, reason: 'again', skipReason: 'again' }),
+        ).toBeNull();
+        await expectSyncInvariants(db, id);
       });
 
       it('fails a pending sync with its reason, skipping every node', async () => {
@@ -746,7 +763,11 @@ export function describeRepositoryContract(adapter: string, connect: () => Promi
           "SELECT details FROM audit_logs WHERE entity_id = :id AND action_type = 'sync_failed'",
           { id },
         );
-        expect(rows).toEqual([{ details: { error: 'Azure DevOps refused the PAT' } }]);
+        expect(rows).toEqual([
+          {
+            details: { error: 'Azure DevOps refused the PAT', items_created: 0, items_failed: 0, items_skipped: 4 },
+          },
+        ]);
         expect(await markInProgress(db, id)).toBeNull();
         await expectSyncInvariants(db, id);
       });

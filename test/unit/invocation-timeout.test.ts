@@ -25,6 +25,7 @@ function recordingPorts() {
     send: async (messages) => {
       sent.push(...messages);
     },
+    retryLater: async () => undefined,
   };
   let creates = 0;
   const tracker = {

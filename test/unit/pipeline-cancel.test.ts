@@ -2,10 +2,10 @@ import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { ConflictError, NotFoundError } from '#core/errors.ts';
 import { cancelSync, sweep } from '#core/pipeline/finalize.ts';
-import { processItem } from '#core/pipeline/process-item.ts';
+import { processItem, processItems } from '#core/pipeline/process-item.ts';
 import { sqlUuid } from '#core/ports/database.ts';
 import { AdoThrottledError } from '#core/ports/work-item-tracker.ts';
-import { getSync } from '#core/sync/sync-history-repository.ts';
+import { getSync, listEvents } from '#core/sync/sync-history-repository.ts';
 import { uniqueProject } from '#test/support/factories.ts';
 import type { FakeWorkItemTracker } from '#test/support/fake-work-item-tracker.ts';
 import { crashAfterCreate } from '#test/support/faults.ts';
@@ -40,9 +40,11 @@ describe('cancelSync', () => {
     const syncId = await start(h, project, tree(prefix, 2, 2, 0));
     await drain(h, { stopAt: isItem(`${prefix}-e1`) });
 
-    const view = await cancelSync(syncId, { userId: 'canceller' }, h.deps);
+    const { view, final } = await cancelSync(syncId, { userId: 'canceller' }, h.deps);
     await drain(h);
 
+    // Nothing was in flight: cancelled at once, with the final numbers.
+    expect(final).toBe(true);
     expect(view).toMatchObject({ status: 'cancelled', items_created: 1, items_skipped: 5 });
     const all = await nodes(db, syncId);
     expect(all.filter((n) => n.status === 'created').map((n) => n.ardoq_id)).toEqual([`${prefix}-e0`]);
@@ -92,7 +94,7 @@ describe('cancelSync', () => {
     await expectSyncInvariants(db, syncId);
   });
 
-  it('an item in flight at cancel time still records its outcome afterwards', async () => {
+  it('an item in flight at cancel time is recorded before the sync becomes cancelled, with the final numbers', async () => {
     const h = await createHarness(db);
     const project = uniqueProject('InFlight');
     h.fake.addProject(project, 'Agile');
@@ -103,24 +105,133 @@ describe('cancelSync', () => {
     const inFlight = processItem(syncId, `${prefix}-e0`, h.deps);
     await hold.started;
 
-    const view = await cancelSync(syncId, ACTOR, h.deps);
+    const answer = await cancelSync(syncId, ACTOR, h.deps);
+    const sendsBefore = h.queue.sends.length;
+
+    // Not final yet: the answer says so instead of claiming `cancelled` early.
+    expect(answer.final).toBe(false);
+    expect(answer.view).toMatchObject({ status: 'in_progress', items_created: 0, items_skipped: 3 });
+    expect(answer.view.cancel_requested_at).toEqual(expect.any(String));
+    expect(await eventNames(db, syncId)).not.toContain('sync:cancelled');
     hold.release();
     await inFlight;
+    await drain(h); // the finalize message of the last outcome
 
-    expect(view).toMatchObject({ status: 'cancelled', items_created: 0, items_skipped: 3 });
     const sync = await getSync(db, syncId);
     expect(sync.view).toMatchObject({ status: 'cancelled', items_created: 1, items_skipped: 3 });
     expect(await node(db, syncId, `${prefix}-e0`)).toMatchObject({ status: 'created', state: 'done' });
-    expect(h.queue.pending).toEqual([]); // its children were skipped, not queued
-    const names = await eventNames(db, syncId);
-    expect(names.slice(-2)).toEqual(['sync:cancelled', 'epic:created']);
+    const later = h.queue.sends.slice(sendsBefore).flatMap((send) => send.messages);
+    expect(later.filter((m) => m.kind === 'item')).toEqual([]); // no child queued
+    const events = await listEvents(db, syncId);
+    expect(events.slice(-2).map((e) => e.event)).toEqual(['epic:created', 'sync:cancelled']);
+    expect(events.at(-1)?.data).toMatchObject({ summary: { total: 4, created: 1, failed: 3, skipped: 3 } });
+    const { rows } = await db.query<{ details: unknown }>(
+      `SELECT details FROM audit_logs WHERE action_type = 'sync_cancelled' AND entity_id = :id`,
+      { id: syncId },
+    );
+    expect(rows).toEqual([{ details: { items_created: 1, items_failed: 0, items_skipped: 3 } }]);
     await expectSyncInvariants(db, syncId);
   });
 
-  // A node whose attempt ends after its sync was cancelled keeps its `processing` claim (releaseItem only
-  // gives claims of a running sync back), so the sweep re-sends it once stale and its reconciliation
-  // records its one outcome: DESIGN.md §4.1 and §4.2 (created + failed + skipped = total_items) hold,
-  // and a work item whose answer was lost is recorded as created.
+  it('no create starts after the cancel: a batch that waited checks again before each send', async () => {
+    const h = await createHarness(db);
+    const project = uniqueProject('CheckBeforeSend');
+    h.fake.addProject(project, 'Agile');
+    const prefix = prefixOf();
+    const syncId = await startAndPrepare(h, project, tree(prefix, 3, 0, 0));
+    h.queue.pending.length = 0;
+    // The batch is claimed, then waits (a slow secret store) while the user cancels.
+    let release = () => {};
+    const slow = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const secrets = {
+      ...h.secrets,
+      get: async (ref: string) => {
+        await slow;
+        return h.secrets.get(ref);
+      },
+      put: h.secrets.put.bind(h.secrets),
+      delete: h.secrets.delete.bind(h.secrets),
+    };
+    const batch = processItems(syncId, [`${prefix}-e0`, `${prefix}-e1`, `${prefix}-e2`], {
+      ...h.deps,
+      secrets,
+    });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+
+    const answer = await cancelSync(syncId, ACTOR, h.deps);
+    expect(answer.final).toBe(false); // three nodes were claimed: they are in flight
+    release();
+    expect((await batch).size).toBe(0);
+    await drain(h);
+
+    expect(h.fake.workItems(project), 'the check before each send stopped all three').toEqual([]);
+    expect((await getSync(db, syncId)).view).toMatchObject({
+      status: 'cancelled',
+      items_created: 0,
+      items_skipped: 3,
+    });
+    const all = await nodes(db, syncId);
+    expect(all.map((n) => n.error_message)).toEqual(
+      Array(3).fill('Not created: the sync was cancelled before this item ran'),
+    );
+    await expectSyncInvariants(db, syncId);
+  });
+
+  it('a second cancel while creates finish is answered with the closing sync; after the end it is a 409', async () => {
+    const h = await createHarness(db);
+    const project = uniqueProject('CancelTwice');
+    h.fake.addProject(project, 'Agile');
+    const prefix = prefixOf();
+    const syncId = await startAndPrepare(h, project, tree(prefix, 1, 0, 0));
+    h.queue.pending.length = 0;
+    const hold = h.fake.holdNextCreate();
+    const inFlight = processItem(syncId, `${prefix}-e0`, h.deps);
+    await hold.started;
+
+    await cancelSync(syncId, ACTOR, h.deps);
+    const second = await cancelSync(syncId, ACTOR, h.deps);
+    hold.release();
+    await inFlight;
+    await drain(h);
+    const third = await cancelSync(syncId, ACTOR, h.deps).catch((e: unknown) => e);
+
+    expect(second).toMatchObject({ final: false, view: { status: 'in_progress' } });
+    expect(third).toBeInstanceOf(ConflictError);
+    expect((await getSync(db, syncId)).view).toMatchObject({ status: 'cancelled', items_created: 1 });
+    await expectSyncInvariants(db, syncId);
+  });
+
+  it('waits for the creates in flight (up to cancelWaitMs) and answers with the cancelled sync', async () => {
+    const h = await createHarness(db);
+    const project = uniqueProject('CancelWaits');
+    h.fake.addProject(project, 'Agile');
+    const prefix = prefixOf();
+    const syncId = await startAndPrepare(h, project, tree(prefix, 2, 0, 0));
+    h.queue.pending.length = 0;
+    const hold = h.fake.holdNextCreate();
+    const inFlight = processItem(syncId, `${prefix}-e0`, h.deps);
+    await hold.started;
+    // The finalize message of the last outcome goes straight to the finalizer.
+    const deps = {
+      ...h.deps,
+      settings: { ...h.deps.settings, cancelWaitMs: 5_000 },
+    };
+    setTimeout(() => hold.release(), 200);
+    const finishing = inFlight.then(() => drain(h));
+
+    const answer = await cancelSync(syncId, ACTOR, deps);
+    await finishing;
+
+    expect(answer.final).toBe(true);
+    expect(answer.view).toMatchObject({ status: 'cancelled', items_created: 1, items_skipped: 1 });
+    await expectSyncInvariants(db, syncId);
+  });
+
+  // A node whose create ends badly after its sync was asked to cancel still ends with one outcome before
+  // the sync closes: throttled (nothing was created) → skipped at once; a lost answer (it may exist) →
+  // released, and its retry reconciles it (adopted, never created again). DESIGN.md §4.1 and §4.2 hold.
   it.each([
     [
       'throttled',
@@ -147,20 +258,11 @@ describe('cancelSync', () => {
       hold.release();
       await inFlight;
       await drain(h);
-      // Whatever claim is left goes stale, so that the sweep may repair it.
-      await age(
-        db,
-        'sync_plan_items',
-        'claimed_at',
-        'sync_history_id = CAST(:id AS uuid)',
-        { id: sqlUuid(syncId) },
-        31,
-      );
-      await sweep(h.deps);
-      await drain(h);
 
       expect(await node(db, syncId, `${prefix}-e0`)).toMatchObject({ state: 'done', status: outcome });
       expect(h.fake.workItems(project)).toHaveLength(outcome === 'created' ? 1 : 0);
+      expect(h.fake.calls.createWorkItem).toBe(1);
+      expect((await getSync(db, syncId)).status).toBe('cancelled');
       await expectSyncInvariants(db, syncId);
     },
   );

@@ -1,11 +1,20 @@
 import { describe, expect, it } from 'vitest';
+import { cancelSync } from '#core/pipeline/finalize.ts';
 import { prepareSync } from '#core/pipeline/prepare-sync.ts';
 import { sqlUuid } from '#core/ports/database.ts';
-import { AdoRejectedError, AdoThrottledError, AdoTransientError } from '#core/ports/work-item-tracker.ts';
+import { RetryLaterError } from '#core/ports/work-queue.ts';
+import {
+  AdoAuthError,
+  AdoRejectedError,
+  AdoThrottledError,
+  AdoTransientError,
+} from '#core/ports/work-item-tracker.ts';
 import { getSync, listEvents } from '#core/sync/sync-history-repository.ts';
 import { uniqueProject } from '#test/support/factories.ts';
 import { expectSyncInvariants } from '#test/support/invariants.ts';
 import {
+  ACTOR,
+  age,
   createHarness,
   drain,
   eventNames,
@@ -31,7 +40,9 @@ describe('prepareSync', () => {
 
     const sync = await getSync(db, syncId);
     expect(sync.status).toBe('failed');
-    expect(sync.view.error_message).toMatch(/^Azure DevOps refused the credentials \(configuration "Config /);
+    expect(sync.view.error_message).toMatch(
+      /^Azure DevOps refused the credentials \(HTTP 203\) \(configuration "Config /,
+    );
     expect(sync.view).toMatchObject({ items_created: 0, items_skipped: 3 });
     expect(Object.values(h.fake.calls).reduce((a, b) => a + b, 0)).toBe(0);
     expect(h.fake.authFailures).toBe(1);
@@ -168,9 +179,10 @@ describe('prepareSync', () => {
 
     const sync = await getSync(db, syncId);
     expect(sync.status).toBe('failed');
-    expect(sync.view.error_message).toBe(
-      'Overwrite failed: TF401213: You do not have permission to delete work items',
+    expect(sync.view.error_message).toMatch(
+      /^Overwrite failed: deleting the managed work items of .+ \(0 deleted so far\): .*TF401213/,
     );
+    expect(h.fake.calls.deleteWorkItems, 'a permanent failure is not retried').toBe(1);
     expect(sync.view).toMatchObject({ deletion_count: 0, items_created: 0, items_skipped: 2 });
     const names = await eventNames(db, syncId);
     expect(names.filter((e) => e.startsWith('overwrite:'))).toEqual([
@@ -186,9 +198,9 @@ describe('prepareSync', () => {
   });
 
   it.each([
-    ['throttled', () => new AdoThrottledError('TF400733: Request was blocked', 2500, 429), 3],
-    ['transient', () => new AdoTransientError('Azure DevOps failed with HTTP 502', 502), 5],
-  ])('%s: the claim is released and prepare is re-queued with a delay', async (_, error, delaySeconds) => {
+    ['throttled', () => new AdoThrottledError('TF400733: Request was blocked', 2500, 429)],
+    ['transient', () => new AdoTransientError('Azure DevOps failed with HTTP 502', 502)],
+  ])('%s: the claim is released and the same prepare message comes back later (never a new one)', async (_, error) => {
     const h = await createHarness(db);
     const project = uniqueProject('PrepareLater');
     h.fake.addProject(project, 'CMMI');
@@ -197,16 +209,180 @@ describe('prepareSync', () => {
 
     await drain(h, { stopAt: (m) => m.kind === 'prepare' && h.fake.calls.listWorkItemTypes > 0 });
 
-    const { rows } = await db.query<{ status: string; prepare_claimed_at: Date | null }>(
-      'SELECT status, prepare_claimed_at FROM sync_history WHERE id = CAST(:id AS uuid)',
+    const { rows } = await db.query<{ status: string; prepare_claimed_at: Date | null; prepare_attempts: number }>(
+      'SELECT status, prepare_claimed_at, prepare_attempts FROM sync_history WHERE id = CAST(:id AS uuid)',
       { id: sqlUuid(syncId) },
     );
-    expect(rows[0]).toEqual({ status: 'pending', prepare_claimed_at: null });
-    expect(h.queue.sends.at(-1)).toEqual({ messages: [{ kind: 'prepare', syncId }], delaySeconds });
+    expect(rows[0]).toEqual({ status: 'pending', prepare_claimed_at: null, prepare_attempts: 1 });
+    // The first of about four waits spread over the 10-minute window (10 × 60 / 15 = 40 s).
+    expect(h.queue.postponed).toEqual([{ receiptHandle: expect.any(String), delaySeconds: 40 }]);
+    expect(h.queue.sent(syncId).filter((m) => m.kind === 'prepare')).toHaveLength(1);
 
     await drain(h);
 
     expect((await getSync(db, syncId)).view).toMatchObject({ status: 'completed', items_created: 3 });
+    await expectSyncInvariants(db, syncId);
+  });
+
+  /** Lets the database clock of one sync's retry window run `seconds` ahead (its times move back). */
+  const letTimePass = async (syncId: string, seconds: number) => {
+    for (const column of ['prepare_retry_until', 'prepare_next_at'] as const) {
+      await age(db, 'sync_history', column, 'id = CAST(:id AS uuid)', { id: sqlUuid(syncId) }, seconds);
+    }
+  };
+
+  it('overwrite: transient deletion failures are retried with backoff, one overwrite:retrying per wait, then it goes on', async () => {
+    const h = await createHarness(db);
+    const project = uniqueProject('DeleteRetries');
+    h.fake.addProject(project, 'Agile');
+    for (let i = 0; i < 450; i++)
+      h.fake.seedWorkItem(project, 'Epic', { title: `old ${i}`, tags: ['ardoq-sync'] });
+    // The first chunk goes through, then Azure DevOps fails twice (a 503 and a timeout).
+    let deletes = 0;
+    const real = h.fake.deleteWorkItems.bind(h.fake);
+    h.fake.deleteWorkItems = async (p, ids) => {
+      deletes += 1;
+      if (deletes === 2) throw new AdoThrottledError('Azure DevOps is throttling (HTTP 503)', 1000, 503);
+      if (deletes === 3) {
+        throw new AdoTransientError('Azure DevOps did not answer within 20000 ms', undefined, { kind: 'timeout' });
+      }
+      return real(p, ids);
+    };
+
+    const syncId = await start(h, project, tree(prefixOf(), 1, 0, 0), { overwrite: 'true' });
+    await drain(h);
+
+    const sync = await getSync(db, syncId);
+    expect(sync.view).toMatchObject({ status: 'completed', deletion_count: 450, items_created: 1 });
+    const events = (await listEvents(db, syncId)).filter((e) => e.event.startsWith('overwrite:'));
+    expect(events.map((e) => e.event)).toEqual([
+      'overwrite:started',
+      'overwrite:deleting',
+      'overwrite:progress',
+      'overwrite:retrying',
+      'overwrite:retrying',
+      'overwrite:progress',
+      'overwrite:progress',
+      'overwrite:deleted',
+    ]);
+    const retrying = events.filter((e) => e.event === 'overwrite:retrying').map((e) => e.data);
+    expect(retrying).toEqual([
+      expect.objectContaining({
+        attempt: 1,
+        nextTryInSeconds: 40,
+        reason: 'Azure DevOps is throttling requests (HTTP 503): retry in 1 s',
+      }),
+      expect.objectContaining({
+        attempt: 2,
+        nextTryInSeconds: 80,
+        reason: 'Azure DevOps did not answer in time',
+        message: 'Azure DevOps did not complete the request (attempt 2); trying again in 80 s',
+      }),
+    ]);
+    // Progress counts on from the first attempt: one total, chunks numbered 1..3.
+    const progress = events.filter((e) => e.event === 'overwrite:progress').map((e) => e.data);
+    expect(progress.map((p) => [p.deleted, p.total, p.currentChunk, p.totalChunks])).toEqual([
+      [200, 450, 1, 3],
+      [400, 450, 2, 3],
+      [450, 450, 3, 3],
+    ]);
+    expect(h.queue.postponed.map((p) => p.delaySeconds)).toEqual([40, 80]);
+    expect(h.queue.sent(syncId).filter((m) => m.kind === 'prepare'), 'never a new prepare message').toHaveLength(1);
+    await expectSyncInvariants(db, syncId);
+  });
+
+  it('overwrite: failures that never stop end the sync after OVERWRITE_RETRY_MINUTES (overwrite:error, then sync:error)', async () => {
+    const h = await createHarness(db);
+    h.deps.settings = { ...h.deps.settings, overwriteRetryMinutes: 1 };
+    const project = uniqueProject('DeleteNeverWorks');
+    h.fake.addProject(project, 'Agile');
+    for (let i = 0; i < 5; i++) h.fake.seedWorkItem(project, 'Epic', { title: `old ${i}`, tags: ['ardoq-sync'] });
+    h.fake.failNext('deleteWorkItems', () => new AdoTransientError('Azure DevOps failed with HTTP 500'), 100);
+    const syncId = await start(h, project, tree(prefixOf(), 1, 1, 0), { overwrite: 'true' });
+
+    // Each postponed prepare comes back once its wait has passed (the window's clock runs ahead).
+    await drain(h, { stopAt: (m) => m.kind === 'prepare' });
+    for (let round = 0; round < 10 && (await getSync(db, syncId)).status === 'pending'; round++) {
+      await prepareSync(syncId, h.deps).catch(async (error: unknown) => {
+        if (!(error instanceof RetryLaterError)) throw error;
+        h.queue.postponed.push({ receiptHandle: 'prepare', delaySeconds: error.delaySeconds });
+        await letTimePass(syncId, error.delaySeconds);
+      });
+    }
+
+    const sync = await getSync(db, syncId);
+    expect(sync.status).toBe('failed');
+    expect(sync.view.error_message).toMatch(/^Overwrite failed: Azure DevOps kept failing for 1 minutes/);
+    expect(sync.view).toMatchObject({ items_created: 0, items_skipped: 2, deletion_count: 0 });
+    // 1 + 2 + 4 + 8 = 15 base delays of 4 s fill the minute: five attempts in all.
+    expect(h.fake.calls.deleteWorkItems).toBe(5);
+    expect(h.queue.postponed.map((p) => p.delaySeconds)).toEqual([4, 8, 16, 32]);
+    const names = await eventNames(db, syncId);
+    expect(names.filter((e) => e === 'overwrite:retrying')).toHaveLength(4);
+    expect(names.filter((e) => e === 'overwrite:started' || e === 'overwrite:deleting')).toEqual([
+      'overwrite:started',
+      'overwrite:deleting',
+    ]);
+    expect(names.filter((e) => e === 'overwrite:error')).toHaveLength(1);
+    expect(names.indexOf('overwrite:error')).toBeLessThan(names.indexOf('sync:error'));
+    expect(names.at(-1)).toBe('sync:error');
+    expect(h.fake.calls.createWorkItem).toBe(0);
+    await expectSyncInvariants(db, syncId);
+  });
+
+  it.each([
+    ['a refused PAT (401)', () => new AdoAuthError('Azure DevOps refused the credentials (HTTP 401)', 401)],
+    ['a missing permission (403, TF400813)', () => new AdoAuthError('TF400813: not authorized', 403)],
+    ['a work item not found (404)', () => new AdoRejectedError('TF401232: Work item 7 does not exist', 404, 'TF401232')],
+  ])('overwrite: %s when deleting fails the sync at once, naming the deletion', async (_, error) => {
+    const h = await createHarness(db);
+    const project = uniqueProject('DeletePermanent');
+    h.fake.addProject(project, 'Agile');
+    for (let i = 0; i < 3; i++) h.fake.seedWorkItem(project, 'Epic', { title: `old ${i}`, tags: ['ardoq-sync'] });
+    h.fake.failNext('deleteWorkItems', error());
+
+    const syncId = await start(h, project, tree(prefixOf(), 1, 1, 0), { overwrite: 'true' });
+    await drain(h);
+
+    const sync = await getSync(db, syncId);
+    expect(sync.status).toBe('failed');
+    expect(sync.view.error_message).toMatch(/^Overwrite failed: deleting the managed work items of /);
+    expect(h.fake.calls.deleteWorkItems).toBe(1);
+    expect(h.queue.postponed).toEqual([]);
+    expect(h.fake.calls.createWorkItem).toBe(0);
+    const names = await eventNames(db, syncId);
+    expect(names.filter((e) => e === 'overwrite:error')).toHaveLength(1);
+    expect(names.at(-1)).toBe('sync:error');
+    await expectSyncInvariants(db, syncId);
+  });
+
+  it('a cancel during the overwrite deletion stops it before the next chunk; the chunk in flight is counted', async () => {
+    const h = await createHarness(db);
+    const project = uniqueProject('CancelDuringDelete');
+    h.fake.addProject(project, 'Agile');
+    for (let i = 0; i < 450; i++)
+      h.fake.seedWorkItem(project, 'Epic', { title: `old ${i}`, tags: ['ardoq-sync'] });
+    const syncId = await start(h, project, tree(prefixOf(), 1, 0, 0), { overwrite: 'true' });
+    const real = h.fake.deleteWorkItems.bind(h.fake);
+    let deletes = 0;
+    h.fake.deleteWorkItems = async (p, ids) => {
+      // The user cancels while the first chunk is being deleted.
+      deletes += 1;
+      if (deletes === 1) {
+        const answer = await cancelSync(syncId, ACTOR, h.deps);
+        expect(answer.final, 'the prepare step is at work: not cancelled yet').toBe(false);
+      }
+      return real(p, ids);
+    };
+
+    await drain(h);
+
+    const sync = await getSync(db, syncId);
+    expect(sync.view).toMatchObject({ status: 'cancelled', deletion_count: 200, items_skipped: 1 });
+    expect(deletes).toBe(1);
+    expect(h.fake.calls.listWorkItemTypes).toBe(1);
+    const names = await eventNames(db, syncId);
+    expect(names.slice(-2)).toEqual(['overwrite:progress', 'sync:cancelled']);
     await expectSyncInvariants(db, syncId);
   });
 

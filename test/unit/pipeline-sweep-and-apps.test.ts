@@ -5,6 +5,7 @@ import { sweep } from '#core/pipeline/finalize.ts';
 import { processItem } from '#core/pipeline/process-item.ts';
 import { startSync } from '#core/pipeline/start-sync.ts';
 import { sqlUuid } from '#core/ports/database.ts';
+import { AdoTransientError } from '#core/ports/work-item-tracker.ts';
 import { getSync } from '#core/sync/sync-history-repository.ts';
 import { createFinalizerApp } from '#lambdas/finalizer/app.ts';
 import { createProcessorApp } from '#lambdas/processor/app.ts';
@@ -103,7 +104,10 @@ describe('sweep', () => {
     const h = await createHarness(db);
     const project = uniqueProject('SendFails');
     h.fake.addProject(project, 'Agile');
-    const failing = { ...h.deps, queue: { send: () => Promise.reject(new Error('SQS unavailable')) } };
+    const failing = {
+      ...h.deps,
+      queue: { send: () => Promise.reject(new Error('SQS unavailable')), retryLater: async () => undefined },
+    };
 
     const result = await startSync(
       { project, query: { configId: h.configId }, body: tree(prefixOf(), 1, 1, 1), actor: ACTOR },
@@ -222,6 +226,28 @@ describe('sweep', () => {
     });
     await expectSyncInvariants(db, syncId);
   });
+
+  it('resends every stranded node in one sweep, page after page (a restart resumes a big sync at once)', async () => {
+    const h = await createHarness(db);
+    const project = uniqueProject('ManyStranded');
+    h.fake.addProject(project, 'Agile');
+    const syncId = await startAndPrepare(h, project, tree(prefixOf(), 1_200, 0, 0));
+    h.queue.pending.length = 0; // the 1,200 epic messages are lost
+    await age(db, 'sync_history', 'updated_at', 'id = CAST(:id AS uuid)', { id: sqlUuid(syncId) }, 31);
+    const sendsBefore = h.queue.sends.length;
+
+    const report = await sweep(h.deps);
+
+    const resent = h.queue.sends
+      .slice(sendsBefore)
+      .flatMap((send) => send.messages)
+      .filter((m) => m.kind === 'item' && m.syncId === syncId);
+    expect(new Set(resent.map((m) => (m.kind === 'item' ? m.ardoqId : ''))).size).toBe(1_200);
+    expect(resent).toHaveLength(1_200);
+    expect(report.itemsResent).toBeGreaterThanOrEqual(1_200);
+    await drain(h);
+    expect((await getSync(db, syncId)).view).toMatchObject({ status: 'completed', items_created: 1_200 });
+  });
 });
 
 // ==== the Lambda apps ==================================================================================
@@ -254,6 +280,22 @@ describe('processor app', () => {
     );
     expect(rows[0]).toEqual({ status: 'pending', prepare_claimed_at: null });
     expect(h.log.entries.filter((e) => e.level === 'error')).toHaveLength(1);
+  });
+
+  it('a message whose use case asks to retry later comes back after that wait (its visibility), not as an error', async () => {
+    const h = await createHarness(db);
+    const project = uniqueProject('RetryLater');
+    h.fake.addProject(project, 'Agile');
+    h.fake.failNext('listWorkItemTypes', new AdoTransientError('Azure DevOps failed with HTTP 502', 502));
+    const syncId = await start(h, project, tree(prefixOf(), 1, 0, 0));
+    const record = sqsRecord(JSON.stringify({ kind: 'prepare', syncId }));
+
+    const response = await createProcessorApp(h.deps)(sqsEvent(record));
+
+    expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: record.messageId }] });
+    expect(h.queue.postponed).toEqual([{ receiptHandle: record.receiptHandle, delaySeconds: 40 }]);
+    expect(h.log.entries.filter((e) => e.level === 'error')).toEqual([]);
+    expect(h.queue.sent(syncId).filter((m) => m.kind === 'prepare')).toHaveLength(1);
   });
 
   it('an unparsable body, or one that is not a work message, is a failure of that record only', async () => {

@@ -30,6 +30,13 @@ export interface PipelineSettings {
   ardoqBaseUrl: string;
   /** Delay before retrying an item after a transient Azure DevOps failure. */
   transientRetrySeconds: number;
+  /**
+   * How long the prepare step (type discovery, overwrite deletion) retries throttled or failing Azure
+   * DevOps calls, with backoff, before the sync fails (OVERWRITE_RETRY_MINUTES).
+   */
+  overwriteRetryMinutes: number;
+  /** How long a cancel request waits for the creates in flight to be recorded before it answers. */
+  cancelWaitMs: number;
 }
 
 export const DEFAULT_SETTINGS: PipelineSettings = {
@@ -37,6 +44,8 @@ export const DEFAULT_SETTINGS: PipelineSettings = {
   staleSeconds: 180,
   ardoqBaseUrl: 'https://app.ardoq.com',
   transientRetrySeconds: 5,
+  overwriteRetryMinutes: 10,
+  cancelWaitMs: 10_000,
 };
 
 /** Everything the use cases need, built once per cold start and passed in (ports, not imports). */

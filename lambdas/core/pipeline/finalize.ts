@@ -1,87 +1,151 @@
-import { ConflictError } from '#core/errors.ts';
-import { findSweepWork } from '#core/sync/pipeline-repository.ts';
-import { closeSync, finalizeSync, getSync, skipSubtree } from '#core/sync/sync-history-repository.ts';
+import { ConflictError, NotFoundError } from '#core/errors.ts';
+import { sweepNodePage, sweepSyncPage } from '#core/sync/pipeline-repository.ts';
+import { getSync, requestClose, skipSubtree } from '#core/sync/sync-history-repository.ts';
 import type { SyncHistory } from '#core/sync/sync-history-view.ts';
-import type { Actor } from '#core/sync/sync-model.ts';
+import { type Actor, TERMINAL_STATUSES } from '#core/sync/sync-model.ts';
+import { finalize, notStartedReason } from './close.ts';
 import type { PipelineDeps } from './deps.ts';
 import { failSync } from './failures.ts';
 
-/** in_progress → completed | failed once every node has its outcome; idempotent. */
-export async function finalize(syncId: string, deps: PipelineDeps): Promise<void> {
-  const done = await finalizeSync(deps.db, syncId);
-  if (!done) return;
-  deps.metrics.count('SyncsFinished');
-  if (done.view.duration_ms !== undefined) deps.metrics.durationMs('SyncDuration', done.view.duration_ms);
-  deps.log.info('sync finished', {
-    syncId,
-    status: done.status,
-    created: done.view.items_created,
-    failed: done.view.items_failed,
-    skipped: done.view.items_skipped,
-    durationMs: done.view.duration_ms,
-  });
-}
+export { finalize } from './close.ts';
+
+type NodeKey = { syncId: string; ardoqId: string };
 
 export interface SweepReport {
   finalized: number;
   failedPastDeadline: number;
+  failedPrepareExpired: number;
   preparesResent: number;
   itemsResent: number;
   subtreesSkipped: number;
 }
 
+/** Rows per sweep query; a list that fills its page is read on from its last key. */
+const SWEEP_PAGE = 500;
+/** At most this many pages per list in one sweep (the next sweep goes on). */
+const SWEEP_MAX_PAGES = 100;
+
+/** Every page of one list, in key order, each handed to `act` before the next is read. */
+async function eachPage<K>(
+  read: (after: K | undefined) => Promise<K[]>,
+  act: (page: K[]) => Promise<void>,
+): Promise<void> {
+  let after: K | undefined;
+  for (let n = 0; n < SWEEP_MAX_PAGES; n++) {
+    const page = await read(after);
+    if (page.length > 0) await act(page);
+    if (page.length < SWEEP_PAGE) return;
+    after = page.at(-1);
+  }
+}
+
 /**
- * The periodic repair (DESIGN.md §2): finalize complete-but-open syncs, fail syncs past their
- * deadline, resend lost prepare and item messages, finish subtree skips a crash interrupted.
- * Every action is idempotent, so a sweep racing the pipeline changes nothing twice.
+ * The periodic repair (DESIGN.md §2): finalize complete-but-open syncs (running, or closing), fail
+ * syncs past their deadline or out of prepare retries, finish subtree skips a crash interrupted, and
+ * resend lost prepare and item messages. Every action is idempotent, so a sweep racing the pipeline
+ * changes nothing twice. Each list is read page by page in key order, so a restart with thousands of
+ * stranded nodes resumes them all in one sweep.
  */
 export async function sweep(
   deps: PipelineDeps,
   staleSeconds = deps.settings.staleSeconds,
 ): Promise<SweepReport> {
-  const work = await findSweepWork(deps.db, staleSeconds);
-  for (const syncId of work.toFinalize) await finalize(syncId, deps);
-  for (const syncId of work.pastDeadline) {
+  const report: SweepReport = {
+    finalized: 0,
+    failedPastDeadline: 0,
+    failedPrepareExpired: 0,
+    preparesResent: 0,
+    itemsResent: 0,
+    subtreesSkipped: 0,
+  };
+  const syncs = (list: Parameters<typeof sweepSyncPage>[1], act: (syncId: string) => Promise<void>) =>
+    eachPage(
+      (after: string | undefined) => sweepSyncPage(deps.db, list, staleSeconds, SWEEP_PAGE, after),
+      async (page) => {
+        for (const syncId of page) await act(syncId);
+      },
+    );
+  await syncs('toFinalize', async (syncId) => {
+    if (await finalize(syncId, deps)) report.finalized += 1;
+  });
+  await syncs('pastDeadline', async (syncId) => {
     await failSync(
       deps,
       syncId,
       `The sync did not finish before its deadline (${deps.settings.deadlineMinutes} minutes)`,
     );
-  }
-  for (const { syncId, ardoqId } of work.unskippedParents) {
-    const result = await skipSubtree(deps.db, syncId, ardoqId);
-    if (result.complete) await finalize(syncId, deps);
-  }
-  await deps.queue.send([
-    ...work.toPrepare.map((syncId) => ({ kind: 'prepare' as const, syncId })),
-    ...work.stranded.map(({ syncId, ardoqId }) => ({ kind: 'item' as const, syncId, ardoqId })),
-  ]);
-  const report = {
-    finalized: work.toFinalize.length,
-    failedPastDeadline: work.pastDeadline.length,
-    preparesResent: work.toPrepare.length,
-    itemsResent: work.stranded.length,
-    subtreesSkipped: work.unskippedParents.length,
-  };
+    report.failedPastDeadline += 1;
+  });
+  await syncs('prepareExpired', async (syncId) => {
+    await failSync(
+      deps,
+      syncId,
+      `The sync could not start: Azure DevOps kept failing for ${deps.settings.overwriteRetryMinutes} minutes`,
+    );
+    report.failedPrepareExpired += 1;
+  });
+  await eachPage(
+    (after: NodeKey | undefined) =>
+      sweepNodePage(deps.db, 'unskippedParents', staleSeconds, SWEEP_PAGE, after),
+    async (page) => {
+      for (const { syncId, ardoqId } of page) {
+        const result = await skipSubtree(deps.db, syncId, ardoqId);
+        if (result.complete) await finalize(syncId, deps);
+        report.subtreesSkipped += 1;
+      }
+    },
+  );
+  await syncs('toPrepare', async (syncId) => {
+    await deps.queue.send([{ kind: 'prepare', syncId }]);
+    report.preparesResent += 1;
+  });
+  await eachPage(
+    (after: NodeKey | undefined) => sweepNodePage(deps.db, 'stranded', staleSeconds, SWEEP_PAGE, after),
+    async (page) => {
+      await deps.queue.send(page.map(({ syncId, ardoqId }) => ({ kind: 'item' as const, syncId, ardoqId })));
+      report.itemsResent += page.length;
+    },
+  );
   if (Object.values(report).some((n) => n > 0)) deps.log.info('sweep repaired', { ...report });
   return report;
 }
 
+export interface CancelResult {
+  /** The sync: `cancelled`, or still open with `cancel_requested_at` while creates in flight finish. */
+  view: SyncHistory;
+  /** The sync reached its terminal status before the answer. */
+  final: boolean;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
 /**
- * pending|in_progress → cancelled: nodes not started are skipped, nodes in flight finish and record
- * their outcome. 404 for an unknown sync, 409 when it already finished.
+ * Cancels a pending or running sync: nothing new is sent to Azure DevOps; nodes not started are
+ * skipped at once; creates already in flight finish and are recorded; then the sync becomes
+ * `cancelled`, its audit entry and `sync:cancelled` event carrying the final numbers. Waits up to
+ * `cancelWaitMs` for that (typically well under 2 s) and returns the sync as it is then. 404 for an
+ * unknown sync, 409 when it already finished or is failing.
  */
-export async function cancelSync(syncId: string, actor: Actor, deps: PipelineDeps): Promise<SyncHistory> {
-  const cancelled = await closeSync(deps.db, 'cancelled', {
+export async function cancelSync(syncId: string, actor: Actor, deps: PipelineDeps): Promise<CancelResult> {
+  const requested = await requestClose(deps.db, 'cancelled', {
     syncId,
     reason: 'Sync cancelled by the user',
-    skipReason: 'Not created: the sync was cancelled before this item ran',
+    skipReason: notStartedReason('cancelled'),
     actor,
   });
-  if (cancelled) {
-    deps.log.info('sync cancelled', { syncId, userId: actor.userId });
-    return cancelled.view;
+  if (!requested) throw new NotFoundError(`Sync ${syncId} not found`);
+  if (TERMINAL_STATUSES.includes(requested.status)) {
+    throw new ConflictError(`Sync ${syncId} already finished (${requested.status}) and cannot be cancelled`);
   }
-  const current = await getSync(deps.db, syncId); // NotFoundError (404) for an unknown id
-  throw new ConflictError(`Sync ${syncId} already finished (${current.status}) and cannot be cancelled`);
+  if (requested.closeRequested === 'failed') {
+    throw new ConflictError(`Sync ${syncId} is failing and cannot be cancelled`);
+  }
+  deps.log.info('sync cancel requested', { syncId, userId: actor.userId, status: requested.status });
+  let current = (await finalize(syncId, deps)) ?? requested;
+  const until = Date.now() + deps.settings.cancelWaitMs;
+  while (!TERMINAL_STATUSES.includes(current.status) && Date.now() < until) {
+    await sleep(Math.min(100, Math.max(0, until - Date.now())));
+    current = await getSync(deps.db, syncId);
+  }
+  return { view: current.view, final: TERMINAL_STATUSES.includes(current.status) };
 }

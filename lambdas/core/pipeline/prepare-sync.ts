@@ -2,19 +2,26 @@ import { NotFoundError } from '#core/errors.ts';
 import { resolveHierarchyTypes, UnsupportedProcessError } from '#core/mapping/work-item-types.ts';
 import {
   AdoAuthError,
+  AdoError,
   AdoRejectedError,
   AdoThrottledError,
   AdoTransientError,
+  describeAdoFailure,
   type WorkItemTracker,
 } from '#core/ports/work-item-tracker.ts';
+import { RetryLaterError } from '#core/ports/work-queue.ts';
 import { listRootItems } from '#core/sync/pipeline-repository.ts';
 import {
   appendEvent,
   claimPrepare,
+  isClosing,
   markInProgress,
+  postponePrepare,
   recordDeletions,
   releasePrepare,
+  type SyncState,
 } from '#core/sync/sync-history-repository.ts';
+import { finalize, SyncClosingError } from './close.ts';
 import { connect, forgetConnection } from './connection.ts';
 import type { PipelineDeps } from './deps.ts';
 import { describeSyncFailure, failSync } from './failures.ts';
@@ -23,13 +30,20 @@ import type { StoredTypes } from './stored-types.ts';
 
 const DELETE_CHUNK = 200;
 
+/** Longest wait between two prepare attempts (SQS' delay limit is 15 minutes). */
+const MAX_RETRY_DELAY_SECONDS = 900;
+
 /**
  * The `prepare` step: discover the project's process and types, delete managed items in overwrite
- * mode, move the sync to in_progress and enqueue its epics. Runs once at a time per sync.
+ * mode, move the sync to in_progress and enqueue its epics. Runs once at a time per sync. Throttling
+ * and transient failures of Azure DevOps are retried with backoff for `overwriteRetryMinutes` (the
+ * message comes back later: `RetryLaterError`), then the sync fails. A close request seen before an
+ * Azure DevOps call stops the step and closes the sync.
  */
 export async function prepareSync(syncId: string, deps: PipelineDeps): Promise<void> {
   const sync = await claimPrepare(deps.db, syncId, deps.settings.staleSeconds);
   if (!sync) return; // not pending any more, or another prepare is at work
+  if (sync.closeRequested) return stopForClose(deps, syncId);
   const project = sync.view.project_name;
   const configId = sync.view.target_config_id;
   let connection: Awaited<ReturnType<typeof connect>> | undefined;
@@ -56,24 +70,26 @@ export async function prepareSync(syncId: string, deps: PipelineDeps): Promise<v
       user_story: { name: resolved.userStory, fields: story ?? [] },
     };
     if (sync.view.overwrite_mode) {
-      const ok = await deleteManagedItems(deps, syncId, tracker, project, types);
+      const ok = await deleteManagedItems(deps, sync, tracker, types);
       if (!ok) return;
     }
     const started = await markInProgress(deps.db, syncId, types as unknown as Record<string, unknown>);
-    if (!started) return;
+    if (!started) return stopForClose(deps, syncId); // a close was requested meanwhile
     const roots = await listRootItems(deps.db, syncId);
     await deps.queue.send(roots.map((ardoqId) => ({ kind: 'item', syncId, ardoqId })));
-    deps.log.info('sync prepared', { syncId, process: types.process, epics: roots.length });
+    deps.log.info('sync started', {
+      syncId,
+      project,
+      process: types.process,
+      epics: roots.length,
+      totalItems: sync.totalItems,
+      ...(sync.view.overwrite_mode ? { deleted: started.view.deletion_count } : {}),
+      attempts: sync.prepareAttempts + 1,
+    });
   } catch (error) {
+    if (error instanceof SyncClosingError) return stopForClose(deps, syncId);
     if (error instanceof AdoThrottledError || error instanceof AdoTransientError) {
-      await releasePrepare(deps.db, syncId);
-      const delaySeconds =
-        error instanceof AdoThrottledError
-          ? Math.min(900, Math.ceil(error.retryAfterMs / 1000))
-          : deps.settings.transientRetrySeconds;
-      await deps.queue.send([{ kind: 'prepare', syncId }], { delaySeconds });
-      deps.log.warn('prepare postponed', { syncId, error: error.message, delaySeconds });
-      return;
+      return postpone(deps, sync, error);
     }
     if (
       error instanceof AdoAuthError ||
@@ -82,7 +98,10 @@ export async function prepareSync(syncId: string, deps: PipelineDeps): Promise<v
       error instanceof NotFoundError
     ) {
       if (error instanceof AdoAuthError && configId) forgetConnection(deps, configId);
-      await failSync(deps, syncId, describeSyncFailure(error, project, connection?.configuration));
+      await failSync(deps, syncId, describeSyncFailure(error, project, connection?.configuration), {
+        fromPrepare: true,
+        ...codeOf(error),
+      });
       return;
     }
     await releasePrepare(deps.db, syncId);
@@ -90,54 +109,137 @@ export async function prepareSync(syncId: string, deps: PipelineDeps): Promise<v
   }
 }
 
+const codeOf = (error: unknown) =>
+  error instanceof AdoError && error.code ? { code: error.code } : {};
+
+/** A close was requested: give the prepare claim back and close the sync (nothing was started). */
+async function stopForClose(deps: PipelineDeps, syncId: string): Promise<void> {
+  await releasePrepare(deps.db, syncId);
+  await finalize(syncId, deps);
+}
+
+/**
+ * Waits out Azure DevOps trouble: the next attempt comes after a backoff that spreads about four
+ * retries over the retry window (`overwriteRetryMinutes`), or after the delay Azure DevOps asked for
+ * when longer; the message comes back then (`RetryLaterError`, its receive count going on). When the
+ * window has no room left, the sync fails (after one `overwrite:error` in overwrite mode).
+ */
+async function postpone(
+  deps: PipelineDeps,
+  sync: SyncState,
+  error: AdoThrottledError | AdoTransientError,
+): Promise<never | undefined> {
+  const syncId = sync.view.id;
+  const overwrite = sync.view.overwrite_mode;
+  const budgetMinutes = deps.settings.overwriteRetryMinutes;
+  const attempt = sync.prepareAttempts + 1;
+  // 1 + 2 + 4 + 8 = 15 base delays fill the window: five attempts, within SQS' five receives.
+  const base = Math.max(1, Math.round((budgetMinutes * 60) / 15));
+  const asked = error instanceof AdoThrottledError ? Math.ceil(error.retryAfterMs / 1000) : 0;
+  const delaySeconds = Math.min(MAX_RETRY_DELAY_SECONDS, Math.max(base * 2 ** (attempt - 1), asked));
+  const reason = describeAdoFailure(error);
+  const postponed = await postponePrepare(deps.db, syncId, {
+    delaySeconds,
+    budgetMinutes,
+    ...(overwrite ? { event: { name: 'overwrite:retrying', data: { reason } } } : {}),
+  });
+  if (postponed) {
+    const waitSeconds = postponed.delaySeconds;
+    deps.log.warn('prepare postponed', { syncId, attempt, error: error.name, waitSeconds });
+    throw new RetryLaterError(waitSeconds, `prepare of sync ${syncId} retries in ${waitSeconds} s`);
+  }
+  if (!(await stillPending(deps, syncId))) return;
+  const what = overwrite ? 'Overwrite failed' : 'The sync could not start';
+  const message = `${what}: Azure DevOps kept failing for ${budgetMinutes} minutes (last: ${reason})`;
+  if (overwrite) {
+    await appendEvent(deps.db, syncId, 'overwrite:error', { error: message, message: 'Overwrite failed' });
+  }
+  await failSync(deps, syncId, message, { fromPrepare: true });
+  return;
+}
+
+async function stillPending(deps: PipelineDeps, syncId: string): Promise<boolean> {
+  if (await isClosing(deps.db, syncId)) {
+    await stopForClose(deps, syncId);
+    return false;
+  }
+  return true;
+}
+
+/** Throws SyncClosingError when a close was requested: the next Azure DevOps call must not start. */
+async function checkOpen(deps: PipelineDeps, syncId: string): Promise<void> {
+  if (await isClosing(deps.db, syncId)) throw new SyncClosingError(syncId);
+}
+
 /**
  * Overwrite mode: sends the work items this service created in the project (tag `ardoq-sync`, our
- * types) to the recycle bin in chunks of 200, counting each chunk. On failure: one
- * `overwrite:error`, then the sync fails (its `sync:error`). Returns false when the sync failed.
+ * types) to the recycle bin in chunks of 200, counting each chunk. A retry goes on from what is left
+ * (its progress counts on from the first attempt's total, and the start events are not repeated).
+ * Throttling and transient failures are thrown for the caller to postpone. A permanent failure
+ * (refused credentials or permission, a rejected request) writes one `overwrite:error`, then the sync
+ * fails at once with nothing created. Returns false when the sync failed.
  */
 async function deleteManagedItems(
   deps: PipelineDeps,
-  syncId: string,
+  sync: SyncState,
   tracker: WorkItemTracker,
-  project: string,
   types: StoredTypes,
 ): Promise<boolean> {
-  await appendEvent(deps.db, syncId, 'overwrite:started', {
-    message: `Looking for work items created by this sync service in ${project}`,
-  });
+  const syncId = sync.view.id;
+  const project = sync.view.project_name;
+  if (sync.prepareAttempts === 0) {
+    await appendEvent(deps.db, syncId, 'overwrite:started', {
+      message: `Looking for work items created by this sync service in ${project}`,
+    });
+  }
+  let deleted = sync.view.deletion_count;
   try {
+    await checkOpen(deps, syncId);
     const ids = await findManagedWorkItems(tracker, project, [
       types.epic.name,
       types.feature.name,
       types.user_story.name,
     ]);
     if (ids.length === 0) {
-      await appendEvent(deps.db, syncId, 'overwrite:no-items', {
-        message: 'No managed work items to delete',
-      });
+      if (deleted === 0) {
+        await appendEvent(deps.db, syncId, 'overwrite:no-items', { message: 'No managed work items to delete' });
+      } else {
+        await appendEvent(deps.db, syncId, 'overwrite:deleted', {
+          message: `Deleted ${deleted} managed work items (restorable from the recycle bin)`,
+          count: deleted,
+        });
+      }
       return true;
     }
-    await appendEvent(deps.db, syncId, 'overwrite:deleting', {
-      message: `Deleting ${ids.length} managed work items (to the recycle bin)`,
-      count: ids.length,
-    });
-    const totalChunks = Math.ceil(ids.length / DELETE_CHUNK);
-    let deleted = 0;
-    for (let chunk = 0; chunk < totalChunks; chunk++) {
+    const total = Math.max(sync.overwriteTotal ?? 0, deleted + ids.length);
+    if (sync.overwriteTotal === null) {
+      await appendEvent(
+        deps.db,
+        syncId,
+        'overwrite:deleting',
+        { message: `Deleting ${ids.length} managed work items (to the recycle bin)`, count: ids.length },
+        { overwriteTotal: total },
+      );
+    }
+    const chunksBefore = Math.ceil(deleted / DELETE_CHUNK);
+    const chunks = Math.ceil(ids.length / DELETE_CHUNK);
+    for (let chunk = 0; chunk < chunks; chunk++) {
+      if (chunk > 0) await checkOpen(deps, syncId);
       const chunkIds = ids.slice(chunk * DELETE_CHUNK, (chunk + 1) * DELETE_CHUNK);
       await tracker.deleteWorkItems(project, chunkIds);
       deleted += chunkIds.length;
-      await recordDeletions(deps.db, syncId, chunkIds.length, {
+      const recorded = await recordDeletions(deps.db, syncId, chunkIds.length, {
         name: 'overwrite:progress',
         data: {
-          message: `Deleted ${deleted} of ${ids.length}`,
+          message: `Deleted ${deleted} of ${total}`,
           deleted,
-          total: ids.length,
-          currentChunk: chunk + 1,
-          totalChunks,
+          total,
+          currentChunk: chunksBefore + chunk + 1,
+          totalChunks: chunksBefore + chunks,
           deletedIds: chunkIds,
         },
       });
+      if (recorded.closing) throw new SyncClosingError(syncId);
     }
     await appendEvent(deps.db, syncId, 'overwrite:deleted', {
       message: `Deleted ${deleted} managed work items (restorable from the recycle bin)`,
@@ -145,10 +247,11 @@ async function deleteManagedItems(
     });
     return true;
   } catch (error) {
-    if (error instanceof AdoThrottledError || error instanceof AdoTransientError) throw error;
-    const message = error instanceof Error ? error.message : String(error);
+    if (!(error instanceof AdoAuthError || error instanceof AdoRejectedError)) throw error;
+    const cause = describeSyncFailure(error, project);
+    const message = `Overwrite failed: deleting the managed work items of ${project} (${deleted} deleted so far): ${cause}`;
     await appendEvent(deps.db, syncId, 'overwrite:error', { error: message, message: 'Overwrite failed' });
-    await failSync(deps, syncId, `Overwrite failed: ${message}`);
+    await failSync(deps, syncId, message, { fromPrepare: true, ...codeOf(error) });
     return false;
   }
 }

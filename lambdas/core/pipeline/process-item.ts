@@ -9,8 +9,15 @@ import {
   type WorkItemTracker,
 } from '#core/ports/work-item-tracker.ts';
 import { type ClaimedItem, claimItems, releaseItem, releaseItems } from '#core/sync/pipeline-repository.ts';
-import { type RecordResult, recordOutcomes, skipSubtree } from '#core/sync/sync-history-repository.ts';
+import {
+  closingTo,
+  type RecordResult,
+  recordOutcomes,
+  skipSubtree,
+} from '#core/sync/sync-history-repository.ts';
+import { TERMINAL_STATUSES } from '#core/sync/sync-model.ts';
 import type { Outcome } from '#core/sync/sync-model.ts';
+import { notStartedReason, SyncClosingError } from './close.ts';
 import { connect, forgetConnection } from './connection.ts';
 import type { PipelineDeps } from './deps.ts';
 import { describeSyncFailure, failSync } from './failures.ts';
@@ -50,10 +57,11 @@ export async function processItems(
   }
   const failures = new Map<string, unknown>();
   const settled: Settled[] = [];
+  const beforeSend = closeCheck(deps, syncId);
   await Promise.all(
     items.map(async (item) => {
       try {
-        const result = await attempt(deps, item);
+        const result = await attempt(deps, item, beforeSend);
         if (result) settled.push(result);
       } catch (error) {
         failures.set(item.ardoqId, error);
@@ -70,11 +78,39 @@ export async function processItem(syncId: string, ardoqId: string, deps: Pipelin
   if (failures.has(ardoqId)) throw failures.get(ardoqId);
 }
 
+/** How long a check that the sync is not closing stays good for the creates of a batch. */
+const CLOSE_CHECK_MS = 250;
+
+/**
+ * The check a batch's creates run before each send to Azure DevOps: after a cancel (or a failure)
+ * was requested, no new create starts. The claim read the sync a moment ago; a create that waited
+ * (pacing, an in-call retry) reads it again, at most once per CLOSE_CHECK_MS for the whole batch.
+ */
+function closeCheck(deps: PipelineDeps, syncId: string): () => Promise<void> {
+  let checkedAt = Date.now();
+  let reading: Promise<'cancelled' | 'failed' | null> | null = null;
+  return async () => {
+    if (Date.now() - checkedAt < CLOSE_CHECK_MS) return;
+    reading ??= closingTo(deps.db, syncId).finally(() => {
+      checkedAt = Date.now();
+      reading = null;
+    });
+    const to = await reading;
+    if (to) throw new SyncClosingError(syncId, to);
+  };
+}
+
 /**
  * One claimed node up to its outcome: created, adopted or skipped (returned, recorded with the batch),
- * or Azure DevOps trouble handled on its own (recorded, released or re-queued here; null).
+ * or Azure DevOps trouble handled on its own (recorded, released or re-queued here; null). On a closing
+ * sync nothing is created: a node an earlier attempt may have created is reconciled (adopted, or
+ * skipped once Azure DevOps shows nothing), any other is skipped.
  */
-async function attempt(deps: PipelineDeps, item: ClaimedItem): Promise<Settled | null> {
+async function attempt(
+  deps: PipelineDeps,
+  item: ClaimedItem,
+  beforeSend: () => Promise<void>,
+): Promise<Settled | null> {
   const { syncId, ardoqId } = item;
   if (!item.targetConfigId || !isStoredTypes(item.workItemTypes)) {
     const reason = 'The sync lost its configuration or work item types';
@@ -85,31 +121,37 @@ async function attempt(deps: PipelineDeps, item: ClaimedItem): Promise<Settled |
   const types = item.workItemTypes;
   let connection: Awaited<ReturnType<typeof connect>> | undefined;
   try {
+    const running = item.syncStatus === 'in_progress' && item.closeRequested === null;
+    if (!running && item.attempts <= 1) return notStarted(item, item.closeRequested);
     connection = await connect(deps, item.targetConfigId);
     const { tracker } = connection;
-    const running = item.syncStatus === 'in_progress';
-    if (item.attempts > 1 || !running) {
+    if (item.attempts > 1) {
       const adopted = await findEarlierWorkItem(tracker, item, types);
       if (adopted) {
         deps.log.info('adopted the work item of an earlier attempt', { syncId, ardoqId, adoId: adopted.id });
         return createdOutcome(item, adopted);
       }
-      if (!running) {
-        // A cancelled or failed sync: an uncertain attempt turned out to have created nothing.
-        const errorMessage = `Not created: the sync was ${item.syncStatus} first`;
-        return { item, outcome: { ardoqId, status: 'skipped', errorMessage } };
-      }
+      // A closing sync: the uncertain attempt turned out to have created nothing.
+      if (!running) return notStarted(item, item.closeRequested);
     }
     if (item.parentArdoqId !== null && item.parentAzureDevOpsId === null) {
       const errorMessage = 'Not created: its parent was not created';
       return { item, outcome: { ardoqId, status: 'skipped', errorMessage } };
     }
-    const created = await tracker.createWorkItem(item.projectName, toWorkItem(deps, item, types));
+    const created = await tracker.createWorkItem(item.projectName, toWorkItem(deps, item, types), {
+      beforeSend,
+    });
     return createdOutcome(item, created);
   } catch (error) {
+    // The check before the send found the sync closing: nothing was sent.
+    if (error instanceof SyncClosingError) return notStarted(item, error.to);
     await handleAdoFailure(deps, item, error, connection?.configuration);
     return null;
   }
+}
+
+function notStarted(item: ClaimedItem, to: 'cancelled' | 'failed' | null): Settled {
+  return { item, outcome: { ardoqId: item.ardoqId, status: 'skipped', errorMessage: notStartedReason(to) } };
 }
 
 function toWorkItem(deps: PipelineDeps, item: ClaimedItem, types: StoredTypes) {
@@ -200,10 +242,11 @@ async function recordSettled(
   if (result.insertedCreated > 0) deps.metrics.count('ItemsCreated', result.insertedCreated);
   const created = settled.filter((s) => s.created);
   for (const s of created) {
-    deps.log.info('item created', { syncId, ardoqId: s.item.ardoqId, adoId: s.created?.id });
+    deps.log.debug('item created', { syncId, ardoqId: s.item.ardoqId, adoId: s.created?.id });
   }
   const children = created.flatMap((s) => s.item.children);
-  if (result.sync.status !== 'in_progress' || children.length === 0) return;
+  // A closing sync's children were skipped when the close was requested.
+  if (result.sync.status !== 'in_progress' || result.sync.closeRequested || children.length === 0) return;
   try {
     await deps.queue.send(children.map((child) => ({ kind: 'item', syncId, ardoqId: child })));
   } catch (error) {
@@ -218,7 +261,7 @@ async function record(
   outcomes: Parameters<typeof recordOutcomes>[2],
 ): Promise<RecordResult> {
   const result = await recordOutcomes(deps.db, syncId, outcomes);
-  if (result.complete && result.sync.status === 'in_progress') {
+  if (result.complete && result.inserted > 0 && !TERMINAL_STATUSES.includes(result.sync.status)) {
     await deps.queue.send([{ kind: 'finalize', syncId }]);
   }
   return result;
@@ -232,26 +275,28 @@ async function handleAdoFailure(
 ): Promise<void> {
   const { syncId, ardoqId } = item;
   const message = { kind: 'item' as const, syncId, ardoqId };
+  const running = item.syncStatus === 'in_progress' && item.closeRequested === null;
   if (error instanceof AdoRejectedError && !error.projectMissing) {
     await record(deps, syncId, [
       { ardoqId, status: 'failed', errorMessage: error.message.slice(0, 10_000) || 'Rejected' },
     ]);
     const skipped = await skipSubtree(deps.db, syncId, ardoqId);
-    if (skipped.complete && skipped.inserted > 0 && skipped.sync.status === 'in_progress') {
+    if (skipped.complete && skipped.inserted > 0 && !TERMINAL_STATUSES.includes(skipped.sync.status)) {
       await deps.queue.send([{ kind: 'finalize', syncId }]);
     }
     deps.metrics.count('ItemsFailed');
-    deps.log.warn('item rejected by Azure DevOps', {
+    deps.log.debug('item rejected by Azure DevOps', {
       syncId,
       ardoqId,
-      error: error.message,
+      code: error.code,
+      status: error.status,
       skipped: skipped.inserted,
     });
     return;
   }
   if (error instanceof AdoAuthError || (error instanceof AdoRejectedError && error.projectMissing)) {
-    if (item.syncStatus !== 'in_progress') {
-      // Reconciling a node of a finished sync, and Azure DevOps will not answer: retrying cannot help.
+    if (!running) {
+      // Reconciling a node of a closing sync, and Azure DevOps will not answer: retrying cannot help.
       await record(deps, syncId, [
         {
           ardoqId,
@@ -261,25 +306,36 @@ async function handleAdoFailure(
       ]);
       return;
     }
+    // Nothing was created: the node goes back (and is skipped by the close that follows).
     await releaseItem(deps.db, syncId, ardoqId, false);
     if (item.targetConfigId) forgetConnection(deps, item.targetConfigId);
-    await failSync(deps, syncId, describeSyncFailure(error, item.projectName, configuration));
+    await failSync(deps, syncId, describeSyncFailure(error, item.projectName, configuration), {
+      ...(error.code ? { code: error.code } : {}),
+    });
     return;
   }
   if (error instanceof AdoThrottledError) {
     // Nothing was created; hand the wait to the queue instead of sleeping in the Lambda.
-    await releaseItem(deps.db, syncId, ardoqId, false);
+    const released = await releaseItem(deps.db, syncId, ardoqId, false, error.retryAfterMs);
+    if (!released) {
+      // The sync is closing: the node will not be tried again.
+      await record(deps, syncId, [
+        { ardoqId, status: 'skipped', errorMessage: notStartedReason(await closingTo(deps.db, syncId)) },
+      ]);
+      return;
+    }
     const delaySeconds = Math.min(900, Math.max(1, Math.ceil(error.retryAfterMs / 1000)));
     await deps.queue.send([message], { delaySeconds });
     deps.metrics.count('ItemsThrottled');
-    deps.log.info('item throttled', { syncId, ardoqId, delaySeconds });
+    deps.log.debug('item throttled', { syncId, ardoqId, delaySeconds });
     return;
   }
   if (error instanceof AdoTransientError) {
-    // The create may have reached Azure DevOps: the retry looks for it before creating.
+    // The create may have reached Azure DevOps: the retry looks for it before creating (or, on a
+    // closing sync, instead of creating).
     await releaseItem(deps.db, syncId, ardoqId, true);
     await deps.queue.send([message], { delaySeconds: deps.settings.transientRetrySeconds });
-    deps.log.warn('item attempt uncertain, will reconcile', { syncId, ardoqId, error: error.message });
+    deps.log.debug('item attempt uncertain, will reconcile', { syncId, ardoqId, error: error.name });
     return;
   }
   // Anything else (the database, the secret store) fails the message so the queue retries it. The

@@ -16,6 +16,8 @@ export interface ClaimedItem {
   parentAzureDevOpsId: number | null;
   children: string[];
   syncStatus: SyncStatus;
+  /** The status the sync is closing to (a cancel or a failure was requested): create nothing new. */
+  closeRequested: 'cancelled' | 'failed' | null;
   projectName: string;
   targetConfigId: string | null;
   workItemTypes: Record<string, unknown> | null;
@@ -36,10 +38,10 @@ c AS (
   UPDATE sync_plan_items p SET state = 'processing', attempts = p.attempts + 1, claimed_at = now()
   FROM wanted w, sync_history s
   WHERE p.ctid = w.plan_tid AND s.id = w.sync_history_id
-    AND ((w.pending AND s.status IN ('in_progress', 'cancelled', 'failed')) OR w.stale)
+    AND s.status = 'in_progress' AND (w.pending OR w.stale)
   RETURNING p.sync_history_id, p.ardoq_id, p.parent_ardoq_id, p.item_type, p.name, p.payload, p.attempts,
-    s.status AS sync_status, s.project_name, s.target_config_id, s.work_item_types, s.options,
-    s.started_at AS sync_started_at
+    s.status AS sync_status, s.close_requested, s.project_name, s.target_config_id, s.work_item_types,
+    s.options, s.started_at AS sync_started_at
 )
 SELECT c.*, parent.azure_devops_id AS parent_azure_devops_id,
   (SELECT coalesce(jsonb_agg(ch.ardoq_id ORDER BY ch.position), '[]'::jsonb) FROM sync_plan_items ch
@@ -51,7 +53,8 @@ ORDER BY c.ardoq_id`;
 
 /**
  * Claims nodes of one sync for processing, in one statement (a whole SQS batch): each a pending node
- * of a running sync, or a node whose earlier claim went stale (its processor died). Exactly one
+ * of a running sync, or a node whose earlier claim went stale (its processor died). A closing sync's
+ * nodes are claimed too, to be reconciled (never created). Exactly one
  * processor holds a node at a time: nodes done, held by another processor or unknown are left out, so
  * a duplicate delivery claims nothing. Each claimed node comes with its parent's work item id, its
  * children and the sync's settings.
@@ -79,6 +82,7 @@ export async function claimItems(
     parentAzureDevOpsId: (r.parent_azure_devops_id as number | null) ?? null,
     children: r.children as string[],
     syncStatus: r.sync_status as SyncStatus,
+    closeRequested: (r.close_requested as 'cancelled' | 'failed' | null) ?? null,
     projectName: r.project_name as string,
     targetConfigId: (r.target_config_id as string | null) ?? null,
     workItemTypes: (r.work_item_types as Record<string, unknown> | null) ?? null,
@@ -89,32 +93,55 @@ export async function claimItems(
 
 /** See releaseItems: locked by primary key like a claim, then given back by row id. */
 export const RELEASE_ITEMS = `WITH claimed AS (${lockPlanRows(ARDOQ_ID_KEYS, `, q.state = 'processing' AS held`)}
+),
+sync AS (
+  SELECT id FROM sync_history s
+  WHERE s.id = CAST(:syncId AS uuid) AND s.status = 'in_progress' AND (s.close_requested IS NULL OR :reachedAdo)
+),
+released AS (
+  UPDATE sync_plan_items p SET state = 'pending', claimed_at = NULL,
+    attempts = CASE WHEN :reachedAdo THEN p.attempts ELSE greatest(p.attempts - 1, 0) END
+  FROM claimed c
+  WHERE p.ctid = c.plan_tid AND c.held AND EXISTS (SELECT 1 FROM sync)
+  RETURNING p.ardoq_id
+),
+waited AS (
+  UPDATE sync_history s SET throttled_ms = s.throttled_ms + CAST(:throttledMs AS bigint)
+  WHERE s.id = CAST(:syncId AS uuid) AND CAST(:throttledMs AS bigint) > 0 AND EXISTS (SELECT 1 FROM released)
 )
-UPDATE sync_plan_items p SET state = 'pending', claimed_at = NULL,
-  attempts = CASE WHEN :reachedAdo THEN p.attempts ELSE greatest(p.attempts - 1, 0) END
-FROM claimed c
-WHERE p.ctid = c.plan_tid AND c.held
-  AND EXISTS (SELECT 1 FROM sync_history s WHERE s.id = CAST(:syncId AS uuid) AND s.status = 'in_progress')`;
+SELECT ardoq_id FROM released`;
 
 /**
- * Gives claimed nodes back (they will be retried), in one statement. `reachedAdo: false` (throttled:
- * nothing was created) also takes back the attempt, so the retry does not go looking for a work item.
- * Only while the sync runs: on a closed sync the claim stays until it goes stale and the sweep sends
- * the node to be reconciled. (A release racing the close can still leave a pending node on a closed
- * sync; the sweep sends those too, and a claim takes them.)
+ * Gives claimed nodes back (they will be retried), in one statement, and returns those given back.
+ * `reachedAdo: false` (throttled: nothing was created) also takes back the attempt, so the retry does
+ * not go looking for a work item; `throttledMs` is added to the sync's time spent throttled. Only while
+ * the sync runs; on a closing sync only nodes whose create may have happened (`reachedAdo`), which
+ * their retry reconciles: the caller records the others as not created.
  */
 export async function releaseItems(
   db: Queryable,
   syncId: string,
   ardoqIds: readonly string[],
   reachedAdo: boolean,
-): Promise<void> {
-  if (ardoqIds.length === 0) return;
-  await db.query(RELEASE_ITEMS, { syncId: sqlUuid(syncId), ardoqIds: sqlJson([...ardoqIds]), reachedAdo });
+  throttledMs = 0,
+): Promise<string[]> {
+  if (ardoqIds.length === 0) return [];
+  const { rows } = await db.query<{ ardoq_id: string }>(RELEASE_ITEMS, {
+    syncId: sqlUuid(syncId),
+    ardoqIds: sqlJson([...ardoqIds]),
+    reachedAdo,
+    throttledMs: Math.max(0, Math.round(throttledMs)),
+  });
+  return rows.map((r) => r.ardoq_id);
 }
 
-export const releaseItem = (db: Queryable, syncId: string, ardoqId: string, reachedAdo: boolean) =>
-  releaseItems(db, syncId, [ardoqId], reachedAdo);
+export const releaseItem = async (
+  db: Queryable,
+  syncId: string,
+  ardoqId: string,
+  reachedAdo: boolean,
+  throttledMs = 0,
+): Promise<boolean> => (await releaseItems(db, syncId, [ardoqId], reachedAdo, throttledMs)).length > 0;
 
 /** Epics of a sync (what `prepare` enqueues). */
 export async function listRootItems(db: Queryable, syncId: string): Promise<string[]> {
@@ -128,10 +155,12 @@ export async function listRootItems(db: Queryable, syncId: string): Promise<stri
 }
 
 export interface SweepFindings {
-  /** Running syncs whose every node has its outcome. */
+  /** Syncs whose every node has its outcome, still open: running ones, or closing ones. */
   toFinalize: string[];
-  /** Open syncs past their deadline. */
+  /** Open syncs past their deadline, not closing yet. */
   pastDeadline: string[];
+  /** Pending syncs whose prepare step ran out of retry time without coming back (its message is lost). */
+  prepareExpired: string[];
   /** Pending syncs whose prepare message seems lost. */
   toPrepare: string[];
   /** Nodes to enqueue again: pending under a created parent for too long, or stale claims. */
@@ -139,75 +168,109 @@ export interface SweepFindings {
   /** Nodes that were not created but still have pending descendants (a crash between two writes). */
   unskippedParents: Array<{ syncId: string; ardoqId: string }>;
 }
+const FIRST_UUID = '00000000-0000-0000-0000-000000000000';
 
-/** What the periodic sweep must repair (DESIGN.md §2); `staleSeconds` = how long counts as stuck. */
-export async function findSweepWork(
-  db: Queryable,
-  staleSeconds: number,
-  limit = 500,
-): Promise<SweepFindings> {
-  const params = { staleSeconds, limit };
-  const ids = async (sql: string) => (await db.query<{ id: string }>(sql, params)).rows.map((r) => r.id);
-  const toFinalize = await ids(
-    `SELECT id FROM sync_history WHERE status = 'in_progress'
-       AND items_created + items_failed + items_skipped = total_items LIMIT :limit`,
-  );
-  const pastDeadline = await ids(
-    `SELECT id FROM sync_history WHERE status IN ('pending', 'in_progress') AND deadline_at < now() LIMIT :limit`,
-  );
-  const toPrepare = await ids(
-    `SELECT id FROM sync_history WHERE status = 'pending' AND deadline_at >= now()
-       AND updated_at < now() - make_interval(secs => :staleSeconds) LIMIT :limit`,
-  );
-  const { rows: stranded } = await db.query<{ sync_history_id: string; ardoq_id: string }>(
-    `SELECT p.sync_history_id, p.ardoq_id
+type SyncList = 'toFinalize' | 'pastDeadline' | 'prepareExpired' | 'toPrepare';
+type NodeList = 'stranded' | 'unskippedParents';
+export type SweepList = SyncList | NodeList;
+type NodeKey = { syncId: string; ardoqId: string };
+
+const STALE = 'now() - make_interval(secs => :staleSeconds)';
+
+/** The sync lists: conditions on sync_history, read in id order. */
+const SYNC_LISTS: Record<SyncList, string> = {
+  toFinalize: `items_created + items_failed + items_skipped = total_items
+    AND (status = 'in_progress' OR (status = 'pending' AND close_requested IS NOT NULL
+      AND (prepare_claimed_at IS NULL OR prepare_claimed_at < ${STALE})))`,
+  pastDeadline: `status IN ('pending', 'in_progress') AND close_requested IS NULL AND deadline_at < now()`,
+  prepareExpired: `status = 'pending' AND close_requested IS NULL AND deadline_at >= now()
+    AND prepare_retry_until < ${STALE} AND (prepare_claimed_at IS NULL OR prepare_claimed_at < ${STALE})`,
+  toPrepare: `status = 'pending' AND close_requested IS NULL AND deadline_at >= now() AND updated_at < ${STALE}
+    AND (prepare_retry_until IS NULL OR prepare_retry_until >= ${STALE})
+    AND (prepare_next_at IS NULL OR prepare_next_at < ${STALE})`,
+};
+
+/** The node lists, read in (sync id, ardoq id) order. */
+const NODE_LISTS: Record<NodeList, string> = {
+  stranded: `SELECT p.sync_history_id, p.ardoq_id
      FROM sync_history s
      JOIN sync_plan_items p ON p.sync_history_id = s.id
      LEFT JOIN sync_plan_items parent
        ON parent.sync_history_id = p.sync_history_id AND parent.ardoq_id = p.parent_ardoq_id
-     WHERE s.status IN ('in_progress', 'cancelled', 'failed') AND p.state <> 'done'
+     WHERE s.status = 'in_progress' AND p.state <> 'done'
+       AND (p.sync_history_id, p.ardoq_id) > (CAST(:afterSync AS uuid), CAST(:afterNode AS text))
        AND (
-         (p.state = 'processing' AND p.claimed_at < now() - make_interval(secs => :staleSeconds))
-         -- left pending by the close (an uncertain attempt), or released by a processor racing the close
-         OR (s.status IN ('cancelled', 'failed') AND p.state = 'pending')
-         OR (s.status = 'in_progress' AND p.state = 'pending' AND (
-           (p.parent_ardoq_id IS NULL AND s.updated_at < now() - make_interval(secs => :staleSeconds))
-           OR (parent.state = 'done' AND parent.azure_devops_id IS NOT NULL
-               AND parent.updated_at < now() - make_interval(secs => :staleSeconds)))))
+         (p.state = 'processing' AND p.claimed_at < ${STALE})
+         OR (p.state = 'pending' AND (
+           (p.parent_ardoq_id IS NULL AND s.updated_at < ${STALE})
+           OR (parent.state = 'done' AND parent.azure_devops_id IS NOT NULL AND parent.updated_at < ${STALE})
+           -- released after an uncertain create on a closing sync: its retry reconciles it
+           OR (s.close_requested IS NOT NULL AND p.attempts > 0 AND p.updated_at < ${STALE}))))
+     ORDER BY p.sync_history_id, p.ardoq_id
      LIMIT :limit`,
-    params,
-  );
-  const { rows: unskipped } = await db.query<{ sync_history_id: string; ardoq_id: string }>(
-    `SELECT DISTINCT parent.sync_history_id, parent.ardoq_id
+  unskippedParents: `SELECT DISTINCT parent.sync_history_id, parent.ardoq_id
      FROM sync_history s
      JOIN sync_plan_items parent ON parent.sync_history_id = s.id
      JOIN sync_plan_items child
        ON child.sync_history_id = parent.sync_history_id AND child.parent_ardoq_id = parent.ardoq_id
      WHERE s.status = 'in_progress' AND parent.state = 'done' AND parent.azure_devops_id IS NULL
        AND child.state = 'pending'
+       AND (parent.sync_history_id, parent.ardoq_id) > (CAST(:afterSync AS uuid), CAST(:afterNode AS text))
+     ORDER BY parent.sync_history_id, parent.ardoq_id
      LIMIT :limit`,
-    params,
+};
+
+/** One page of one sync list, after the sync id `after` (exclusive). */
+export async function sweepSyncPage(
+  db: Queryable,
+  list: SyncList,
+  staleSeconds: number,
+  limit: number,
+  after = FIRST_UUID,
+): Promise<string[]> {
+  const { rows } = await db.query<{ id: string }>(
+    `SELECT id FROM sync_history WHERE ${SYNC_LISTS[list]} AND id > CAST(:afterSync AS uuid)
+     ORDER BY id LIMIT :limit`,
+    { staleSeconds, limit, afterSync: sqlUuid(after) },
   );
-  const pair = (r: { sync_history_id: string; ardoq_id: string }) => ({
-    syncId: r.sync_history_id,
-    ardoqId: r.ardoq_id,
+  return rows.map((r) => r.id);
+}
+
+/** One page of one node list, after the key `after` (exclusive). */
+export async function sweepNodePage(
+  db: Queryable,
+  list: NodeList,
+  staleSeconds: number,
+  limit: number,
+  after: NodeKey = { syncId: FIRST_UUID, ardoqId: '' },
+): Promise<NodeKey[]> {
+  const { rows } = await db.query<{ sync_history_id: string; ardoq_id: string }>(NODE_LISTS[list], {
+    staleSeconds,
+    limit,
+    afterSync: sqlUuid(after.syncId),
+    afterNode: after.ardoqId,
   });
+  return rows.map((r) => ({ syncId: r.sync_history_id, ardoqId: r.ardoq_id }));
+}
+
+/** The first page (`limit` rows) of every list the periodic sweep repairs (DESIGN.md §2). */
+export async function findSweepWork(db: Queryable, staleSeconds: number, limit = 500): Promise<SweepFindings> {
+  const syncs = (list: SyncList) => sweepSyncPage(db, list, staleSeconds, limit);
+  const nodes = (list: NodeList) => sweepNodePage(db, list, staleSeconds, limit);
   return {
-    toFinalize,
-    pastDeadline,
-    toPrepare,
-    stranded: stranded.map(pair),
-    unskippedParents: unskipped.map(pair),
+    toFinalize: await syncs('toFinalize'),
+    pastDeadline: await syncs('pastDeadline'),
+    prepareExpired: await syncs('prepareExpired'),
+    toPrepare: await syncs('toPrepare'),
+    stranded: await nodes('stranded'),
+    unskippedParents: await nodes('unskippedParents'),
   };
 }
 
-/** Syncs that a restarted local runtime must resume: everything still open. */
-export async function listOpenSyncs(db: Queryable): Promise<Array<{ id: string; status: SyncStatus }>> {
-  const { rows } = await db.query<{ id: string; status: SyncStatus }>(
-    `SELECT id, status FROM sync_history WHERE status IN ('pending', 'in_progress')
-     UNION
-     SELECT DISTINCT s.id, s.status FROM sync_history s JOIN sync_plan_items p ON p.sync_history_id = s.id
-     WHERE s.status IN ('cancelled', 'failed') AND p.state IN ('processing', 'pending')`,
+/** How many syncs are still open (what a restarted local runtime resumes). */
+export async function countOpenSyncs(db: Queryable): Promise<number> {
+  const { rows } = await db.query<{ n: number }>(
+    `SELECT count(*)::int AS n FROM sync_history WHERE status IN ('pending', 'in_progress')`,
   );
-  return rows;
+  return rows[0]?.n ?? 0;
 }

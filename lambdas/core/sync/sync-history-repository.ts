@@ -4,7 +4,7 @@ import type { Database, Queryable, Row } from '#core/ports/database.ts';
 import { sqlJson, sqlUuid } from '#core/ports/database.ts';
 import * as SQL from './sync-history-sql.ts';
 import { type SyncHistory, toSyncHistory } from './sync-history-view.ts';
-import { Actor, ITEM_DEPTH, NewSync, Outcome, type SyncStatus } from './sync-model.ts';
+import { Actor, ITEM_DEPTH, NewSync, Outcome, type SyncStatus, TERMINAL_STATUSES } from './sync-model.ts';
 
 /**
  * The sync-history data layer: every write is one statement (see sync-history-sql.ts), written once
@@ -21,6 +21,14 @@ export interface SyncState {
   /** Request options (process template hint, field mapping id). */
   options: Record<string, unknown>;
   workItemTypes: Record<string, unknown> | null;
+  /** The status a requested close leads to; the sync stays open until nothing is in flight. */
+  closeRequested: 'cancelled' | 'failed' | null;
+  /** Prepare attempts that failed and were postponed so far. */
+  prepareAttempts: number;
+  /** Overwrite mode: how many managed work items the first search found to delete. */
+  overwriteTotal: number | null;
+  /** Time the sync's work waited for Azure DevOps' throttling, in ms. */
+  throttledMs: number;
 }
 
 export interface RecordResult {
@@ -56,6 +64,10 @@ function toState(row: Row): SyncState {
     lastEventSeq: row.last_event_seq as number,
     options: (row.options as Record<string, unknown> | undefined) ?? {},
     workItemTypes: (row.work_item_types as Record<string, unknown> | null | undefined) ?? null,
+    closeRequested: (row.close_requested as 'cancelled' | 'failed' | null | undefined) ?? null,
+    prepareAttempts: (row.prepare_attempts as number | undefined) ?? 0,
+    overwriteTotal: (row.overwrite_total as number | null | undefined) ?? null,
+    throttledMs: Number(row.throttled_ms ?? 0),
   };
 }
 
@@ -196,9 +208,11 @@ export async function claimPrepare(
 
 /** Gives the prepare claim back so a retry can take it at once. */
 export async function releasePrepare(db: Queryable, syncId: string): Promise<void> {
-  await db.query('UPDATE sync_history SET prepare_claimed_at = NULL WHERE id = CAST(:syncId AS uuid)', {
-    syncId: sqlUuid(syncId),
-  });
+  await db.query(
+    `UPDATE sync_history SET prepare_claimed_at = NULL
+     WHERE id = CAST(:syncId AS uuid) AND status = 'pending' AND prepare_claimed_at IS NOT NULL`,
+    { syncId: sqlUuid(syncId) },
+  );
 }
 
 /**
@@ -218,11 +232,20 @@ export async function markInProgress(
 }
 
 /**
- * in_progress → completed (or failed when nothing was created), once every node has its outcome;
- * writes the audit log and the final event. Returns null when there was nothing to do.
+ * The terminal transition once every node has its outcome: the status a close request asked for, else
+ * completed (or failed when nothing was created), with the audit log and the final event carrying the
+ * final numbers. A closing pending sync waits while a prepare claim younger than `staleSeconds` is held
+ * (the prepare step may still be deleting). Returns null when there was nothing to do.
  */
-export async function finalizeSync(db: Queryable, syncId: string): Promise<SyncState | null> {
-  const { rows } = await db.query(SQL.FINALIZE, { syncId: sqlUuid(syncId) });
+export async function finalizeSync(
+  db: Queryable,
+  syncId: string,
+  options: { staleSeconds?: number } = {},
+): Promise<SyncState | null> {
+  const { rows } = await db.query(SQL.FINALIZE, {
+    syncId: sqlUuid(syncId),
+    staleSeconds: options.staleSeconds ?? 180,
+  });
   return rows[0] ? toState(rows[0]) : null;
 }
 
@@ -236,24 +259,41 @@ export interface CloseInput {
 }
 
 /**
- * pending|in_progress → cancelled or failed, skipping every node that had not started, with the
- * counters, audit log and events, in one statement. Returns null when the sync was already terminal.
+ * Asks an open sync to close (cancelled or failed), in one statement: every node that had not started
+ * is skipped with its counters and events, and the sync records the status it is closing to. It stays
+ * open while creates already sent finish (they record their outcomes); `finalizeSync` moves it to that
+ * status once the last outcome is in. The first request wins: a later one for another status skips
+ * nothing and leaves the first. Returns the sync (open, or already terminal), or null for an unknown id.
  */
-export async function closeSync(
+export async function requestClose(
   db: Queryable,
   to: 'cancelled' | 'failed',
   input: CloseInput,
 ): Promise<SyncState | null> {
   const actor = parse(Actor, input.actor ?? {}, 'actor');
-  const { rows } = await db.query(to === 'cancelled' ? SQL.CANCEL : SQL.FAIL, {
+  const { rows } = await db.query(SQL.REQUEST_CLOSE, {
     syncId: sqlUuid(input.syncId),
+    to,
     reason: input.reason,
     skipReason: input.skipReason,
-    actorUserId: actor.userId ?? null,
-    actorSourceIp: actor.sourceIp ?? null,
-    actorUserAgent: actor.userAgent ?? null,
+    actor: sqlJson(actor),
   });
   return rows[0] ? toState(rows[0]) : null;
+}
+
+/**
+ * `requestClose`, then `finalizeSync`: the sync closes at once when nothing is in flight. Returns the
+ * terminal sync, the still closing one, or null when it was already terminal before (or unknown).
+ */
+export async function closeSync(
+  db: Queryable,
+  to: 'cancelled' | 'failed',
+  input: CloseInput,
+  options: { staleSeconds?: number } = {},
+): Promise<SyncState | null> {
+  const requested = await requestClose(db, to, input);
+  if (!requested || TERMINAL_STATUSES.includes(requested.status)) return null;
+  return (await finalizeSync(db, input.syncId, options)) ?? requested;
 }
 
 /**
@@ -302,13 +342,16 @@ function toRecordResult(syncId: string, result: { rows: Row[] }): RecordResult {
   };
 }
 
-/** Adds a chunk's deleted work items to `deletion_count` and writes its event, in one statement. */
+/**
+ * Adds a chunk's deleted work items to `deletion_count` and writes its event, in one statement, while
+ * the sync is pending (its prepare step runs). Says whether a close was requested meanwhile.
+ */
 export async function recordDeletions(
   db: Queryable,
   syncId: string,
   deleted: number,
   event: { name: string; data: Record<string, unknown> },
-): Promise<{ deletionCount: number }> {
+): Promise<{ deletionCount: number; closing: boolean }> {
   if (!Number.isInteger(deleted) || deleted < 0)
     throw new ValidationError('deleted must be a whole number ≥ 0');
   const { rows } = await db.query(SQL.RECORD_DELETIONS, {
@@ -317,25 +360,75 @@ export async function recordDeletions(
     event: event.name,
     data: sqlJson(event.data),
   });
-  if (!rows[0]) throw new NotFoundError(`Sync ${syncId} not found`);
-  return { deletionCount: rows[0].deletion_count as number };
+  if (!rows[0]) throw new NotFoundError(`Sync ${syncId} not found or not pending`);
+  return { deletionCount: rows[0].deletion_count as number, closing: rows[0].close_requested !== null };
 }
 
-/** Appends one progress event (its `timestamp` is added); returns its sequence number. */
+/**
+ * Appends one progress event to an open sync (its `timestamp` is added); returns its sequence number.
+ * `overwriteTotal` is stored with an `overwrite:deleting` event.
+ */
 export async function appendEvent(
   db: Queryable,
   syncId: string,
   name: string,
   data: Record<string, unknown>,
+  options: { overwriteTotal?: number } = {},
 ): Promise<number> {
   const { rows } = await db.query<{ seq: number }>(SQL.APPEND_EVENT, {
     syncId: sqlUuid(syncId),
     event: name,
     data: sqlJson(data),
+    overwriteTotal: options.overwriteTotal ?? null,
   });
-  if (!rows[0]) throw new NotFoundError(`Sync ${syncId} not found`);
+  if (!rows[0]) throw new NotFoundError(`Sync ${syncId} not found or already finished`);
   return rows[0].seq;
 }
+
+/**
+ * Postpones a failed prepare attempt by `delaySeconds`, or to the end of the retry window (opened at
+ * the first failure, `budgetMinutes` long) when that comes first (see SQL.POSTPONE_PREPARE), with an
+ * optional event. Returns the sync and the wait, or null when the window is over or the sync is no
+ * longer pending and open.
+ */
+export async function postponePrepare(
+  db: Queryable,
+  syncId: string,
+  retry: {
+    delaySeconds: number;
+    budgetMinutes: number;
+    event?: { name: string; data: Record<string, unknown> };
+  },
+): Promise<{ sync: SyncState; delaySeconds: number } | null> {
+  const { rows } = await db.query(SQL.POSTPONE_PREPARE, {
+    syncId: sqlUuid(syncId),
+    delaySeconds: Math.max(0, Math.ceil(retry.delaySeconds)),
+    budgetMinutes: retry.budgetMinutes,
+    event: retry.event?.name ?? null,
+    data: sqlJson(retry.event?.data ?? {}),
+  });
+  return rows[0] ? { sync: toState(rows[0]), delaySeconds: rows[0].delay_seconds as number } : null;
+}
+
+/**
+ * What an open sync was asked to close to (null: it goes on), a check before the next Azure DevOps
+ * call. A terminal or unknown sync counts as closing too (its status, or 'failed').
+ */
+export async function closingTo(db: Queryable, syncId: string): Promise<'cancelled' | 'failed' | null> {
+  const { rows } = await db.query<{ status: SyncStatus; close_requested: 'cancelled' | 'failed' | null }>(
+    'SELECT status, close_requested FROM sync_history WHERE id = CAST(:syncId AS uuid)',
+    { syncId: sqlUuid(syncId) },
+  );
+  const row = rows[0];
+  if (!row) return 'failed';
+  if (row.close_requested) return row.close_requested;
+  if (row.status === 'pending' || row.status === 'in_progress') return null;
+  return row.status === 'cancelled' ? 'cancelled' : 'failed';
+}
+
+/** Whether the sync is closing (or closed): see closingTo. */
+export const isClosing = async (db: Queryable, syncId: string): Promise<boolean> =>
+  (await closingTo(db, syncId)) !== null;
 
 export interface SyncEvent {
   seq: number;

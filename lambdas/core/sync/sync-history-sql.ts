@@ -115,8 +115,9 @@ SELECT count(*)::int AS plan_rows FROM plan_rows`;
 export const MARK_IN_PROGRESS = `
 WITH h AS (
   UPDATE sync_history SET status = 'in_progress', last_event_seq = last_event_seq + 1,
-    work_item_types = coalesce(CAST(:workItemTypes AS jsonb), work_item_types)
-  WHERE id = ${SYNC_ID} AND status = 'pending'
+    work_item_types = coalesce(CAST(:workItemTypes AS jsonb), work_item_types), prepare_claimed_at = NULL,
+    prepare_next_at = NULL
+  WHERE id = ${SYNC_ID} AND status = 'pending' AND close_requested IS NULL
   RETURNING *
 ),
 ev AS (
@@ -125,35 +126,54 @@ ev AS (
 )
 SELECT * FROM h`;
 
-/** in_progress → completed, or failed when no item was created (DESIGN.md §4.6); only once all are in. */
+/**
+ * The terminal transition, once every node has its outcome (so nothing about the sync can change any
+ * more): the status a close request asked for (cancelled, or failed with its reason), else completed, or
+ * failed when no item was created (DESIGN.md §4.6). From in_progress; from pending only for a close
+ * request, and not while a prepare step still holds a fresh claim (it may be deleting in overwrite mode).
+ * Writes the audit log (a cancel's with the user who asked) and the final event, both with the final
+ * numbers.
+ */
 export const FINALIZE = `
 WITH h AS (
   UPDATE sync_history SET
-    status = CASE WHEN items_created = 0 THEN 'failed' ELSE 'completed' END,
-    error_message = CASE WHEN items_created = 0
-      THEN format('No work item was created: %s failed, %s skipped', items_failed, items_skipped)
+    status = CASE WHEN close_requested IS NOT NULL THEN close_requested
+      WHEN items_created = 0 THEN 'failed' ELSE 'completed' END,
+    error_message = CASE WHEN close_requested = 'failed' THEN close_reason
+      WHEN close_requested IS NULL AND items_created = 0
+        THEN format('No work item was created: %s failed, %s skipped', items_failed, items_skipped)
       ELSE error_message END,
-    completed_at = now(), duration_ms = ${DURATION}, last_event_seq = last_event_seq + 1
-  WHERE id = ${SYNC_ID} AND status = 'in_progress'
-    AND items_created + items_failed + items_skipped = total_items
+    completed_at = now(), duration_ms = ${DURATION}, last_event_seq = last_event_seq + 1,
+    prepare_claimed_at = NULL, prepare_next_at = NULL
+  WHERE id = ${SYNC_ID} AND items_created + items_failed + items_skipped = total_items
+    AND (status = 'in_progress'
+      OR (status = 'pending' AND close_requested IS NOT NULL
+        AND (prepare_claimed_at IS NULL OR prepare_claimed_at < now() - make_interval(secs => :staleSeconds))))
   RETURNING *
 ),
 audit AS (
-  INSERT INTO audit_logs (action_type, entity_type, entity_id, user_id, details)
-  SELECT CASE WHEN h.status = 'completed' THEN 'sync_completed' ELSE 'sync_failed' END, 'sync', h.id::text,
-    h.user_id,
-    CASE WHEN h.status = 'completed'
-      THEN jsonb_build_object('total_items', h.total_items, 'items_created', h.items_created,
+  INSERT INTO audit_logs (action_type, entity_type, entity_id, user_id, source_ip, user_agent, details)
+  SELECT CASE h.status WHEN 'completed' THEN 'sync_completed' WHEN 'cancelled' THEN 'sync_cancelled'
+      ELSE 'sync_failed' END,
+    'sync', h.id::text, coalesce(h.close_actor->>'userId', h.user_id), h.close_actor->>'sourceIp',
+    h.close_actor->>'userAgent',
+    CASE h.status
+      WHEN 'completed' THEN jsonb_build_object('total_items', h.total_items, 'items_created', h.items_created,
         'items_failed', h.items_failed, 'items_skipped', h.items_skipped)
-      ELSE jsonb_build_object('error', h.error_message) END
+      WHEN 'cancelled' THEN jsonb_build_object('items_created', h.items_created, 'items_failed', h.items_failed,
+        'items_skipped', h.items_skipped)
+      ELSE jsonb_build_object('error', h.error_message, 'items_created', h.items_created,
+        'items_failed', h.items_failed, 'items_skipped', h.items_skipped) END
   FROM h
 ),
 ev AS (
   INSERT INTO sync_events (sync_history_id, seq, event, data)
   SELECT h.id, h.last_event_seq,
-    CASE WHEN h.status = 'completed' THEN 'sync:complete' ELSE 'sync:error' END,
-    CASE WHEN h.status = 'completed'
-      THEN jsonb_build_object('summary', ${summary('h')}, 'timestamp', iso_utc(h.completed_at))
+    CASE h.status WHEN 'completed' THEN 'sync:complete' WHEN 'cancelled' THEN 'sync:cancelled' ELSE 'sync:error' END,
+    CASE h.status
+      WHEN 'completed' THEN jsonb_build_object('summary', ${summary('h')}, 'timestamp', iso_utc(h.completed_at))
+      WHEN 'cancelled' THEN jsonb_build_object('message', h.close_reason, 'summary', ${summary('h')},
+        'timestamp', iso_utc(h.completed_at))
       ELSE jsonb_build_object('error', h.error_message, 'summary', ${summary('h')},
         'timestamp', iso_utc(h.completed_at)) END
   FROM h
@@ -165,29 +185,34 @@ SELECT * FROM h`;
  * azure_devops_url, error_message, changed_by_user). A row counts only if it was really inserted
  * (ON CONFLICT DO NOTHING RETURNING), so a duplicate delivery changes nothing. Rows are inserted in
  * ardoq_id order so two overlapping batches cannot deadlock on the unique index.
- * `close` also moves the sync to a terminal status in the same statement, with its audit log and
- * final event numbered after the item events.
+ * `requestClose` also records, on an open sync, that it is closing (to :to, for :reason, asked by
+ * :actor); the first request wins and the sync stays open until FINALIZE.
  */
-function outcomesStatement(sourceCtes: string, close?: { to: 'cancelled' | 'failed'; from: string }): string {
-  const closing = close
-    ? `, status = '${close.to}', completed_at = now(), duration_ms = ${DURATION},
-         error_message = CASE WHEN '${close.to}' = 'failed' THEN CAST(:reason AS text) ELSE s.error_message END`
+function outcomesStatement(sourceCtes: string, requestClose = false): string {
+  const closing = requestClose
+    ? `, close_requested = coalesce(s.close_requested, CAST(:to AS text)),
+         close_requested_at = coalesce(s.close_requested_at, now()),
+         close_reason = coalesce(s.close_reason, CAST(:reason AS text)),
+         close_actor = coalesce(s.close_actor, CAST(:actor AS jsonb))`
     : '';
-  const terminalEvents = close ? 1 : 0;
   return `
 WITH RECURSIVE ${sourceCtes},
 -- Each outcome with its node's plan row (see lockPlanRows).
 nodes AS (${lockPlanRows('SELECT * FROM src', `, q.name, q.item_type, q.position, q.state <> 'done' AS open`)}
 ),
+-- A terminal sync is final: no outcome, counter or event changes after its terminal status.
+open_sync AS (SELECT id FROM sync_history WHERE id = ${SYNC_ID} AND status IN ('pending', 'in_progress')),
 ins AS (
   INSERT INTO sync_history_items (sync_history_id, ardoq_id, item_name, item_type, status, azure_devops_id,
     azure_devops_url, error_message, changed_by_user, position)
   SELECT n.sync_history_id, n.ardoq_id, n.name, n.item_type, n.status, n.azure_devops_id, n.azure_devops_url,
     n.error_message, n.changed_by_user, n.position
   FROM nodes n
+  WHERE n.open AND EXISTS (SELECT 1 FROM open_sync)
   ORDER BY n.ardoq_id
   ON CONFLICT (sync_history_id, ardoq_id) DO NOTHING
-  RETURNING ardoq_id, item_name, item_type, status, azure_devops_id, azure_devops_url, error_message, created_at
+  RETURNING ardoq_id, item_name, item_type, status, azure_devops_id, azure_devops_url, error_message, created_at,
+    position
 ),
 counts AS (
   SELECT count(*)::int AS n,
@@ -219,16 +244,18 @@ h AS (
     user_stories_created = s.user_stories_created + c.user_stories_created,
     user_stories_failed = s.user_stories_failed + c.user_stories_failed,
     user_stories_skipped = s.user_stories_skipped + c.user_stories_skipped,
-    last_event_seq = s.last_event_seq + c.n + ${terminalEvents}
+    last_event_seq = s.last_event_seq + c.n
     ${closing}
   FROM counts c
-  WHERE s.id = ${SYNC_ID} ${close ? `AND s.status IN (${close.from})` : ''}
+  -- Nothing inserted (a duplicate delivery): the row is left alone, and read below instead.
+  WHERE s.id = ${SYNC_ID} AND s.status IN ('pending', 'in_progress') ${requestClose ? '' : 'AND c.n > 0'}
   RETURNING s.*, c.n AS inserted, c.created AS inserted_created
 ),
 item_events AS (
   INSERT INTO sync_events (sync_history_id, seq, event, data)
-  SELECT h.id, h.last_event_seq - ${terminalEvents} - h.inserted
-      + (row_number() OVER (ORDER BY p.depth, p.position, i.ardoq_id))::int,
+  SELECT h.id, h.last_event_seq - h.inserted
+      + (row_number() OVER (ORDER BY CASE i.item_type WHEN 'epic' THEN 0 WHEN 'feature' THEN 1 ELSE 2 END,
+        i.position))::int,
     replace(i.item_type, '_', '') || CASE WHEN i.status = 'created' THEN ':created' ELSE ':failed' END,
     CASE WHEN i.status = 'created'
       THEN jsonb_build_object('ardoqId', i.ardoq_id, 'name', i.item_name, 'azureDevOpsId', i.azure_devops_id,
@@ -236,43 +263,16 @@ item_events AS (
       ELSE jsonb_build_object('ardoqId', i.ardoq_id, 'name', i.item_name, 'error', i.error_message,
         'timestamp', iso_utc(i.created_at)) END
   FROM h CROSS JOIN ins i
-  CROSS JOIN LATERAL (
-    SELECT q.depth, q.position FROM sync_plan_items q
-    WHERE q.sync_history_id = h.id AND q.ardoq_id = i.ardoq_id
-    OFFSET 0
-  ) p
 ),
 done AS (
   UPDATE sync_plan_items p SET state = 'done', azure_devops_id = coalesce(p.azure_devops_id, n.azure_devops_id)
-  FROM nodes n, h
-  WHERE p.ctid = n.plan_tid AND n.open
-)${close ? closingCtes(close.to) : ''}
-SELECT h.* FROM h`;
-}
-
-function closingCtes(to: 'cancelled' | 'failed'): string {
-  const details =
-    to === 'cancelled'
-      ? `jsonb_build_object('items_created', h.items_created, 'items_failed', h.items_failed,
-           'items_skipped', h.items_skipped)`
-      : `jsonb_build_object('error', h.error_message)`;
-  const event =
-    to === 'cancelled'
-      ? `'sync:cancelled', jsonb_build_object('message', CAST(:reason AS text), 'timestamp', iso_utc(h.completed_at))`
-      : `'sync:error', jsonb_build_object('error', h.error_message, 'summary', ${summary('h')},
-           'timestamp', iso_utc(h.completed_at))`;
-  return `,
-audit AS (
-  INSERT INTO audit_logs (action_type, entity_type, entity_id, user_id, source_ip, user_agent, details)
-  SELECT 'sync_${to === 'cancelled' ? 'cancelled' : 'failed'}', 'sync', h.id::text,
-    coalesce(CAST(:actorUserId AS text), h.user_id), CAST(:actorSourceIp AS text),
-    CAST(:actorUserAgent AS text), ${details}
-  FROM h
-),
-terminal_event AS (
-  INSERT INTO sync_events (sync_history_id, seq, event, data)
-  SELECT h.id, h.last_event_seq, ${event} FROM h
-)`;
+  FROM nodes n
+  WHERE p.ctid = n.plan_tid AND n.open AND EXISTS (SELECT 1 FROM open_sync)
+)
+SELECT h.* FROM h
+UNION ALL
+SELECT s.*, 0 AS inserted, 0 AS inserted_created FROM sync_history s
+WHERE s.id = ${SYNC_ID} AND NOT EXISTS (SELECT 1 FROM h)`;
 }
 
 const OUTCOMES_SOURCE = `src AS (
@@ -307,31 +307,26 @@ src AS (
 )`);
 
 /**
- * Items not started yet when the sync closes: skipped with :reason. A pending item with an attempt behind
- * it (released after an uncertain create: its work item may exist) has started: it stays pending, and the
- * sweep sends it to be reconciled (adopted, or skipped once Azure DevOps shows nothing).
+ * Items not started yet when a close is requested: skipped with :skipReason. A pending item with an
+ * attempt behind it (released after an uncertain create: its work item may exist) has started: it stays
+ * pending, and its retry reconciles it (adopted, or skipped once Azure DevOps shows nothing). Nothing is
+ * skipped when the sync is closing for another reason already (a cancel of a failing sync).
  */
-const unstartedSource = (from: string) => `src AS (
+export const REQUEST_CLOSE = outcomesStatement(
+  `src AS (
   SELECT p.ardoq_id, 'skipped'::text AS status, NULL::integer AS azure_devops_id, NULL::text AS azure_devops_url,
     CAST(:skipReason AS text) AS error_message, NULL::jsonb AS changed_by_user
   FROM sync_plan_items p
   WHERE p.sync_history_id = ${SYNC_ID} AND p.state = 'pending' AND p.attempts = 0
-    AND EXISTS (SELECT 1 FROM sync_history s WHERE s.id = ${SYNC_ID} AND s.status IN (${from}))
+    AND EXISTS (SELECT 1 FROM sync_history s WHERE s.id = ${SYNC_ID} AND s.status IN ('pending', 'in_progress')
+      AND (s.close_requested IS NULL OR s.close_requested = CAST(:to AS text)))
   -- Locks the rows (in ardoq_id order, as claims do), so a processor cannot claim an item between this
   -- read and its skip.
   ORDER BY p.ardoq_id
   FOR UPDATE OF p
-)`;
-
-export const CANCEL = outcomesStatement(unstartedSource(`'pending', 'in_progress'`), {
-  to: 'cancelled',
-  from: `'pending', 'in_progress'`,
-});
-
-export const FAIL = outcomesStatement(unstartedSource(`'pending', 'in_progress'`), {
-  to: 'failed',
-  from: `'pending', 'in_progress'`,
-});
+)`,
+  true,
+);
 
 /** Adds to deletion_count and writes the chunk's event in one statement. */
 export const RECORD_DELETIONS = `
@@ -339,8 +334,8 @@ WITH h AS (
   UPDATE sync_history SET deletion_count = deletion_count + CAST(:deleted AS integer), last_event_seq = last_event_seq + 1,
     -- a long overwrite keeps its prepare claim fresh, so no second prepare starts deleting too
     prepare_claimed_at = CASE WHEN prepare_claimed_at IS NULL THEN NULL ELSE now() END
-  WHERE id = ${SYNC_ID}
-  RETURNING id, deletion_count, last_event_seq
+  WHERE id = ${SYNC_ID} AND status = 'pending'
+  RETURNING id, deletion_count, last_event_seq, close_requested
 ),
 ev AS (
   INSERT INTO sync_events (sync_history_id, seq, event, data)
@@ -349,10 +344,12 @@ ev AS (
 )
 SELECT * FROM h`;
 
+/** One event of an open sync (a terminal sync's events are final); `:overwriteTotal` is kept when given. */
 export const APPEND_EVENT = `
 WITH h AS (
-  UPDATE sync_history SET last_event_seq = last_event_seq + 1
-  WHERE id = ${SYNC_ID}
+  UPDATE sync_history SET last_event_seq = last_event_seq + 1,
+    overwrite_total = coalesce(CAST(:overwriteTotal AS integer), overwrite_total)
+  WHERE id = ${SYNC_ID} AND status IN ('pending', 'in_progress')
   RETURNING id, last_event_seq
 ),
 ev AS (
@@ -361,3 +358,40 @@ ev AS (
   FROM h
 )
 SELECT last_event_seq AS seq FROM h`;
+
+/**
+ * A failed prepare attempt waits for its retry: the attempt is counted, the retry window opens on the
+ * first failure (:budgetMinutes long), the next attempt is due after :delaySeconds or at the end of the
+ * window, whichever comes first, and the claim is given back; with :event (overwrite mode), its
+ * `overwrite:retrying` event (attempt, reason, next try in s). Nothing happens (no row) when the window
+ * is over: the step has run out of time. Only for a pending sync that is not closing.
+ */
+export const POSTPONE_PREPARE = `
+WITH cur AS (
+  SELECT id, coalesce(prepare_retry_until, now() + make_interval(mins => CAST(:budgetMinutes AS integer))) AS until
+  FROM sync_history
+  WHERE id = ${SYNC_ID} AND status = 'pending' AND close_requested IS NULL
+),
+wait AS (
+  SELECT id, until,
+    ceil(least(CAST(:delaySeconds AS float8), extract(epoch FROM until - now())))::int AS seconds
+  FROM cur
+),
+h AS (
+  UPDATE sync_history s SET prepare_attempts = s.prepare_attempts + 1, prepare_retry_until = w.until,
+    prepare_next_at = now() + make_interval(secs => w.seconds), prepare_claimed_at = NULL,
+    last_event_seq = s.last_event_seq + CASE WHEN CAST(:event AS text) IS NULL THEN 0 ELSE 1 END
+  FROM wait w
+  WHERE s.id = w.id AND w.seconds >= 1
+  RETURNING s.*, w.seconds AS delay_seconds
+),
+ev AS (
+  INSERT INTO sync_events (sync_history_id, seq, event, data)
+  SELECT h.id, h.last_event_seq, CAST(:event AS text),
+    CAST(:data AS jsonb) || jsonb_build_object('attempt', h.prepare_attempts, 'nextTryInSeconds', h.delay_seconds,
+      'message', format('Azure DevOps did not complete the request (attempt %s); trying again in %s s',
+        h.prepare_attempts, h.delay_seconds),
+      'timestamp', iso_utc(now()))
+  FROM h WHERE CAST(:event AS text) IS NOT NULL
+)
+SELECT * FROM h`;

@@ -1,0 +1,76 @@
+import {
+  finalizeSync,
+  releasePrepare,
+  requestClose,
+  type SyncState,
+} from '#core/sync/sync-history-repository.ts';
+import type { Actor } from '#core/sync/sync-model.ts';
+import type { PipelineDeps } from './deps.ts';
+
+/** A check before an Azure DevOps call found the sync closing: start nothing new. */
+export class SyncClosingError extends Error {
+  override readonly name = 'SyncClosingError';
+  constructor(
+    readonly syncId: string,
+    /** What it is closing to, when known. */
+    readonly to: 'cancelled' | 'failed' | null = null,
+  ) {
+    super(`Sync ${syncId} is ${to === 'failed' ? 'failing' : 'being cancelled'}: nothing new is started`);
+  }
+}
+
+/** The outcome message of a node that was never sent to Azure DevOps because its sync closed. */
+export function notStartedReason(to: 'cancelled' | 'failed' | null): string {
+  return to === 'failed'
+    ? 'Not created: the sync failed before this item ran'
+    : 'Not created: the sync was cancelled before this item ran';
+}
+
+/**
+ * Moves a sync to its terminal status once every node has its outcome (idempotent: nothing happens
+ * otherwise), and logs the transition: one line per sync with the final numbers.
+ */
+export async function finalize(syncId: string, deps: PipelineDeps): Promise<SyncState | null> {
+  const done = await finalizeSync(deps.db, syncId, { staleSeconds: deps.settings.staleSeconds });
+  if (!done) return null;
+  deps.metrics.count('SyncsFinished');
+  if (done.view.duration_ms !== undefined) deps.metrics.durationMs('SyncDuration', done.view.duration_ms);
+  const line = {
+    syncId,
+    status: done.status,
+    total: done.totalItems,
+    created: done.view.items_created,
+    failed: done.view.items_failed,
+    skipped: done.view.items_skipped,
+    deleted: done.view.deletion_count,
+    durationMs: done.view.duration_ms,
+    throttledMs: done.throttledMs,
+    ...(done.view.error_message ? { error: done.view.error_message } : {}),
+  };
+  if (done.status === 'failed') deps.log.warn('sync finished', line);
+  else deps.log.info('sync finished', line);
+  return done;
+}
+
+/**
+ * Asks an open sync to close (see requestClose), then closes it at once if nothing is in flight; a
+ * create still in flight records its outcome first, and the last outcome's finalize closes it.
+ * `fromPrepare`: the caller holds the prepare claim, given back so the close need not wait for it.
+ * Returns the sync as the request left it (null: unknown id), or the terminal sync.
+ */
+export async function close(
+  deps: PipelineDeps,
+  syncId: string,
+  to: 'cancelled' | 'failed',
+  input: { reason: string; skipReason: string; actor?: Actor; fromPrepare?: boolean },
+): Promise<SyncState | null> {
+  const requested = await requestClose(deps.db, to, {
+    syncId,
+    reason: input.reason,
+    skipReason: input.skipReason,
+    ...(input.actor ? { actor: input.actor } : {}),
+  });
+  if (!requested || requested.closeRequested === null) return requested;
+  if (input.fromPrepare) await releasePrepare(deps.db, syncId);
+  return (await finalize(syncId, deps)) ?? requested;
+}
