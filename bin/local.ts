@@ -1,58 +1,25 @@
 /**
- * `npm start`: the whole system on this machine (DESIGN.md §7). Configuration by environment:
- * PORT (3000), LOCAL_DATA_DIR (.data), DATABASE_URL (PGlite when unset), PROCESSOR_CONCURRENCY (4),
- * ADO_ORGANIZATION + ADO_PAT (a real organization; otherwise the built-in simulator on ADO_SIM_PORT,
- * default 8081), ADO_ALLOWED_ORIGINS (comma-separated origins a PAT may be sent to besides
- * https://dev.azure.com and https://{organization}.visualstudio.com, e.g. an Azure DevOps Server
- * `https://ado.corp.example` or a stand-in `http://127.0.0.1:8080`; plain http only for loopback; the
- * built-in simulator's origin is always allowed), SWEEP_INTERVAL_SECONDS (60), CORS_ORIGINS,
- * LOCAL_AUTH_TOKEN (require a bearer token), LOG_LEVEL.
+ * `npm start`: the whole system on this machine (DESIGN.md §7), configured by environment variables
+ * (bin/local/local-env.ts: the local runtime's own, and the pipeline settings shared with AWS).
  */
-import * as z from 'zod';
-import { organizationProblem, parseAllowedOrigins } from '#core/configurations/ado-organization.ts';
 import { asLog, createLogger } from '#lambdas/runtime/observability.ts';
+import { localOptionsFromEnv } from './local/local-env.ts';
 import { startLocalSystem } from './local/local-system.ts';
 
-const Env = z.object({
-  PORT: z.coerce.number().int().min(0).max(65_535).default(3000),
-  LOCAL_DATA_DIR: z.string().min(1).default('.data'),
-  DATABASE_URL: z.string().min(1).optional(),
-  PROCESSOR_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
-  ADO_ORGANIZATION: z.string().min(1).optional(),
-  ADO_PAT: z.string().min(1).optional(),
-  ADO_SIM_PORT: z.coerce.number().int().min(0).max(65_535).default(8081),
-  ADO_ALLOWED_ORIGINS: z.string().optional(),
-  SWEEP_INTERVAL_SECONDS: z.coerce.number().min(1).default(60),
-  CORS_ORIGINS: z.string().optional(),
-  LOCAL_AUTH_TOKEN: z.string().min(16, 'LOCAL_AUTH_TOKEN must be at least 16 characters').optional(),
-});
-
-const env = Env.parse(process.env);
-if (env.ADO_ORGANIZATION && !env.ADO_PAT) throw new Error('ADO_ORGANIZATION needs ADO_PAT');
-const adoAllowedOrigins = parseAllowedOrigins(env.ADO_ALLOWED_ORIGINS);
-const organizationRefused =
-  env.ADO_ORGANIZATION === undefined
-    ? undefined
-    : organizationProblem(env.ADO_ORGANIZATION, adoAllowedOrigins);
-if (organizationRefused) throw new Error(`ADO_ORGANIZATION: ${organizationRefused}`);
-process.env.POWERTOOLS_LOG_LEVEL ??= process.env.LOG_LEVEL ?? 'WARN';
+// The AWS SDK's notice that its 2027 releases will need Node 22 is for AWS deployments (the Lambdas
+// run nodejs22.x); on a developer machine it is only noise at every start.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+const { logLevel, ...options } = localOptionsFromEnv(process.env);
+process.env.POWERTOOLS_LOG_LEVEL ??= logLevel;
 const logger = createLogger('local');
+const env = {
+  DATABASE_URL: options.databaseUrl,
+  LOCAL_DATA_DIR: options.dataDir,
+  PROCESSOR_CONCURRENCY: options.processorConcurrency,
+  LOCAL_AUTH_TOKEN: options.authToken,
+};
 
-const system = await startLocalSystem({
-  port: env.PORT,
-  dataDir: env.LOCAL_DATA_DIR,
-  ...(env.DATABASE_URL ? { databaseUrl: env.DATABASE_URL } : {}),
-  processorConcurrency: env.PROCESSOR_CONCURRENCY,
-  sweepIntervalMs: env.SWEEP_INTERVAL_SECONDS * 1000,
-  simulatorPort: env.ADO_SIM_PORT,
-  adoAllowedOrigins,
-  ...(env.ADO_ORGANIZATION && env.ADO_PAT
-    ? { organization: { name: env.ADO_ORGANIZATION, pat: env.ADO_PAT } }
-    : {}),
-  ...(env.CORS_ORIGINS ? { corsOrigins: env.CORS_ORIGINS.split(',').map((o) => o.trim()) } : {}),
-  ...(env.LOCAL_AUTH_TOKEN ? { authToken: env.LOCAL_AUTH_TOKEN } : {}),
-  log: asLog(logger),
-});
+const system = await startLocalSystem({ ...options, log: asLog(logger) });
 
 const project = system.simulator ? 'Agile Project' : '<your project>';
 const example = JSON.stringify({

@@ -139,6 +139,10 @@ export const StageConfig = z
         /** A claim older than this counts as stranded; must exceed the processor timeout. */
         staleSeconds: z.number().int().min(30).default(180),
         ardoqBaseUrl: z.url().default('https://app.ardoq.com'),
+        /** How long the prepare step retries Azure DevOps trouble before the sync fails. */
+        overwriteRetryMinutes: z.number().int().min(1).max(60).default(10),
+        /** How long a cancel request waits for the creates in flight (inside API Gateway's 29 s). */
+        cancelWaitSeconds: z.number().int().min(0).max(20).default(10),
       })
       .prefault({}),
     api: z

@@ -69,6 +69,8 @@ export class StatelessStack extends Stack {
           SYNC_DEADLINE_MINUTES: String(config.sync.deadlineMinutes),
           STALE_SECONDS: String(config.sync.staleSeconds),
           ARDOQ_BASE_URL: config.sync.ardoqBaseUrl,
+          OVERWRITE_RETRY_MINUTES: String(config.sync.overwriteRetryMinutes),
+          CANCEL_WAIT_SECONDS: String(config.sync.cancelWaitSeconds),
           // Only when set: the functions then allow exactly dev.azure.com and *.visualstudio.com.
           ...(config.ado.allowedOrigins.length > 0
             ? { ADO_ALLOWED_ORIGINS: config.ado.allowedOrigins.join(',') }

@@ -8,6 +8,7 @@ import { SqsWorkQueue } from '#adapters/sqs-work-queue.ts';
 import { DEFAULT_SETTINGS, type Log, type PipelineDeps, type PipelineMetrics } from '#core/pipeline/deps.ts';
 import { systemClock } from '#core/ports/clock.ts';
 import type { ApiOptions } from '#lambdas/api/app.ts';
+import { pipelineSettingsFromEnv } from './pipeline-settings.ts';
 
 /** The functions' environment, parsed once at cold start; a missing variable fails fast. */
 const Env = z.object({
@@ -17,9 +18,6 @@ const Env = z.object({
   WORK_QUEUE_URL: z.url(),
   FINALIZE_QUEUE_URL: z.url(),
   PAT_SECRET_PREFIX: z.string().min(1),
-  SYNC_DEADLINE_MINUTES: z.coerce.number().int().min(1).default(DEFAULT_SETTINGS.deadlineMinutes),
-  STALE_SECONDS: z.coerce.number().int().min(1).default(DEFAULT_SETTINGS.staleSeconds),
-  ARDOQ_BASE_URL: z.url().default(DEFAULT_SETTINGS.ardoqBaseUrl),
   /**
    * Origins a PAT may go to besides dev.azure.com and *.visualstudio.com (Azure DevOps Server),
    * comma-separated; https only and no loopback host (in a Lambda, that is the runtime API).
@@ -59,12 +57,7 @@ export function awsDeps(
     clock: systemClock,
     log,
     metrics,
-    settings: {
-      ...DEFAULT_SETTINGS,
-      deadlineMinutes: config.SYNC_DEADLINE_MINUTES,
-      staleSeconds: config.STALE_SECONDS,
-      ardoqBaseUrl: config.ARDOQ_BASE_URL,
-    },
+    settings: pipelineSettingsFromEnv(env, DEFAULT_SETTINGS),
   };
 }
 

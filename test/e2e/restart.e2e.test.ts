@@ -84,4 +84,59 @@ describe('restarting the local runtime in the middle of a sync (PGlite on disk)'
       await expectAdoConsistent(second, second.db, id);
     }
   });
+
+  it('resumes every stranded node of a big sync at start, without waiting for a periodic sweep', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'ardoq-sync-resume-'));
+    cleanups.push(() => rm(dir, { recursive: true, force: true }));
+    const pat = randomBytes(16).toString('hex');
+    const sim = await startAdoSimulator({ pat, port: 0, faults: { latencyMs: 5 } });
+    cleanups.push(() => sim.close());
+    const options = {
+      port: 0,
+      dataDir: dir,
+      processorConcurrency: 4,
+      visibilityTimeoutSeconds: 3,
+      // No periodic sweep during the test: only the resume at start can bring the lost messages back.
+      sweepIntervalMs: 3_600_000,
+      simulatorInstance: sim,
+      simulatorPat: pat,
+      log: silentLog,
+      settings: { staleSeconds: 30, transientRetrySeconds: 1 },
+    };
+    let killed = false;
+    const first: LocalSystem = await startLocalSystem({
+      ...options,
+      wrapDb: (db) => ({
+        query: (sql, params) =>
+          killed ? Promise.reject(new Error('process killed')) : db.query(sql, params),
+        transaction: (fn) => (killed ? Promise.reject(new Error('process killed')) : db.transaction(fn)),
+        close: () => db.close(),
+      }),
+    });
+    const res = await fetch(`${first.url}/api/azure-devops/projects/Agile%20Project/workitems`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(tree(1_200, 0, 0, 'big')),
+    });
+    const syncId = ((await res.json()) as { data: { sync_history_id: string } }).data.sync_history_id;
+    await expect.poll(() => sim.stats.creates, { timeout: 20_000 }).toBeGreaterThan(20);
+    killed = true;
+    await first.stop();
+
+    const second = await startLocalSystem(options);
+    cleanups.push(() => second.stop());
+    const status = async () =>
+      (
+        (await (await fetch(`${second.url}/api/sync-history/${syncId}`)).json()) as {
+          data: { status: string };
+        }
+      ).data.status;
+    await expect.poll(status, { timeout: 60_000, interval: 250 }).toBe('completed');
+    const { rows } = await second.db.query<{ items_created: number }>(
+      'SELECT items_created FROM sync_history WHERE id = CAST(:id AS uuid)',
+      { id: sqlUuid(syncId) },
+    );
+    expect(rows[0]).toEqual({ items_created: 1_200 });
+    await expectAdoConsistent(second, second.db, syncId);
+  }, 120_000);
 });

@@ -8,6 +8,7 @@ import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { PipelineDeps } from '#core/pipeline/deps.ts';
 import { buildRoutes } from '#lambdas/api/app.ts';
+import { PipelineEnv } from '#lambdas/runtime/pipeline-settings.ts';
 import { API_ROUTES } from '#lib/api-routes.ts';
 import { PROJECT_ROOT } from '#lib/constructs/sync-function.ts';
 import {
@@ -245,11 +246,18 @@ describe('functions', () => {
             SYNC_DEADLINE_MINUTES: String(sync.deadlineMinutes),
             STALE_SECONDS: String(sync.staleSeconds),
             ARDOQ_BASE_URL: sync.ardoqBaseUrl,
+            OVERWRITE_RETRY_MINUTES: String(sync.overwriteRetryMinutes),
+            CANCEL_WAIT_SECONDS: String(sync.cancelWaitSeconds),
             PAT_SECRET_PREFIX: `ardoq-ado-sync/${synth.config.stage}/pat`,
             DB_NAME: synth.config.database.name,
           }),
         },
       });
+      // Every pipeline setting the functions read (PipelineEnv) is set from the stage config.
+      const variables = (functionProperties(service).Environment as { Variables: Record<string, string> })
+        .Variables;
+      for (const key of Object.keys(PipelineEnv.shape))
+        expect(variables, `${service}: ${key}`).toHaveProperty(key);
     }
     expect(sync.staleSeconds).toBeGreaterThan(functions.processor.timeoutSeconds);
   });

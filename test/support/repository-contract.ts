@@ -712,7 +712,10 @@ export function describeRepositoryContract(adapter: string, connect: () => Promi
         const events = await listEvents(db, id);
         expect(events.at(-1)).toMatchObject({
           event: 'sync:cancelled',
-          data: { message: 'Cancelled by the user', summary: { total: 4, created: 2, failed: 2, skipped: 2 } },
+          data: {
+            message: 'Cancelled by the user',
+            summary: { total: 4, created: 2, failed: 2, skipped: 2 },
+          },
         });
         expect(events.at(-2)?.event).toBe('feature:created');
         expect(events.filter((e) => e.event === 'feature:failed')).toHaveLength(2);
@@ -765,7 +768,12 @@ export function describeRepositoryContract(adapter: string, connect: () => Promi
         );
         expect(rows).toEqual([
           {
-            details: { error: 'Azure DevOps refused the PAT', items_created: 0, items_failed: 0, items_skipped: 4 },
+            details: {
+              error: 'Azure DevOps refused the PAT',
+              items_created: 0,
+              items_failed: 0,
+              items_skipped: 4,
+            },
           },
         ]);
         expect(await markInProgress(db, id)).toBeNull();

@@ -2,13 +2,13 @@ import { describe, expect, it } from 'vitest';
 import { cancelSync } from '#core/pipeline/finalize.ts';
 import { prepareSync } from '#core/pipeline/prepare-sync.ts';
 import { sqlUuid } from '#core/ports/database.ts';
-import { RetryLaterError } from '#core/ports/work-queue.ts';
 import {
   AdoAuthError,
   AdoRejectedError,
   AdoThrottledError,
   AdoTransientError,
 } from '#core/ports/work-item-tracker.ts';
+import { RetryLaterError } from '#core/ports/work-queue.ts';
 import { getSync, listEvents } from '#core/sync/sync-history-repository.ts';
 import { uniqueProject } from '#test/support/factories.ts';
 import { expectSyncInvariants } from '#test/support/invariants.ts';
@@ -200,29 +200,36 @@ describe('prepareSync', () => {
   it.each([
     ['throttled', () => new AdoThrottledError('TF400733: Request was blocked', 2500, 429)],
     ['transient', () => new AdoTransientError('Azure DevOps failed with HTTP 502', 502)],
-  ])('%s: the claim is released and the same prepare message comes back later (never a new one)', async (_, error) => {
-    const h = await createHarness(db);
-    const project = uniqueProject('PrepareLater');
-    h.fake.addProject(project, 'CMMI');
-    h.fake.failNext('listWorkItemTypes', error());
-    const syncId = await start(h, project, tree(prefixOf(), 1, 1, 1));
+  ])(
+    '%s: the claim is released and the same prepare message comes back later (never a new one)',
+    async (_, error) => {
+      const h = await createHarness(db);
+      const project = uniqueProject('PrepareLater');
+      h.fake.addProject(project, 'CMMI');
+      h.fake.failNext('listWorkItemTypes', error());
+      const syncId = await start(h, project, tree(prefixOf(), 1, 1, 1));
 
-    await drain(h, { stopAt: (m) => m.kind === 'prepare' && h.fake.calls.listWorkItemTypes > 0 });
+      await drain(h, { stopAt: (m) => m.kind === 'prepare' && h.fake.calls.listWorkItemTypes > 0 });
 
-    const { rows } = await db.query<{ status: string; prepare_claimed_at: Date | null; prepare_attempts: number }>(
-      'SELECT status, prepare_claimed_at, prepare_attempts FROM sync_history WHERE id = CAST(:id AS uuid)',
-      { id: sqlUuid(syncId) },
-    );
-    expect(rows[0]).toEqual({ status: 'pending', prepare_claimed_at: null, prepare_attempts: 1 });
-    // The first of about four waits spread over the 10-minute window (10 × 60 / 15 = 40 s).
-    expect(h.queue.postponed).toEqual([{ receiptHandle: expect.any(String), delaySeconds: 40 }]);
-    expect(h.queue.sent(syncId).filter((m) => m.kind === 'prepare')).toHaveLength(1);
+      const { rows } = await db.query<{
+        status: string;
+        prepare_claimed_at: Date | null;
+        prepare_attempts: number;
+      }>(
+        'SELECT status, prepare_claimed_at, prepare_attempts FROM sync_history WHERE id = CAST(:id AS uuid)',
+        { id: sqlUuid(syncId) },
+      );
+      expect(rows[0]).toEqual({ status: 'pending', prepare_claimed_at: null, prepare_attempts: 1 });
+      // The first of about four waits spread over the 10-minute window (10 × 60 / 15 = 40 s).
+      expect(h.queue.postponed).toEqual([{ receiptHandle: expect.any(String), delaySeconds: 40 }]);
+      expect(h.queue.sent(syncId).filter((m) => m.kind === 'prepare')).toHaveLength(1);
 
-    await drain(h);
+      await drain(h);
 
-    expect((await getSync(db, syncId)).view).toMatchObject({ status: 'completed', items_created: 3 });
-    await expectSyncInvariants(db, syncId);
-  });
+      expect((await getSync(db, syncId)).view).toMatchObject({ status: 'completed', items_created: 3 });
+      await expectSyncInvariants(db, syncId);
+    },
+  );
 
   /** Lets the database clock of one sync's retry window run `seconds` ahead (its times move back). */
   const letTimePass = async (syncId: string, seconds: number) => {
@@ -244,7 +251,9 @@ describe('prepareSync', () => {
       deletes += 1;
       if (deletes === 2) throw new AdoThrottledError('Azure DevOps is throttling (HTTP 503)', 1000, 503);
       if (deletes === 3) {
-        throw new AdoTransientError('Azure DevOps did not answer within 20000 ms', undefined, { kind: 'timeout' });
+        throw new AdoTransientError('Azure DevOps did not answer within 20000 ms', undefined, {
+          kind: 'timeout',
+        });
       }
       return real(p, ids);
     };
@@ -287,7 +296,10 @@ describe('prepareSync', () => {
       [450, 450, 3, 3],
     ]);
     expect(h.queue.postponed.map((p) => p.delaySeconds)).toEqual([40, 80]);
-    expect(h.queue.sent(syncId).filter((m) => m.kind === 'prepare'), 'never a new prepare message').toHaveLength(1);
+    expect(
+      h.queue.sent(syncId).filter((m) => m.kind === 'prepare'),
+      'never a new prepare message',
+    ).toHaveLength(1);
     await expectSyncInvariants(db, syncId);
   });
 
@@ -296,7 +308,8 @@ describe('prepareSync', () => {
     h.deps.settings = { ...h.deps.settings, overwriteRetryMinutes: 1 };
     const project = uniqueProject('DeleteNeverWorks');
     h.fake.addProject(project, 'Agile');
-    for (let i = 0; i < 5; i++) h.fake.seedWorkItem(project, 'Epic', { title: `old ${i}`, tags: ['ardoq-sync'] });
+    for (let i = 0; i < 5; i++)
+      h.fake.seedWorkItem(project, 'Epic', { title: `old ${i}`, tags: ['ardoq-sync'] });
     h.fake.failNext('deleteWorkItems', () => new AdoTransientError('Azure DevOps failed with HTTP 500'), 100);
     const syncId = await start(h, project, tree(prefixOf(), 1, 1, 0), { overwrite: 'true' });
 
@@ -333,12 +346,16 @@ describe('prepareSync', () => {
   it.each([
     ['a refused PAT (401)', () => new AdoAuthError('Azure DevOps refused the credentials (HTTP 401)', 401)],
     ['a missing permission (403, TF400813)', () => new AdoAuthError('TF400813: not authorized', 403)],
-    ['a work item not found (404)', () => new AdoRejectedError('TF401232: Work item 7 does not exist', 404, 'TF401232')],
+    [
+      'a work item not found (404)',
+      () => new AdoRejectedError('TF401232: Work item 7 does not exist', 404, 'TF401232'),
+    ],
   ])('overwrite: %s when deleting fails the sync at once, naming the deletion', async (_, error) => {
     const h = await createHarness(db);
     const project = uniqueProject('DeletePermanent');
     h.fake.addProject(project, 'Agile');
-    for (let i = 0; i < 3; i++) h.fake.seedWorkItem(project, 'Epic', { title: `old ${i}`, tags: ['ardoq-sync'] });
+    for (let i = 0; i < 3; i++)
+      h.fake.seedWorkItem(project, 'Epic', { title: `old ${i}`, tags: ['ardoq-sync'] });
     h.fake.failNext('deleteWorkItems', error());
 
     const syncId = await start(h, project, tree(prefixOf(), 1, 1, 0), { overwrite: 'true' });

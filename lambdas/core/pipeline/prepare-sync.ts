@@ -109,8 +109,7 @@ export async function prepareSync(syncId: string, deps: PipelineDeps): Promise<v
   }
 }
 
-const codeOf = (error: unknown) =>
-  error instanceof AdoError && error.code ? { code: error.code } : {};
+const codeOf = (error: unknown) => (error instanceof AdoError && error.code ? { code: error.code } : {});
 
 /** A close was requested: give the prepare claim back and close the sync (nothing was started). */
 async function stopForClose(deps: PipelineDeps, syncId: string): Promise<void> {
@@ -202,7 +201,9 @@ async function deleteManagedItems(
     ]);
     if (ids.length === 0) {
       if (deleted === 0) {
-        await appendEvent(deps.db, syncId, 'overwrite:no-items', { message: 'No managed work items to delete' });
+        await appendEvent(deps.db, syncId, 'overwrite:no-items', {
+          message: 'No managed work items to delete',
+        });
       } else {
         await appendEvent(deps.db, syncId, 'overwrite:deleted', {
           message: `Deleted ${deleted} managed work items (restorable from the recycle bin)`,

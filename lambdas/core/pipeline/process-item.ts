@@ -15,8 +15,8 @@ import {
   recordOutcomes,
   skipSubtree,
 } from '#core/sync/sync-history-repository.ts';
-import { TERMINAL_STATUSES } from '#core/sync/sync-model.ts';
 import type { Outcome } from '#core/sync/sync-model.ts';
+import { TERMINAL_STATUSES } from '#core/sync/sync-model.ts';
 import { notStartedReason, SyncClosingError } from './close.ts';
 import { connect, forgetConnection } from './connection.ts';
 import type { PipelineDeps } from './deps.ts';
@@ -128,7 +128,7 @@ async function attempt(
     if (item.attempts > 1) {
       const adopted = await findEarlierWorkItem(tracker, item, types);
       if (adopted) {
-        deps.log.info('adopted the work item of an earlier attempt', { syncId, ardoqId, adoId: adopted.id });
+        deps.log.debug('adopted the work item of an earlier attempt', { syncId, ardoqId, adoId: adopted.id });
         return createdOutcome(item, adopted);
       }
       // A closing sync: the uncertain attempt turned out to have created nothing.

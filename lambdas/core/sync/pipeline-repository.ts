@@ -254,7 +254,11 @@ export async function sweepNodePage(
 }
 
 /** The first page (`limit` rows) of every list the periodic sweep repairs (DESIGN.md §2). */
-export async function findSweepWork(db: Queryable, staleSeconds: number, limit = 500): Promise<SweepFindings> {
+export async function findSweepWork(
+  db: Queryable,
+  staleSeconds: number,
+  limit = 500,
+): Promise<SweepFindings> {
   const syncs = (list: SyncList) => sweepSyncPage(db, list, staleSeconds, limit);
   const nodes = (list: NodeList) => sweepNodePage(db, list, staleSeconds, limit);
   return {

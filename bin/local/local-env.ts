@@ -1,0 +1,95 @@
+import * as z from 'zod';
+import { organizationProblem, parseAllowedOrigins } from '#core/configurations/ado-organization.ts';
+import { DEFAULT_SETTINGS } from '#core/pipeline/deps.ts';
+import { pipelineSettingsFromEnv } from '#lambdas/runtime/pipeline-settings.ts';
+import type { LocalSystemOptions } from './local-system.ts';
+
+/**
+ * `npm start`'s environment: the local runtime's own variables, plus the pipeline settings the Lambdas
+ * read in AWS too (PipelineEnv). Documented in the README; test/unit/settings.test.ts walks both.
+ */
+export const LocalEnv = z.object({
+  PORT: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(65_535)
+    .default(3000)
+    .meta({ description: 'HTTP port (127.0.0.1)' }),
+  LOCAL_DATA_DIR: z
+    .string()
+    .min(1)
+    .default('.data')
+    .meta({ description: 'PGlite database and the encrypted local secret store' }),
+  DATABASE_URL: z.string().min(1).optional().meta({ description: 'Use this PostgreSQL instead of PGlite' }),
+  PROCESSOR_CONCURRENCY: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(64)
+    .default(4)
+    .meta({ description: "Concurrent processor invocations (the cloud's maxConcurrency)" }),
+  ADO_ORGANIZATION: z
+    .string()
+    .min(1)
+    .optional()
+    .meta({ description: 'A real Azure DevOps organization, configured on first start (needs ADO_PAT)' }),
+  ADO_PAT: z.string().min(1).optional().meta({ description: 'The PAT of ADO_ORGANIZATION' }),
+  ADO_SIM_PORT: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(65_535)
+    .default(8081)
+    .meta({ description: 'Port of the built-in Azure DevOps simulator' }),
+  ADO_ALLOWED_ORIGINS: z
+    .string()
+    .optional()
+    .meta({ description: 'Origins a PAT may be sent to besides dev.azure.com and *.visualstudio.com' }),
+  SWEEP_INTERVAL_SECONDS: z.coerce
+    .number()
+    .min(1)
+    .default(60)
+    .meta({ description: 'How often the finalizer sweep runs' }),
+  CORS_ORIGINS: z.string().optional().meta({ description: 'Allowed browser origins, comma-separated' }),
+  LOCAL_AUTH_TOKEN: z
+    .string()
+    .min(16, 'LOCAL_AUTH_TOKEN must be at least 16 characters')
+    .optional()
+    .meta({ description: 'Require Authorization: Bearer <token> on every route but /api/health' }),
+  LOG_LEVEL: z
+    .enum(['DEBUG', 'INFO', 'WARN', 'ERROR'])
+    .default('INFO')
+    .meta({ description: 'Structured JSON logs: one line per sync transition at INFO, per item at DEBUG' }),
+});
+
+/** What `npm start` runs with, from its environment; throws naming a bad variable. */
+export function localOptionsFromEnv(
+  env: NodeJS.ProcessEnv,
+): Omit<LocalSystemOptions, 'log'> & { logLevel: z.infer<typeof LocalEnv>['LOG_LEVEL'] } {
+  const local = LocalEnv.parse(env);
+  if (local.ADO_ORGANIZATION && !local.ADO_PAT) throw new Error('ADO_ORGANIZATION needs ADO_PAT');
+  const adoAllowedOrigins = parseAllowedOrigins(local.ADO_ALLOWED_ORIGINS);
+  const refused =
+    local.ADO_ORGANIZATION === undefined
+      ? undefined
+      : organizationProblem(local.ADO_ORGANIZATION, adoAllowedOrigins);
+  if (refused) throw new Error(`ADO_ORGANIZATION: ${refused}`);
+  return {
+    port: local.PORT,
+    dataDir: local.LOCAL_DATA_DIR,
+    ...(local.DATABASE_URL ? { databaseUrl: local.DATABASE_URL } : {}),
+    processorConcurrency: local.PROCESSOR_CONCURRENCY,
+    sweepIntervalMs: local.SWEEP_INTERVAL_SECONDS * 1000,
+    simulatorPort: local.ADO_SIM_PORT,
+    adoAllowedOrigins,
+    ...(local.ADO_ORGANIZATION && local.ADO_PAT
+      ? { organization: { name: local.ADO_ORGANIZATION, pat: local.ADO_PAT } }
+      : {}),
+    ...(local.CORS_ORIGINS ? { corsOrigins: local.CORS_ORIGINS.split(',').map((o) => o.trim()) } : {}),
+    ...(local.LOCAL_AUTH_TOKEN ? { authToken: local.LOCAL_AUTH_TOKEN } : {}),
+    // Locally a claim goes stale sooner than in AWS (30 s): a restarted runtime recovers quickly.
+    settings: pipelineSettingsFromEnv(env, { ...DEFAULT_SETTINGS, staleSeconds: 30 }),
+    logLevel: local.LOG_LEVEL,
+  };
+}
