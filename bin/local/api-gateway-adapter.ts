@@ -14,7 +14,15 @@ export interface HttpAdapterOptions {
 
 export { originAllowed } from '#lambdas/api/cors.ts';
 
-function readBody(req: IncomingMessage): Promise<string | null> {
+/** A request body as API Gateway passes it: UTF-8 text, or base64 when the bytes are not UTF-8. */
+export interface RequestBody {
+  text: string;
+  base64: boolean;
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+function readBody(req: IncomingMessage): Promise<RequestBody | null> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -24,13 +32,24 @@ function readBody(req: IncomingMessage): Promise<string | null> {
       if (size > MAX_BODY_BYTES) tooLarge = true;
       else chunks.push(chunk);
     });
-    req.on('end', () => resolve(tooLarge ? null : Buffer.concat(chunks).toString('utf8')));
+    req.on('end', () => {
+      if (tooLarge) return resolve(null);
+      const bytes = Buffer.concat(chunks);
+      // Decoding invalid UTF-8 would silently turn it into U+FFFD: pass the bytes on, and let the
+      // app refuse them (400) like it would for a binary body from API Gateway.
+      try {
+        resolve({ text: utf8.decode(bytes), base64: false });
+      } catch {
+        resolve({ text: bytes.toString('base64'), base64: true });
+      }
+    });
     req.on('error', reject);
   });
 }
 
 /** Turns a Node request into the REST API (v1) proxy event API Gateway would send. */
-export function toApiGatewayEvent(req: IncomingMessage, body: string): APIGatewayProxyEvent {
+export function toApiGatewayEvent(req: IncomingMessage, body: string | RequestBody): APIGatewayProxyEvent {
+  const { text, base64 } = typeof body === 'string' ? { text: body, base64: false } : body;
   const url = new URL(req.url ?? '/', 'http://localhost');
   const headers: Record<string, string> = {};
   for (const [key, value] of Object.entries(req.headers)) {
@@ -51,8 +70,8 @@ export function toApiGatewayEvent(req: IncomingMessage, body: string): APIGatewa
     multiValueQueryStringParameters: null,
     pathParameters: null,
     stageVariables: null,
-    body: body || null,
-    isBase64Encoded: false,
+    body: text || null,
+    isBase64Encoded: base64,
     requestContext: {
       requestId: randomUUID(),
       // The socket address: X-Forwarded-For is never trusted for source_ip.
@@ -95,6 +114,23 @@ export async function serveApi(
       res.writeHead(500, { 'content-type': 'application/json', ...cors });
       res.end(JSON.stringify({ success: false, error: 'Internal server error' }));
     }
+  });
+  // Requests Node cannot parse (a control character in a header, an oversized header block) get the
+  // JSON error envelope too, not Node's bare 400.
+  server.on('clientError', (error: NodeJS.ErrnoException, socket) => {
+    if (!socket.writable || error.code === 'ECONNRESET') {
+      socket.destroy();
+      return;
+    }
+    const [status, reason, message] =
+      error.code === 'HPE_HEADER_OVERFLOW'
+        ? [431, 'Request Header Fields Too Large', 'Request headers are too large']
+        : [400, 'Bad Request', 'Malformed HTTP request'];
+    const body = JSON.stringify({ success: false, error: message });
+    socket.end(
+      `HTTP/1.1 ${status} ${reason}\r\ncontent-type: application/json; charset=utf-8\r\n` +
+        `content-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+    );
   });
   await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
   const address = server.address() as AddressInfo;

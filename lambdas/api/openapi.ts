@@ -1,7 +1,38 @@
 import * as z from 'zod';
+import { JSON_LIMITS } from './http.ts';
 import type { RouteDef } from './router.ts';
+import { routerErrors } from './schemas.ts';
 
 type Json = Record<string, unknown>;
+
+/** What every request must respect, whatever its route (the router checks it before the route runs). */
+export const INPUT_RULES = [
+  'Bodies are JSON (`Content-Type: application/json`, UTF-8; parameters such as `; charset=utf-8` are fine, otherwise 415) of at most 10 MB (413).',
+  `A JSON body nests at most ${JSON_LIMITS.maxDepth} levels of arrays and objects (the body is level 1), has at most ${JSON_LIMITS.maxKeys.toLocaleString('en-US')} keys per object and ${JSON_LIMITS.maxItems.toLocaleString('en-US')} items per array, and its numbers fit a double (±1.8e308); a 10,000-item sync tree with ~50 customFields per node is well inside.`,
+  'No string or key of a body, query name or value, path parameter, header name or header value may contain NUL (U+0000) or a lone surrogate (invalid UTF-16).',
+  'A request that breaks a rule is a 400 whose `details` name the field (`epics[0].children[1].name`, a query or path parameter, a header, or `body`); nothing is written.',
+].join(' ');
+
+/**
+ * Descriptions of parameters whose schemas (shared with the core) carry none; a schema's own
+ * `.meta({ description })` wins.
+ */
+const PARAMETER_DESCRIPTIONS: Record<string, string> = {
+  id: 'Configuration id',
+  configId: 'Azure DevOps configuration id (default: the active configuration)',
+  status: 'Only rows with this status',
+  source_type: 'Only syncs from this source type',
+  target_type: 'Only syncs to this target type',
+  project_name: 'Case-insensitive substring of the project name',
+  action_type: 'Only entries of this action type',
+  entity_type: 'Only entries about this kind of entity',
+  entity_id: 'Only entries about this entity id (exact match)',
+  item_type: 'Only items of this type',
+  start_date: 'From this moment: YYYY-MM-DD (UTC day) or an ISO-8601 timestamp with a time zone',
+  end_date: 'Until this moment (a YYYY-MM-DD day is included whole): YYYY-MM-DD or an ISO-8601 timestamp',
+  limit: 'Page size',
+  offset: 'Rows to skip',
+};
 
 /** JSON Schema (2020-12, what OpenAPI 3.1 uses) of a zod schema, without the `$schema` header. */
 function schemaOf(schema: z.ZodType, io: 'input' | 'output'): Json {
@@ -16,11 +47,14 @@ function parameters(route: RouteDef): Json[] {
     while (object instanceof z.ZodPipe) object = object.in as z.ZodType;
     const shape = object instanceof z.ZodObject ? object.shape : {};
     for (const [name, field] of Object.entries(shape) as Array<[string, z.ZodType]>) {
+      const schema = schemaOf(field, 'input');
+      const description = typeof schema.description === 'string' ? schema.description : undefined;
       list.push({
         name,
         in: where,
+        description: description ?? PARAMETER_DESCRIPTIONS[name],
         required: where === 'path' || !field.safeParse(undefined).success,
-        schema: schemaOf(field, 'input'),
+        schema,
       });
     }
   };
@@ -30,11 +64,20 @@ function parameters(route: RouteDef): Json[] {
     list.push({
       name: 'Last-Event-ID',
       in: 'header',
+      description:
+        'Resume after this event id (what a browser EventSource sends on reconnect): only later events are streamed; a whole number',
       required: false,
-      schema: { type: 'string', pattern: '^\\d+$' },
+      schema: { type: 'string', pattern: '^\\d{1,9}$' },
     });
   }
   return list;
+}
+
+/** The route's own answers plus the router's: 400 and 405 on every route, 413 and 415 with a body. */
+function answersOf(route: RouteDef): RouteDef['responses'] {
+  const answers: RouteDef['responses'] = { 400: routerErrors[400], 405: routerErrors[405] };
+  if (route.body) Object.assign(answers, { 413: routerErrors[413], 415: routerErrors[415] });
+  return { ...answers, ...route.responses };
 }
 
 /**
@@ -46,7 +89,7 @@ export function buildOpenApi(routes: readonly RouteDef[], version: string): Json
   for (const route of routes) {
     const path = route.path.replace(/:([A-Za-z]+)/g, '{$1}');
     const responses: Json = {};
-    for (const [status, response] of Object.entries(route.responses)) {
+    for (const [status, response] of Object.entries(answersOf(route))) {
       const contentType = response.contentType ?? 'application/json';
       responses[status] = {
         description: response.description,
@@ -69,6 +112,7 @@ export function buildOpenApi(routes: readonly RouteDef[], version: string): Json
         ? {
             requestBody: {
               required: true,
+              description: INPUT_RULES,
               content: { 'application/json': { schema: schemaOf(route.body, 'input') } },
             },
           }
@@ -82,8 +126,7 @@ export function buildOpenApi(routes: readonly RouteDef[], version: string): Json
     info: {
       title: 'Ardoq → Azure DevOps sync API',
       version,
-      description:
-        'Starts syncs of Ardoq planning trees into Azure DevOps Boards and serves their exact history. Envelopes: `{ success, data }`, lists add `pagination`; errors `{ success: false, error, details? }`.',
+      description: `Starts syncs of Ardoq planning trees into Azure DevOps Boards and serves their exact history. Envelopes: \`{ success, data }\`, lists add \`pagination\`; errors \`{ success: false, error, details? }\`. ${INPUT_RULES}`,
     },
     servers: [{ url: '/' }],
     security: [{ bearer: [] }],

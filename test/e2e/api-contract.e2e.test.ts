@@ -92,9 +92,7 @@ describe('API contract: syncs, their items, cancel, check, health, routing', () 
 
     it.each([
       ['true', true],
-      ['TRUE', false],
-      ['yes', false],
-      ['1', false],
+      ['false', false],
     ])('overwrite=%s sets overwrite_mode %s', async (value, expected) => {
       const project = newProject();
       const id = await api.system.startSync(project, tree(1, 0, 0, 'ow'), `?overwrite=${value}`);
@@ -102,6 +100,22 @@ describe('API contract: syncs, their items, cancel, check, health, routing', () 
       expect(row.data.overwrite_mode).toBe(expected);
       await api.system.waitForTerminal(id);
     });
+
+    it.each(['TRUE', 'yes', '1', ''])(
+      'overwrite=%j is a 400 naming overwrite, and writes nothing',
+      async (value) => {
+        const project = newProject();
+        const error = await expectError(
+          'POST',
+          workitems(project, `?overwrite=${value}`),
+          400,
+          tree(1, 0, 0, 'ow'),
+        );
+        expect(error.details?.map((d) => d.path)).toContain('overwrite');
+        const list = await api.call('GET', `/api/sync-history?project_name=${encodeURIComponent(project)}`);
+        expect(expectShape(pageBody(SyncHistoryShape), list.json).pagination.total).toBe(0);
+      },
+    );
 
     it('answers 404 for an unknown configId and writes no row', async () => {
       const project = newProject();

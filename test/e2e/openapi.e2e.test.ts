@@ -3,22 +3,27 @@ import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildRoutes } from '#lambdas/api/app.ts';
+import { JSON_LIMITS } from '#lambdas/api/http.ts';
 import type { RouteDef } from '#lambdas/api/router.ts';
 import { type ContractSystem, startContractSystem, unique } from '#test/support/contract-system.ts';
 import { tree } from '#test/support/e2e.ts';
 
 type Json = Record<string, unknown>;
 interface Operation {
-  parameters?: Array<{ name: string; in: string }>;
-  requestBody?: { required?: boolean; content?: Record<string, { schema?: Json }> };
-  responses: Record<string, { content?: Record<string, { schema?: Json }> }>;
+  parameters?: Array<{ name: string; in: string; description?: string }>;
+  requestBody?: { required?: boolean; description?: string; content?: Record<string, { schema?: Json }> };
+  responses: Record<string, { description?: string; content?: Record<string, { schema?: Json }> }>;
 }
 
 /** CONTRACT.md §5: GET /api/openapi.json documents every route, and its schemas fit real answers. */
 describe('GET /api/openapi.json', () => {
   let api: ContractSystem;
   let routes: RouteDef[];
-  let doc: { openapi: string; paths: Record<string, Record<string, Operation>> };
+  let doc: {
+    openapi: string;
+    info: { description: string };
+    paths: Record<string, Record<string, Operation>>;
+  };
   /** `METHOD /doc/path STATUS` → real JSON answers collected from the running system. */
   const answers = new Map<string, unknown[]>();
   const ajv = new Ajv2020({ strict: false, allErrors: true });
@@ -27,8 +32,14 @@ describe('GET /api/openapi.json', () => {
   const docPath = (path: string) => path.replace(/:([A-Za-z]+)/g, '{$1}');
   const operation = (method: string, path: string) => doc.paths[path]?.[method.toLowerCase()];
   /** Calls the API and files the answer under its documented operation. */
-  const collect = async (method: string, path: string, documented: string, body?: unknown) => {
-    const res = await api.call(method, path, { body });
+  const collect = async (
+    method: string,
+    path: string,
+    documented: string,
+    body?: unknown,
+    headers?: Record<string, string>,
+  ) => {
+    const res = await api.call(method, path, { body, ...(headers ? { headers } : {}) });
     const key = `${method} ${documented} ${res.status}`;
     answers.set(key, [...(answers.get(key) ?? []), res.json]);
     return res;
@@ -96,6 +107,12 @@ describe('GET /api/openapi.json', () => {
       '/api/azure-devops/test-connection',
     );
     await collect('POST', `${C}/${configId}/activate`, `${C}/{id}/activate`);
+    // The router's own answers: 415, and 400s for hostile input that never reaches a route.
+    await collect('POST', C, C, '{"name":"x"}', { 'content-type': 'text/plain' }); // 415
+    await collect('POST', C, C, '{"name":"x\\u0000"}'); // 400
+    await collect('GET', '/api/sync-history?project_name=%00', '/api/sync-history'); // 400
+    await collect('GET', `${workitems.replace(encodeURIComponent(project), 'a%2Fb')}/check`, `${W}/check`); // 400
+    await collect('GET', '/api/health?probe=%00', '/api/health'); // 400
     await collect('POST', `${C}/local-ado-simulator/activate`, `${C}/{id}/activate`);
     await collect('DELETE', `${C}/${configId}`, `${C}/{id}`);
   }
@@ -164,6 +181,65 @@ describe('GET /api/openapi.json', () => {
         'query:end_date',
       ]),
     );
+  });
+
+  it('documents 400 and 405 on every operation, 413 and 415 on every operation with a body', () => {
+    for (const [path, methods] of Object.entries(doc.paths)) {
+      for (const [method, op] of Object.entries(methods)) {
+        const documented = Object.keys(op.responses);
+        const expected = op.requestBody ? ['400', '405', '413', '415'] : ['400', '405'];
+        expect(documented, `${method} ${path}`).toEqual(expect.arrayContaining(expected));
+        for (const status of expected) {
+          expect(
+            op.responses[status]?.content?.['application/json']?.schema,
+            `${method} ${path} ${status}`,
+          ).toEqual(op.responses['400']?.content?.['application/json']?.schema);
+        }
+      }
+    }
+    expect(operation('GET', '/api/sync-history')?.responses['413']).toBeUndefined();
+  });
+
+  it('describes every parameter: path, query and header', () => {
+    let count = 0;
+    for (const [path, methods] of Object.entries(doc.paths)) {
+      for (const [method, op] of Object.entries(methods)) {
+        for (const parameter of op.parameters ?? []) {
+          count++;
+          expect(
+            parameter.description?.trim(),
+            `${method} ${path} ${parameter.in}:${parameter.name}`,
+          ).toBeTruthy();
+        }
+      }
+    }
+    expect(count).toBeGreaterThan(30);
+    const header = operation('GET', '/api/sync-history/{id}/events')?.parameters?.find(
+      (p) => p.in === 'header',
+    );
+    expect(header?.name).toBe('Last-Event-ID');
+  });
+
+  it('documents the input limits, overwrite and the project naming rules', () => {
+    const rules = doc.info.description;
+    for (const fact of [
+      '10 MB',
+      'application/json',
+      `${JSON_LIMITS.maxDepth} levels`,
+      JSON_LIMITS.maxKeys.toLocaleString('en-US'),
+      JSON_LIMITS.maxItems.toLocaleString('en-US'),
+      'NUL (U+0000)',
+      'lone surrogate',
+    ]) {
+      expect(rules, fact).toContain(fact);
+    }
+    const start = operation('POST', '/api/azure-devops/projects/{project}/workitems');
+    expect(start?.requestBody?.description).toContain('10 MB');
+    const param = (name: string) => start?.parameters?.find((p) => p.name === name)?.description ?? '';
+    expect(param('overwrite')).toMatch(/`true` or `false`.*lowercase/);
+    expect(param('overwrite')).toContain('TRUE');
+    expect(param('project')).toMatch(/64 characters/);
+    expect(param('project')).toMatch(/apostrophes allowed/);
   });
 
   it('documents the SSE routes as text/event-stream', () => {

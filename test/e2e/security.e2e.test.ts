@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { type AddressInfo, createServer, type Server } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '#core/ports/database.ts';
+import { createSync } from '#core/sync/sync-history-repository.ts';
 import { buildRoutes } from '#lambdas/api/app.ts';
 import type { RouteDef } from '#lambdas/api/router.ts';
 import {
@@ -15,6 +16,7 @@ import {
 } from '#test/support/contract-schemas.ts';
 import { type ContractSystem, startContractSystem, unique } from '#test/support/contract-system.ts';
 import { captureLog, tree } from '#test/support/e2e.ts';
+import { buildPlan, newSync } from '#test/support/factories.ts';
 import { openStream } from '#test/support/sse-client.ts';
 
 const BOOM = 'boom-500';
@@ -176,7 +178,7 @@ describe('API security (LOCAL_AUTH_TOKEN set)', () => {
     const tag = unique('sqli');
 
     beforeAll(async () => {
-      for (const name of ['a_b', 'axb', 'a%b', 'a\\b', "O'Brien"]) {
+      for (const name of ['a_b', 'axb', "O'Brien"]) {
         const res = await api.call(
           'POST',
           `/api/azure-devops/projects/${encodeURIComponent(`${tag} ${name}`)}/workitems`,
@@ -186,6 +188,11 @@ describe('API security (LOCAL_AUTH_TOKEN set)', () => {
           },
         );
         expect(res.status, res.text).toBe(202);
+      }
+      // Azure DevOps project names cannot hold `%` or `\` (the API refuses them, 400), but rows with
+      // them may exist from before: written directly, so the filters still meet them.
+      for (const name of ['a%b', 'a\\b']) {
+        await createSync(api.system.db, newSync(buildPlan(1), { projectName: `${tag} ${name}` }));
       }
     });
     const q = (value: string) => encodeURIComponent(value);

@@ -93,7 +93,12 @@ export async function openSse(
   const controller = new AbortController();
   const response = await fetch(url, {
     method: init.method ?? 'GET',
-    headers: { accept: 'text/event-stream', ...init.headers },
+    // A body is JSON, like the frontend sends it (fetch would call a string body text/plain: a 415).
+    headers: {
+      accept: 'text/event-stream',
+      ...(init.body === undefined ? {} : { 'content-type': 'application/json' }),
+      ...init.headers,
+    },
     ...(init.body === undefined ? {} : { body: init.body }),
     signal: controller.signal,
   });

@@ -1,4 +1,5 @@
 import { request as httpRequest, type IncomingHttpHeaders, type Server } from 'node:http';
+import { connect } from 'node:net';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { originAllowed, serveApi } from '#bin/local/api-gateway-adapter.ts';
@@ -64,6 +65,18 @@ function send(
     });
     req.on('error', reject);
     req.end(body);
+  });
+}
+
+/** Sends raw bytes (what a client library would refuse to send) and returns the raw answer. */
+function sendRaw(url: string, request: string): Promise<string> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(port), hostname, () => socket.end(Buffer.from(request, 'latin1')));
+    const chunks: Buffer[] = [];
+    socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+    socket.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    socket.on('error', reject);
   });
 }
 
@@ -186,6 +199,42 @@ describe('serveApi', () => {
     expect(reply.status).toBe(200);
     expect(events).toHaveLength(1);
     expect(events[0]?.body).toHaveLength(MAX_BODY_BYTES);
+  });
+
+  it('passes a body that is not UTF-8 as base64 (like API Gateway), never as U+FFFD', async () => {
+    const bytes = Buffer.from([0x7b, 0x22, 0x61, 0x22, 0x3a, 0x22, 0xff, 0xfe, 0xed, 0xa0, 0x80, 0x22, 0x7d]);
+
+    await send(url, 'POST', '/api/sync', { 'content-type': 'application/json' }, bytes);
+
+    expect(events[0]?.isBase64Encoded).toBe(true);
+    expect(Buffer.from(events[0]?.body ?? '', 'base64')).toEqual(bytes);
+  });
+
+  it('passes a UTF-8 body as text, surrogate pairs included', async () => {
+    const body = JSON.stringify({ name: 'Ship it 🚀 – Ørsted' });
+
+    await send(url, 'POST', '/api/sync', { 'content-type': 'application/json' }, body);
+
+    expect(events[0]?.isBase64Encoded).toBe(false);
+    expect(events[0]?.body).toBe(body);
+  });
+
+  it.each([
+    ['a NUL in a header value', 'GET /api/health HTTP/1.1\r\nHost: x\r\nX-Bad: a\u0000b\r\n\r\n', 400],
+    [
+      'a header block over 16 KB',
+      `GET /api/health HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`,
+      431,
+    ],
+    ['a broken request line', 'BROKEN\r\n\r\n', 400],
+  ])('answers a request Node cannot parse (%s) with the JSON error envelope', async (_label, raw, status) => {
+    const answer = await sendRaw(url, raw);
+
+    const [head = '', body = ''] = answer.split('\r\n\r\n');
+    expect(head).toMatch(new RegExp(`^HTTP/1\\.1 ${status} `));
+    expect(head.toLowerCase()).toContain('content-type: application/json');
+    expect(JSON.parse(body)).toEqual({ success: false, error: expect.any(String) });
+    expect(events).toEqual([]);
   });
 
   it('takes sourceIp from the socket, never from X-Forwarded-For', async () => {

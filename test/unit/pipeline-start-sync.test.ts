@@ -182,18 +182,27 @@ describe('startSync', () => {
 
   it.each([
     ['true', true],
-    ['TRUE', false],
-    ['1', false],
-    ['yes', false],
+    ['false', false],
     [undefined, false],
-  ])(
-    'overwrite=%s → overwrite_mode %s (only the exact string "true" deletes)',
-    async (overwrite, expected) => {
+  ])('overwrite=%s → overwrite_mode %s', async (overwrite, expected) => {
+    const h = await createHarness(db);
+
+    const syncId = await start(h, uniqueProject('Overwrite'), valid(), { overwrite });
+
+    expect((await getSync(db, syncId)).view.overwrite_mode).toBe(expected);
+  });
+
+  it.each(['TRUE', '1', 'yes', ''])(
+    'overwrite=%j is refused naming the parameter (never silently off), nothing written',
+    async (overwrite) => {
       const h = await createHarness(db);
+      const project = uniqueProject('OverwriteBad');
 
-      const syncId = await start(h, uniqueProject('Overwrite'), valid(), { overwrite });
+      const error = await start(h, project, valid(), { overwrite }).catch((e: unknown) => e);
 
-      expect((await getSync(db, syncId)).view.overwrite_mode).toBe(expected);
+      expect(error).toBeInstanceOf(ValidationError);
+      expect((error as ValidationError).details.map((d) => d.path)).toContain('overwrite');
+      expect(await countRows(db, 'sync_history', project)).toBe(0);
     },
   );
 });

@@ -3,7 +3,13 @@ import { NotFoundError, ValidationError } from '#core/errors.ts';
 import type { PipelineDeps } from '#core/pipeline/deps.ts';
 import { cancelSync } from '#core/pipeline/finalize.ts';
 import { checkManagedWorkItems } from '#core/pipeline/managed-items.ts';
-import { ProcessTemplateName, StartSyncBody, StartSyncQuery, startSync } from '#core/pipeline/start-sync.ts';
+import {
+  ProcessTemplateName,
+  ProjectName,
+  StartSyncBody,
+  StartSyncQuery,
+  startSync,
+} from '#core/pipeline/start-sync.ts';
 import { getSync } from '#core/sync/sync-history-repository.ts';
 import { SyncHistory } from '#core/sync/sync-history-view.ts';
 import { ok as okBody, parseJsonBody } from '../http.ts';
@@ -20,7 +26,26 @@ export function syncIdParam(params: Record<string, string>): string {
   return id;
 }
 
-const ProjectParams = z.object({ project: z.string().min(1).max(64) });
+const ProjectParams = z.object({ project: ProjectName });
+const CheckQuery = z.object({
+  configId: z
+    .string()
+    .optional()
+    .meta({ description: 'Azure DevOps configuration id (default: the active configuration)' }),
+  processTemplateTemplateName: ProcessTemplateName.optional().meta({
+    description:
+      'Process of the project when known (Agile, Scrum, CMMI or Basic): saves discovering its work item types; any other value is ignored',
+  }),
+});
+const EventsQuery = z.object({
+  lastEventId: z
+    .string()
+    .regex(/^\d{1,9}$/)
+    .optional()
+    .meta({
+      description: 'Same as the Last-Event-ID header (the header wins): stream the events after this id',
+    }),
+});
 const StartSyncAccepted = ok(
   z.object({ sync_history_id: z.uuid(), status: z.literal('pending'), events_url: z.string() }),
 );
@@ -88,10 +113,7 @@ export function syncRoutes(deps: PipelineDeps, tail?: TailOptions): RouteDef[] {
       summary: 'The work items overwrite mode would delete (only those this service created)',
       tag: 'sync',
       params: ProjectParams,
-      query: z.object({
-        configId: z.string().optional(),
-        processTemplateTemplateName: ProcessTemplateName.optional(),
-      }),
+      query: CheckQuery,
       responses: { 200: { description: 'Managed work items', schema: CheckResult }, ...errors },
       handler: async ({ params, query }) => {
         const hint = ProcessTemplateName.safeParse(query.processTemplateTemplateName);
@@ -121,11 +143,22 @@ export function syncRoutes(deps: PipelineDeps, tail?: TailOptions): RouteDef[] {
       tag: 'sync',
       params: SyncIdParams,
       responses: {
-        200: { description: 'The cancelled sync', schema: ok(SyncHistory) },
+        200: {
+          description:
+            'The sync, `cancelled` with its final numbers once the creates already sent to Azure DevOps are recorded (the answer waits for that, typically well under 2 s). If they are still finishing when the wait ends, the sync is answered as it is (`pending` or `in_progress`) with `cancel_requested_at` set, and `message` says so; it becomes `cancelled` by itself, with its `sync:cancelled` event.',
+          schema: ok(SyncHistory).extend({ message: z.string() }),
+        },
         409: { description: 'Already finished', schema: errors[400].schema },
         ...errors,
       },
-      handler: async ({ params, actor }) => okBody(await cancelSync(syncIdParam(params), actor, deps)),
+      handler: async ({ params, actor }) => {
+        const { view, final } = await cancelSync(syncIdParam(params), actor, deps);
+        return okBody(view, 200, {
+          message: final
+            ? 'Sync cancelled'
+            : 'Cancellation requested: the work items already being created are finishing; the sync becomes cancelled once they are recorded',
+        });
+      },
     },
     {
       method: 'GET',
@@ -133,6 +166,7 @@ export function syncRoutes(deps: PipelineDeps, tail?: TailOptions): RouteDef[] {
       summary: 'Stream a sync’s events from the start, or after the Last-Event-ID header, following it live',
       tag: 'sync',
       params: SyncIdParams,
+      query: EventsQuery,
       responses: { 200: sseResponse, ...errors },
       handler: async (request) => {
         const id = syncIdParam(request.params);

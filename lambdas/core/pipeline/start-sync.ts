@@ -40,10 +40,83 @@ export const StartSyncBody = z.object({
 export type StartSyncBody = z.infer<typeof StartSyncBody>;
 
 export const StartSyncQuery = z.object({
-  configId: z.string().trim().min(1).max(255).optional(),
-  overwrite: z.string().optional(),
-  sourceConfigId: z.string().trim().min(1).max(255).optional(),
+  configId: z
+    .string()
+    .trim()
+    .min(1)
+    .max(255)
+    .optional()
+    .meta({ description: 'Azure DevOps configuration id (default: the active configuration)' }),
+  overwrite: z.enum(['true', 'false'], { error: 'must be true or false' }).optional().meta({
+    description:
+      'Overwrite mode: `true` first deletes the work items this service created in the project, `false` or absent does not. Exactly `true` or `false`, lowercase: anything else (`1`, `yes`, `TRUE`, empty) is a 400.',
+  }),
+  sourceConfigId: z
+    .string()
+    .trim()
+    .min(1)
+    .max(255)
+    .optional()
+    .meta({ description: 'Ardoq configuration id, recorded as `source_config_id`' }),
 });
+
+/** Microsoft's reserved project names (system names and IIS hidden segments), upper-cased. */
+const RESERVED_PROJECT_NAMES = new Set(
+  [
+    'AUX',
+    'CON',
+    'NUL',
+    'PRN',
+    ...Array.from({ length: 10 }, (_, i) => `COM${i + 1}`),
+    ...Array.from({ length: 9 }, (_, i) => `LPT${i + 1}`),
+    'SERVER',
+    'SignalR',
+    'DefaultCollection',
+    'Web',
+    'App_Browsers',
+    'App_code',
+    'App_Data',
+    'App_GlobalResources',
+    'App_LocalResources',
+    'App_Themes',
+    'App_WebResources',
+    'bin',
+    'web.config',
+  ].map((name) => name.toUpperCase()),
+);
+
+/**
+ * Microsoft's forbidden printable characters for project names, except the apostrophe: Microsoft
+ * forbids it too, but CONTRACT.md §2 allows it ("O'Brien Team") and the frontend relies on it.
+ */
+const FORBIDDEN_PROJECT_CHARACTERS = /[/:\\~&%;@"?<>|#$*{},+=[\]]/;
+
+/**
+ * An Azure DevOps project name (Microsoft's "Naming restrictions", project names): at most 64
+ * characters after trimming; no control or surrogate characters (so no emoji), none of
+ * `/ : \ ~ & % ; @ " ? < > | # $ * { } , + = [ ]`, no `..`; not starting with `_`, not starting or
+ * ending with `.`; not a reserved name (`CON`, `COM1`, `Web`, `bin`, `App_Data`, …).
+ */
+export const ProjectName = z
+  .string()
+  .trim()
+  .min(1, 'must not be empty')
+  .max(64, 'must be at most 64 characters')
+  .superRefine((name, ctx) => {
+    const fail = (message: string) => ctx.addIssue({ code: 'custom', message });
+    const forbidden = FORBIDDEN_PROJECT_CHARACTERS.exec(name)?.[0];
+    if (/\p{Cc}/u.test(name)) fail('must not contain control characters');
+    else if (/[\uD800-\uDFFF]/.test(name)) fail('must not contain surrogate characters (emoji and the like)');
+    else if (forbidden) fail(`must not contain ${forbidden}`);
+    else if (name.includes('..')) fail('must not contain ..');
+    else if (name.startsWith('_')) fail('must not start with _');
+    else if (name.startsWith('.') || name.endsWith('.')) fail('must not start or end with .');
+    else if (RESERVED_PROJECT_NAMES.has(name.toUpperCase())) fail('is a name Azure DevOps reserves');
+  })
+  .meta({
+    description:
+      'Azure DevOps project name (URL-encoded): 1 to 64 characters, spaces and apostrophes allowed; no control or surrogate characters, none of / : \\ ~ & % ; @ " ? < > | # $ * { } , + = [ ], no `..`, not starting with `_`, not starting or ending with `.`, not a reserved name (CON, COM1…COM10, LPT1…LPT9, NUL, PRN, AUX, SERVER, SignalR, DefaultCollection, Web, bin, web.config, App_*)',
+  });
 
 export interface StartSyncInput {
   project: string;
@@ -58,9 +131,9 @@ export interface StartSyncResult {
   events_url: string;
 }
 
-function invalid(error: z.ZodError, prefix: string[] = []): ValidationError {
+function invalid(error: z.ZodError, whole = 'body'): ValidationError {
   const details = error.issues.map((issue) => ({
-    path: formatPath([...prefix, ...issue.path]) || 'body',
+    path: formatPath(issue.path) || whole,
     message: issue.message,
   }));
   const first = details[0];
@@ -117,14 +190,11 @@ export function buildPlan(body: StartSyncBody): PlanNode[] {
  * Invalid input throws before anything is written.
  */
 export async function startSync(input: StartSyncInput, deps: PipelineDeps): Promise<StartSyncResult> {
-  const project = input.project.trim();
-  if (!project || project.length > 64) {
-    throw new ValidationError('Invalid request: project: must be 1 to 64 characters', [
-      { path: 'project', message: 'must be 1 to 64 characters' },
-    ]);
-  }
+  const name = ProjectName.safeParse(input.project);
+  if (!name.success) throw invalid(name.error, 'project');
+  const project = name.data;
   const query = StartSyncQuery.safeParse(input.query);
-  if (!query.success) throw invalid(query.error, ['query']);
+  if (!query.success) throw invalid(query.error, 'query');
   const body = StartSyncBody.safeParse(input.body);
   if (!body.success) throw invalid(body.error);
   const plan = buildPlan(body.data);
