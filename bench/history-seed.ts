@@ -2,15 +2,23 @@ import pg from 'pg';
 import { readMigrations } from '#adapters/migration-files.ts';
 import { PostgresDatabase } from '#adapters/postgres-database.ts';
 import { runMigrations } from '#core/migrations/migration-runner.ts';
+import type { Queryable } from '#core/ports/database.ts';
 import { rowCountDrift } from '#test/support/row-counts.ts';
 import { now, round } from './stats.ts';
 
-export const HISTORY_DB = 'bench_history';
+/** The seeded database, on the server of DATABASE_URL: `bench_history` unless BENCH_HISTORY_DB names another. */
+export const HISTORY_DB = process.env.BENCH_HISTORY_DB ?? 'bench_history';
+if (!/^[a-z_][a-z0-9_]*$/.test(HISTORY_DB))
+  throw new Error(`BENCH_HISTORY_DB ${HISTORY_DB} is not a plain name`);
 export const SEED = {
   syncs: 100_000,
   items: 2_000_000,
-  /** The first sync is the big one, for deep item pages (offset 10,000). */
+  /**
+   * The first sync is the big one, for deep item pages (offset 10,000) and filtered pages: a cancelled
+   * sync whose first 9,000 items were attempted (1 in 25 failed) and whose last 3,000 were skipped.
+   */
   bigSyncItems: 12_000,
+  bigSyncAttempted: 9_000,
 } as const;
 
 /** `url` with another database name. */
@@ -35,6 +43,8 @@ async function withClient<T>(url: string, fn: (client: pg.Client) => Promise<T>)
  * items add up to exactly 2,000,000. Status by i % 100: 85 % completed (items created), 8 % failed
  * (items failed), 5 % cancelled (items skipped), 2 % in_progress (items created, not finalized); the
  * counters, per type too, match the item rows (one epic, up to three features, the rest stories).
+ * The big sync (i = 1) is cancelled with mixed outcomes (SEED.bigSyncAttempted), its counters
+ * recounted from its rows (BIG_SYNC_COUNTERS). Item positions follow the item numbers (plan order).
  * created_at spreads over the year before the seed; project names over 8 words × 50 numbers.
  */
 const SEED_SYNCS = `
@@ -72,7 +82,7 @@ FROM (
   FROM (
     SELECT i,
       CASE WHEN i = 1 THEN :big::int WHEN i - 2 < :extra::int THEN :base::int + 1 ELSE :base::int END AS n,
-      CASE WHEN i % 100 < 85 THEN 'completed' WHEN i % 100 < 93 THEN 'failed'
+      CASE WHEN i = 1 THEN 'cancelled' WHEN i % 100 < 85 THEN 'completed' WHEN i % 100 < 93 THEN 'failed'
            WHEN i % 100 < 98 THEN 'cancelled' ELSE 'in_progress' END AS st
     FROM generate_series(1, :syncs::int) i
   ) x
@@ -90,9 +100,40 @@ SELECT s.id, 'cmp-' || j, 'Item ' || j || ' of ' || s.project_name,
     THEN 'Not created: the sync was cancelled before this item ran' END,
   s.created_at + j * interval '50 milliseconds', j - 1
 FROM sync_history s
-CROSS JOIN LATERAL (SELECT CASE WHEN s.items_failed > 0 THEN 'failed' WHEN s.items_skipped > 0 THEN 'skipped'
-  ELSE 'created' END AS outcome) o
-CROSS JOIN LATERAL generate_series(1, s.total_items) j`;
+CROSS JOIN LATERAL generate_series(1, s.total_items) j
+CROSS JOIN LATERAL (SELECT CASE
+  WHEN s.total_items = :big::int THEN CASE WHEN j > :attempted::int THEN 'skipped'
+    WHEN j > 4 AND j % 25 = 0 THEN 'failed' ELSE 'created' END
+  WHEN s.items_failed > 0 THEN 'failed' WHEN s.items_skipped > 0 THEN 'skipped'
+  ELSE 'created' END AS outcome) o`;
+
+/** The big sync's counters, per type too, recounted from its mixed item rows. */
+const BIG_SYNC_COUNTERS = `
+UPDATE sync_history s SET
+  items_created = c.created, items_failed = c.failed, items_skipped = c.skipped,
+  epics_created = c.epics_created, epics_failed = c.epics_failed, epics_skipped = c.epics_skipped,
+  features_created = c.features_created, features_failed = c.features_failed,
+  features_skipped = c.features_skipped, user_stories_created = c.user_stories_created,
+  user_stories_failed = c.user_stories_failed, user_stories_skipped = c.user_stories_skipped
+FROM (
+  SELECT sync_history_id,
+    count(*) FILTER (WHERE status = 'created') AS created,
+    count(*) FILTER (WHERE status = 'failed') AS failed,
+    count(*) FILTER (WHERE status = 'skipped') AS skipped,
+    count(*) FILTER (WHERE item_type = 'epic' AND status = 'created') AS epics_created,
+    count(*) FILTER (WHERE item_type = 'epic' AND status = 'failed') AS epics_failed,
+    count(*) FILTER (WHERE item_type = 'epic' AND status = 'skipped') AS epics_skipped,
+    count(*) FILTER (WHERE item_type = 'feature' AND status = 'created') AS features_created,
+    count(*) FILTER (WHERE item_type = 'feature' AND status = 'failed') AS features_failed,
+    count(*) FILTER (WHERE item_type = 'feature' AND status = 'skipped') AS features_skipped,
+    count(*) FILTER (WHERE item_type = 'user_story' AND status = 'created') AS user_stories_created,
+    count(*) FILTER (WHERE item_type = 'user_story' AND status = 'failed') AS user_stories_failed,
+    count(*) FILTER (WHERE item_type = 'user_story' AND status = 'skipped') AS user_stories_skipped
+  FROM sync_history_items
+  WHERE sync_history_id = (SELECT id FROM sync_history WHERE total_items = :big::int)
+  GROUP BY sync_history_id
+) c
+WHERE s.id = c.sync_history_id`;
 
 const SEED_AUDIT = `
 INSERT INTO audit_logs (action_type, entity_type, entity_id, user_id, source_ip, user_agent, details, created_at)
@@ -115,12 +156,12 @@ export interface SeedReport {
   created: boolean;
   seeded: boolean;
   seedMs: number;
-  counts: { syncs: number; items: number; audit: number };
+  counts: Counts;
 }
 
 /**
- * A database holding the seeded history: `bench_history` on the server of `adminUrl`, created,
- * migrated and seeded once, then reused as long as it holds the expected rows.
+ * A database holding the seeded history: HISTORY_DB on the server of `adminUrl`, created, migrated
+ * and seeded once, then reused as long as it holds the expected rows.
  */
 export async function ensureHistoryDatabase(
   adminUrl: string,
@@ -132,7 +173,13 @@ export async function ensureHistoryDatabase(
     return (rowCount ?? 0) > 0;
   });
   let counts = exists ? await countRows(url).catch(() => null) : null;
-  if (counts && counts.syncs === SEED.syncs && counts.items === SEED.items && counts.audit > 0) {
+  // An older seed's big sync had one outcome for all its items: seeded again, for the filtered pages.
+  if (
+    counts?.bigSyncMixed &&
+    counts.syncs === SEED.syncs &&
+    counts.items === SEED.items &&
+    counts.audit > 0
+  ) {
     // Seeded by an older tree: bring its schema up to date (migrations landed since are applied once).
     await migrate(url);
     await checkKeptCounts(url);
@@ -147,7 +194,7 @@ export async function ensureHistoryDatabase(
   const t0 = now();
   const base = Math.floor((SEED.items - SEED.bigSyncItems) / (SEED.syncs - 1));
   const extra = SEED.items - SEED.bigSyncItems - base * (SEED.syncs - 1);
-  const params = { syncs: SEED.syncs, big: SEED.bigSyncItems, base, extra };
+  const params = { syncs: SEED.syncs, big: SEED.bigSyncItems, attempted: SEED.bigSyncAttempted, base, extra };
   await withClient(url, async (c) => {
     const step = async (name: string, sql: string) => {
       const t = now();
@@ -165,7 +212,8 @@ export async function ensureHistoryDatabase(
          AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = to_regclass(i.indexname))`,
     );
     for (const index of indexes) await c.query(`DROP INDEX ${index.name}`);
-    await step('items', SEED_ITEMS);
+    await step('items', inline(SEED_ITEMS, params));
+    await step('big sync counters', inline(BIG_SYNC_COUNTERS, params));
     for (const index of indexes) await step(`index ${index.name}`, index.def);
     await step('audit logs', SEED_AUDIT);
     await c.query('COMMIT');
@@ -176,6 +224,17 @@ export async function ensureHistoryDatabase(
     throw new Error(`seed produced ${JSON.stringify(counts)}`);
   await checkKeptCounts(url);
   return { url, created: !exists, seeded: true, seedMs: round(now() - t0, 0), counts };
+}
+
+/** The id of the big sync (SEED.bigSyncItems items). */
+export async function bigSyncId(db: Queryable): Promise<string> {
+  const { rows } = await db.query<{ id: string }>(
+    'SELECT id FROM sync_history WHERE total_items = :n ORDER BY created_at DESC LIMIT 1',
+    { n: SEED.bigSyncItems },
+  );
+  const id = rows[0]?.id;
+  if (!id) throw new Error('the seeded big sync is missing');
+  return id;
 }
 
 async function migrate(url: string): Promise<void> {
@@ -211,13 +270,25 @@ function inline(sql: string, params: Record<string, number>): string {
   });
 }
 
-async function countRows(url: string): Promise<{ syncs: number; items: number; audit: number }> {
+interface Counts {
+  syncs: number;
+  items: number;
+  audit: number;
+  /** The big sync has this seed's mixed outcomes (an older seed's did not). */
+  bigSyncMixed: boolean;
+}
+
+async function countRows(url: string): Promise<Counts> {
   return withClient(url, async (c) => {
-    const { rows } = await c.query<{ syncs: number; items: number; audit: number }>(
+    const { rows } = await c.query<Counts>(
       `SELECT (SELECT count(*) FROM sync_history)::int AS syncs,
               (SELECT count(*) FROM sync_history_items)::int AS items,
-              (SELECT count(*) FROM audit_logs)::int AS audit`,
+              (SELECT count(*) FROM audit_logs)::int AS audit,
+              EXISTS (SELECT 1 FROM sync_history
+                      WHERE total_items = $1 AND status = 'cancelled' AND items_created > 0
+                        AND items_failed > 0 AND items_skipped > 0) AS "bigSyncMixed"`,
+      [SEED.bigSyncItems],
     );
-    return rows[0] ?? { syncs: 0, items: 0, audit: 0 };
+    return rows[0] ?? { syncs: 0, items: 0, audit: 0, bigSyncMixed: false };
   });
 }

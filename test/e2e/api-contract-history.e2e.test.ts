@@ -2,9 +2,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sqlUuid } from '#core/ports/database.ts';
 import {
   AuditLogShape,
+  CancelBody,
   expectShape,
   okBody,
   pageBody,
+  SyncHistoryItemShape,
   SyncHistoryShape,
   SyncStatsShape,
 } from '#test/support/contract-schemas.ts';
@@ -22,6 +24,7 @@ describe('API contract: sync history list and stats', () => {
   /** name → sync id, created through the API, then backdated. */
   const ids: Record<string, string> = {};
   const rows: Record<string, SyncHistoryShape> = {};
+  const cancelAnswers: Partial<Record<'X1' | 'X2', SyncHistoryShape>> = {};
   const CREATED_AT = {
     X2: '2012-06-13T23:59:59.999Z',
     C1: '2012-06-14T00:00:00.000Z',
@@ -59,10 +62,13 @@ describe('API contract: sync history list and stats', () => {
         );
         const cancel = await api.call('POST', `/api/sync-history/${ids[name]}/cancel`);
         expect(cancel.status, cancel.text).toBe(200);
+        cancelAnswers[name] = expectShape(CancelBody, cancel.json).data;
       }
     } finally {
       sim().setFaults({});
     }
+    // A cancel answers at once; creates already sent to Azure DevOps may still be finishing.
+    for (const name of ['X1', 'X2'] as const) await api.system.waitForTerminal(ids[name] ?? '');
     for (const [name, at] of Object.entries(CREATED_AT)) {
       await api.system.db.query(
         'UPDATE sync_history SET created_at = CAST(:at AS timestamptz) WHERE id = :id',
@@ -102,6 +108,99 @@ describe('API contract: sync history list and stats', () => {
     expect(rows.F2?.error_message).toMatch(/Missing/);
     expect(rows.X1).toMatchObject({ status: 'cancelled' });
     expect(rows.C1?.created_at).toBe(CREATED_AT.C1);
+  });
+
+  type Numbers = [total: number, created: number, failed: number, skipped: number];
+  /** [total, created, failed, skipped] of epics, features and user stories. */
+  const perType = (row: SyncHistoryShape | undefined): Record<string, Numbers> | undefined =>
+    row && {
+      epics: [row.epics_total, row.epics_created, row.epics_failed, row.epics_skipped],
+      features: [row.features_total, row.features_created, row.features_failed, row.features_skipped],
+      user_stories: [
+        row.user_stories_total,
+        row.user_stories_created,
+        row.user_stories_failed,
+        row.user_stories_skipped,
+      ],
+    };
+
+  it('gives per type what the frontend shows as created / (created + failed): failed counts the skipped', () => {
+    // C1: story 0.0.1 rejected. F1: its epic rejected, the rest skipped. F2: no project, all skipped.
+    expect(perType(rows.C1)).toEqual({
+      epics: [1, 1, 0, 0],
+      features: [1, 1, 0, 0],
+      user_stories: [2, 1, 1, 0],
+    });
+    expect(perType(rows.C2)).toEqual({
+      epics: [1, 1, 0, 0],
+      features: [1, 1, 0, 0],
+      user_stories: [1, 1, 0, 0],
+    });
+    expect(perType(rows.F1)).toEqual({
+      epics: [1, 0, 1, 0],
+      features: [1, 0, 1, 1],
+      user_stories: [1, 0, 1, 1],
+    });
+    expect(perType(rows.F2)).toEqual({
+      epics: [1, 0, 1, 1],
+      features: [1, 0, 1, 1],
+      user_stories: [1, 0, 1, 1],
+    });
+    // Every terminal sync: created + failed = total at each level, skipped within failed.
+    for (const row of Object.values(rows)) {
+      for (const [total, created, failed, skipped] of Object.values(perType(row) ?? {})) {
+        expect(created + failed, row.id).toBe(total);
+        expect(skipped).toBeLessThanOrEqual(failed);
+      }
+      expect(row.epics_total + row.features_total + row.user_stories_total).toBe(row.total_items);
+      // The row counts keep their meaning: failed rows and skipped rows, apart.
+      expect(row.items_failed + row.items_skipped).toBe(
+        row.epics_failed + row.features_failed + row.user_stories_failed,
+      );
+    }
+  });
+
+  it('says when a cancel was requested, exactly when the row holds one, the cancel answer included', async () => {
+    for (const name of ['X1', 'X2'] as const) {
+      const { rows: db } = await api.system.db.query<{
+        close_requested: string | null;
+        close_requested_at: Date | null;
+      }>('SELECT close_requested, close_requested_at FROM sync_history WHERE id = CAST(:id AS uuid)', {
+        id: sqlUuid(ids[name] ?? ''),
+      });
+      const requestedAt =
+        db[0]?.close_requested === 'cancelled' ? db[0].close_requested_at?.toISOString() : undefined;
+      expect(rows[name]?.cancel_requested_at).toBe(requestedAt);
+      const answer = cancelAnswers[name];
+      expect(answer?.cancel_requested_at).toBe(requestedAt);
+      // Still open (creates in flight finishing): the answer says the cancel is under way.
+      if (answer?.status !== 'cancelled') expect(answer?.cancel_requested_at).toEqual(expect.any(String));
+    }
+    for (const name of ['C1', 'C2', 'F1', 'F2'] as const)
+      expect(rows[name]).not.toHaveProperty('cancel_requested_at');
+  });
+
+  it("lists one sync's items in plan order, 1,000 per page by default", async () => {
+    const res = await api.call('GET', `/api/sync-history/${ids.C1}/items`);
+    expect(res.status, res.text).toBe(200);
+    const page = expectShape(pageBody(SyncHistoryItemShape), res.json);
+    expect(page.data.map((item) => item.ardoq_id)).toEqual([
+      'hc1-e0',
+      'hc1-e0-f0',
+      'hc1-e0-f0-s0',
+      'hc1-e0-f0-s1',
+    ]);
+    expect(page.pagination).toEqual({ total: 4, limit: 1000, offset: 0, has_more: false });
+    const capped = await api.call(
+      'GET',
+      `/api/sync-history/${ids.F1}/items?limit=999999&item_type=user_story`,
+    );
+    expect(expectShape(pageBody(SyncHistoryItemShape), capped.json).pagination).toEqual({
+      total: 1,
+      limit: 5000,
+      offset: 0,
+      has_more: false,
+    });
   });
 
   it('lists newest first, filtering project_name as a case-insensitive substring', async () => {
@@ -251,7 +350,13 @@ describe('API contract: sync history list and stats', () => {
       });
       const failed = await audits(`action_type=sync_failed&entity_id=${ids.F2}`);
       expect(failed.data).toHaveLength(1);
-      expect(failed.data[0]?.details).toEqual({ error: rows.F2?.error_message });
+      // With the final numbers, like the other terminal entries.
+      expect(failed.data[0]?.details).toEqual({
+        error: rows.F2?.error_message,
+        items_created: 0,
+        items_failed: 0,
+        items_skipped: 3,
+      });
       const cancelled = await audits(`action_type=sync_cancelled&entity_id=${ids.X1}`);
       expect(Object.keys(cancelled.data[0]?.details ?? {}).sort()).toEqual([
         'items_created',

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   AuditLogShape,
+  CancelBody,
   CheckBody,
   ErrorBody,
   expectShape,
@@ -155,11 +156,18 @@ describe('API contract: syncs, their items, cancel, check, health, routing', () 
       return expectShape(ItemPage, res.json);
     };
 
-    it('lists every outcome in recording order with exactly the keys of its status', async () => {
+    it('lists every outcome in plan order (parents before children) with exactly the keys of its status', async () => {
       const page = await items();
-      expect(page.pagination).toEqual({ total: 7, limit: 100, offset: 0, has_more: false });
-      const times = page.data.map((i) => i.created_at);
-      expect(times).toEqual([...times].sort());
+      expect(page.pagination).toEqual({ total: 7, limit: 1000, offset: 0, has_more: false });
+      expect(page.data.map((i) => i.ardoq_id)).toEqual([
+        'itm-e0',
+        'itm-e0-f0',
+        'itm-e0-f0-s0',
+        'itm-e0-f0-s1',
+        'itm-e0-f1',
+        'itm-e0-f1-s0',
+        'itm-e0-f1-s1',
+      ]);
       for (const item of page.data) {
         expect(item.sync_history_id).toBe(syncId);
         if (item.status === 'created') {
@@ -209,7 +217,7 @@ describe('API contract: syncs, their items, cancel, check, health, routing', () 
       }
     });
 
-    it('pages with the effective limit (cap 500) and has_more = offset + data.length < total', async () => {
+    it('pages with the effective limit (default 1,000, cap 5,000) and has_more = offset + data.length < total', async () => {
       const all = (await items()).data.map((i) => i.id);
       const first = await items('?limit=3');
       expect(first.data.map((i) => i.id)).toEqual(all.slice(0, 3));
@@ -219,8 +227,8 @@ describe('API contract: syncs, their items, cancel, check, health, routing', () 
       expect(last.pagination).toEqual({ total: 7, limit: 2, offset: 5, has_more: false });
       const past = await items('?offset=50');
       expect(past.data).toEqual([]);
-      expect(past.pagination).toEqual({ total: 7, limit: 100, offset: 50, has_more: false });
-      expect((await items('?limit=100000')).pagination.limit).toBe(500);
+      expect(past.pagination).toEqual({ total: 7, limit: 1000, offset: 50, has_more: false });
+      expect((await items('?limit=100000')).pagination.limit).toBe(5000);
     });
 
     it('answers 404 for an unknown or malformed sync id', async () => {
@@ -237,10 +245,16 @@ describe('API contract: syncs, their items, cancel, check, health, routing', () 
         const id = await api.system.startSync(project, tree(2, 2, 2, 'cxl'));
         const res = await api.call('POST', `/api/sync-history/${id}/cancel`);
         expect(res.status, res.text).toBe(200);
-        const cancelled = expectShape(SyncBody, res.json).data;
+        // The answer waits for the creates in flight (300 ms each here), then carries the final numbers.
+        const answer = expectShape(CancelBody, res.json);
+        const cancelled = answer.data;
+        expect(answer.message).toBe('Sync cancelled');
         expect(cancelled).toMatchObject({ id, status: 'cancelled', project_name: project });
         expect(cancelled.completed_at).toBeDefined();
+        expect(cancelled.cancel_requested_at).toBeDefined();
         expect(cancelled.items_created + cancelled.items_failed + cancelled.items_skipped).toBe(14);
+        const row = expectShape(SyncBody, (await api.call('GET', `/api/sync-history/${id}`)).json).data;
+        expect(row, 'the answer is the final row').toEqual(cancelled);
 
         const again = await expectError('POST', `/api/sync-history/${id}/cancel`, 409);
         expect(again.error).toMatch(/cancelled/);

@@ -85,7 +85,11 @@ describe('the sync pipeline over HTTP (local runtime + ADO simulator)', () => {
       items_failed: 2,
       items_skipped: 11,
       epics_failed: 1,
-      features_failed: 1,
+      // Per type, every node not created: Feature 0.1 failed, Epic 1's two features skipped.
+      features_failed: 3,
+      features_skipped: 2,
+      user_stories_failed: 9,
+      user_stories_skipped: 9,
     });
     const { rows } = await system.db.query<{ error_message: string }>(
       `SELECT error_message FROM sync_history_items WHERE sync_history_id = CAST(:id AS uuid) AND ardoq_id = 'rej-e0-f1-s0'`,

@@ -44,23 +44,42 @@ export const SyncHistoryShape = z
     items_created: count,
     items_failed: count,
     items_skipped: count,
+    // Per type, created / (created + failed) is what the frontend shows: failed counts every node of
+    // the type not created (skipped included), so created + failed = total once terminal. New: total
+    // and skipped (the never attempted part of failed).
+    epics_total: count,
     epics_created: count,
     epics_failed: count,
+    epics_skipped: count,
+    features_total: count,
     features_created: count,
     features_failed: count,
+    features_skipped: count,
+    user_stories_total: count,
     user_stories_created: count,
     user_stories_failed: count,
+    user_stories_skipped: count,
     deletion_count: count,
     started_at: IsoUtc,
     completed_at: IsoUtc.optional(),
     duration_ms: count.optional(),
     error_message: text.optional(),
     user_id: text.optional(),
+    /** New: a cancel was accepted (the status stays open until creates in flight have finished). */
+    cancel_requested_at: IsoUtc.optional(),
     created_at: IsoUtc,
     updated_at: IsoUtc,
   })
   .strict();
 export type SyncHistoryShape = z.infer<typeof SyncHistoryShape>;
+
+/**
+ * `POST /api/sync-history/{id}/cancel` (CONTRACT.md §5): the sync, and (new) `message`, a sentence saying
+ * whether it is cancelled or still finishing the creates in flight (then `cancel_requested_at` is set).
+ */
+export const CancelBody = z
+  .object({ success: z.literal(true), data: SyncHistoryShape, message: text })
+  .strict();
 
 /** The IdentityRef of System.ChangedBy (CONTRACT.md §4). */
 export const IdentityRefShape = z
@@ -204,8 +223,9 @@ const message = z.object({ message: text, timestamp: IsoUtc }).strict();
 /**
  * Every event name the stream may carry, with its exact data. Additions over CONTRACT.md, named so a
  * reviewer sees them: `sync:started` (DESIGN.md §3: every state change writes its event),
- * `overwrite:progress.deletedIds` (DESIGN.md §5: deleted ids recorded for restoring) and
- * `sync:error.summary` (a failed sync still reports its counts).
+ * `overwrite:progress.deletedIds` (DESIGN.md §5: deleted ids recorded for restoring),
+ * `sync:error.summary` and `sync:cancelled.summary` (a failed or cancelled sync still reports its final
+ * counts).
  */
 export const EventData = {
   'sync:accepted': z
@@ -236,7 +256,7 @@ export const EventData = {
   'userstory:failed': failed,
   'sync:complete': z.object({ summary: SummaryShape, timestamp: IsoUtc }).strict(),
   'sync:error': z.object({ error: text, summary: SummaryShape.optional(), timestamp: IsoUtc }).strict(),
-  'sync:cancelled': message,
+  'sync:cancelled': z.object({ message: text, summary: SummaryShape.optional(), timestamp: IsoUtc }).strict(),
 } as const;
 export type EventName = keyof typeof EventData;
 

@@ -7,6 +7,7 @@ import { NotFoundError } from '#core/errors.ts';
 import {
   AuditStats,
   auditStats,
+  ITEM_CHUNK_ROWS,
   listAuditLogs,
   listSyncItems,
   listSyncs,
@@ -29,6 +30,7 @@ import {
   closeSync,
   createSync,
   finalizeSync,
+  getSync,
   markInProgress,
   recordOutcomes,
   skipSubtree,
@@ -192,20 +194,39 @@ export function describeHistoryContract(adapter: string, connect: () => Promise<
     const items = (id: string, q: RawQuery = {}) => listSyncItems(db, id, parseQuery(SyncItemsQuery, q));
     const audits = (q: RawQuery) => listAuditLogs(db, parseQuery(AuditLogQuery, q));
 
-    /** The plan of the one statement `run` sends, with sequential scans off: which indexes can it use? */
-    async function planOf(run: (db: Queryable) => Promise<unknown>): Promise<string> {
+    /**
+     * The plans of the statements `run` sends, with sequential scans off (and any other `settings`):
+     * which indexes can they use?
+     */
+    async function plansOf(
+      run: (db: Queryable) => Promise<unknown>,
+      settings: string[] = [],
+    ): Promise<string[]> {
       const rec = recording(db);
       await run(rec.db);
-      expect(rec.seen.calls).toHaveLength(1);
-      const call = rec.seen.calls[0]!;
-      return db.transaction(async (tx) => {
-        await tx.query('SET LOCAL enable_seqscan = off');
-        const { rows } = await tx.query(`EXPLAIN ${call.sql}`, call.params);
-        const plan = rows.map((row) => String(Object.values(row)[0])).join('\n');
+      const plans: string[] = [];
+      for (const call of rec.seen.calls) {
+        const plan = await db.transaction(async (tx) => {
+          await tx.query('SET LOCAL enable_seqscan = off');
+          for (const setting of settings) await tx.query(setting);
+          const { rows } = await tx.query(`EXPLAIN ${call.sql}`, call.params);
+          return rows.map((row) => String(Object.values(row)[0])).join('\n');
+        });
         // With sequential scans off, one still in the plan means no index could serve the query.
         expect(plan).not.toMatch(/Seq Scan/);
-        return plan;
-      });
+        plans.push(plan);
+      }
+      return plans;
+    }
+
+    /** The plan of the one statement `run` sends (see plansOf). */
+    async function planOf(
+      run: (db: Queryable) => Promise<unknown>,
+      settings: string[] = [],
+    ): Promise<string> {
+      const plans = await plansOf(run, settings);
+      expect(plans).toHaveLength(1);
+      return plans[0]!;
     }
 
     describe('GET /api/sync-history (listSyncs)', () => {
@@ -644,6 +665,7 @@ export function describeHistoryContract(adapter: string, connect: () => Promise<
 
     describe('GET /api/sync-history/:id/items (listSyncItems)', () => {
       const it7 = named<'e0' | 'f0' | 'f0s0' | 'f0s1' | 'f1' | 'f1s0' | 'f1s1'>();
+      const PLAN_ORDER = ['e0', 'f0', 'f0s0', 'f0s1', 'f1', 'f1s0', 'f1s1'];
       let syncId: string;
 
       beforeAll(async () => {
@@ -660,16 +682,17 @@ export function describeHistoryContract(adapter: string, connect: () => Promise<
         const sync = await createSync(db, newSync(plan));
         syncId = sync.view.id;
         await markInProgress(db, syncId);
-        await recordOutcomes(db, syncId, [createdOutcome(e0, 101)]);
-        await recordOutcomes(db, syncId, [createdOutcome(f0, 102), failedOutcome(f1)]);
+        // Recorded children first: a story before its feature and epic, a subtree skipped before its
+        // root's own failure is in.
         await recordOutcomes(db, syncId, [createdOutcome(f0s0, 103), failedOutcome(f0s1)]);
         await skipSubtree(db, syncId, f1);
+        await recordOutcomes(db, syncId, [failedOutcome(f1), createdOutcome(f0, 102)]);
+        await recordOutcomes(db, syncId, [createdOutcome(e0, 101)]);
         await finalizeSync(db, syncId);
-        // One statement writes several rows with one now(): spread them in plan order instead.
+        // Timestamps in reverse plan order: the list must not follow them.
         await db.query(
-          `UPDATE sync_history_items i SET created_at = TIMESTAMPTZ '2013-01-01T00:00:00Z' + p.position * interval '1 minute'
-           FROM sync_plan_items p
-           WHERE p.sync_history_id = i.sync_history_id AND p.ardoq_id = i.ardoq_id AND i.sync_history_id = CAST(:id AS uuid)`,
+          `UPDATE sync_history_items i SET created_at = TIMESTAMPTZ '2013-01-01T00:00:00Z' - i.position * interval '1 minute'
+           WHERE i.sync_history_id = CAST(:id AS uuid)`,
           { id: sqlUuid(syncId) },
         );
         const { rows } = await db.query<{ id: string; ardoq_id: string }>(
@@ -688,11 +711,11 @@ export function describeHistoryContract(adapter: string, connect: () => Promise<
         for (const row of rows) it7.set(names[row.ardoq_id] as Parameters<typeof it7.set>[0], row.id);
       });
 
-      it('lists every outcome in recorded order with exact keys', async () => {
+      it('lists every outcome in plan order (parents before children), whatever the recording order, with exact keys', async () => {
         const page = await items(syncId);
         expect(StrictItemPage.parse(page)).toEqual(page);
-        expect(it7.names(page)).toEqual(['e0', 'f0', 'f0s0', 'f0s1', 'f1', 'f1s0', 'f1s1']);
-        expect(page.pagination).toEqual({ total: 7, limit: 100, offset: 0, has_more: false });
+        expect(it7.names(page)).toEqual(PLAN_ORDER);
+        expect(page.pagination).toEqual({ total: 7, limit: 1000, offset: 0, has_more: false });
         const [e0, , , f0s1, , f1s0] = page.data;
         expect(e0).toMatchObject({
           sync_history_id: syncId,
@@ -715,6 +738,35 @@ export function describeHistoryContract(adapter: string, connect: () => Promise<
         }
       });
 
+      it('keeps plan order, the same on every call, when every outcome has the same timestamp', async () => {
+        const plan = buildPlan(2, 2, 2);
+        const sync = await createSync(db, newSync(plan));
+        const id = sync.view.id;
+        await markInProgress(db, id);
+        // One statement, in reverse plan order: one now() for every row.
+        await recordOutcomes(
+          db,
+          id,
+          [...plan].reverse().map((node, i) => createdOutcome(node.ardoqId, 7000 + i)),
+        );
+        await db.query(
+          `UPDATE sync_history_items SET created_at = TIMESTAMPTZ '2013-02-02T00:00:00Z'
+           WHERE sync_history_id = CAST(:id AS uuid)`,
+          { id: sqlUuid(id) },
+        );
+        const expected = plan.map((node) => node.ardoqId);
+        const first = await items(id);
+        const second = await items(id);
+        expect(first.data.map((row) => row.ardoq_id)).toEqual(expected);
+        expect(second).toEqual(first);
+        const paged = await everyPage((offset) => items(id, { limit: '3', offset: String(offset) }));
+        expect(paged).toEqual(first.data);
+        const stories = await items(id, { item_type: 'user_story' });
+        expect(stories.data.map((row) => row.ardoq_id)).toEqual(
+          plan.filter((node) => node.itemType === 'user_story').map((node) => node.ardoqId),
+        );
+      });
+
       it.each<[RawQuery, string[]]>([
         [{ status: 'created' }, ['e0', 'f0', 'f0s0']],
         [{ status: 'failed' }, ['f0s1', 'f1']],
@@ -724,19 +776,20 @@ export function describeHistoryContract(adapter: string, connect: () => Promise<
         [{ item_type: 'user_story' }, ['f0s0', 'f0s1', 'f1s0', 'f1s1']],
         [{ status: 'failed', item_type: 'user_story' }, ['f0s1']],
         [{ status: 'skipped', item_type: 'epic' }, []],
-      ])('filters by %j', async (query, expected) => {
+      ])('filters by %j, in plan order', async (query, expected) => {
         const page = await items(syncId, query);
         expect(it7.names(page)).toEqual(expected);
         expect(page.pagination.total).toBe(expected.length);
       });
 
       it.each<[string, string, string[], Pagination]>([
+        ['3', '0', ['e0', 'f0', 'f0s0'], { total: 7, limit: 3, offset: 0, has_more: true }],
         ['3', '3', ['f0s1', 'f1', 'f1s0'], { total: 7, limit: 3, offset: 3, has_more: true }],
         ['3', '4', ['f1', 'f1s0', 'f1s1'], { total: 7, limit: 3, offset: 4, has_more: false }],
         ['3', '6', ['f1s1'], { total: 7, limit: 3, offset: 6, has_more: false }],
         ['3', '7', [], { total: 7, limit: 3, offset: 7, has_more: false }],
         ['3', '50', [], { total: 7, limit: 3, offset: 50, has_more: false }],
-      ])('pages: limit %s offset %s', async (limit, offset, expected, pagination) => {
+      ])('pages in plan order: limit %s offset %s', async (limit, offset, expected, pagination) => {
         const page = await items(syncId, { limit, offset });
         expect(it7.names(page)).toEqual(expected);
         expect(page.pagination).toEqual(pagination);
@@ -746,7 +799,7 @@ export function describeHistoryContract(adapter: string, connect: () => Promise<
         const sync = await createSync(db, newSync(buildPlan(2)));
         expect(await items(sync.view.id)).toEqual({
           data: [],
-          pagination: { total: 0, limit: 100, offset: 0, has_more: false },
+          pagination: { total: 0, limit: 1000, offset: 0, has_more: false },
         });
       });
 
@@ -769,33 +822,302 @@ export function describeHistoryContract(adapter: string, connect: () => Promise<
         }
       });
 
-      it('caps a limit above 500', async () => {
-        const plan = buildPlan(501);
+      /**
+       * A statement of an item page reads its rows by one range scan of `index` in position order
+       * (the first one also finds the position at the offset from the index alone), and sorts nothing
+       * but its own rows at the top.
+       */
+      function expectPositionOrder(plan: string, index: string, first: boolean): void {
+        if (first) expect(plan).toMatch(new RegExp(`Index Only Scan using ${index} on sync_history_items`));
+        expect(plan).toMatch(new RegExp(`(?<!Only )Index Scan using ${index} on sync_history_items`));
+        expect(plan.split('\n')[0]).toMatch(/^Sort /);
+        expect(plan.match(/Sort Key: /g)).toHaveLength(1);
+      }
+
+      /** The plans of a page's statements, with sorts off wherever an index can serve the order. */
+      const itemPlans = (id: string, query: RawQuery) =>
+        plansOf(
+          (q) => listSyncItems(q, id, parseQuery(SyncItemsQuery, query)),
+          ['SET LOCAL enable_sort = off'],
+        );
+
+      it.each<[string, RawQuery, string]>([
+        ['no filter', {}, 'sync_history_items_sync_position_idx'],
+        ['status', { status: 'failed' }, 'sync_history_items_sync_status_idx'],
+        ['item_type', { item_type: 'user_story' }, 'sync_history_items_sync_type_idx'],
+        [
+          'status and item_type',
+          { status: 'failed', item_type: 'user_story' },
+          'sync_history_items_sync_(?:status|type)_idx',
+        ],
+      ])(
+        'reads a page by %s from a position index in plan order, sorting nothing but the page',
+        async (_name, query, index) => {
+          const plans = await itemPlans(syncId, query);
+          expect(plans).toHaveLength(1);
+          expectPositionOrder(plans[0]!, index, true);
+        },
+      );
+
+      it('pages 1,000 items by default (a typical sync whole) and caps a limit above 5,000', async () => {
+        const plan = buildPlan(5001);
         const sync = await createSync(db, newSync(plan));
         const id = sync.view.id;
         await markInProgress(db, id);
+        // Recorded in reverse: the pages still follow the plan.
         await recordOutcomes(
           db,
           id,
-          plan.map((node, i) => createdOutcome(node.ardoqId, 5000 + i)),
+          [...plan].reverse().map((node, i) => createdOutcome(node.ardoqId, 5000 + i)),
         );
-        const capped = await items(id, { limit: '1000' });
-        expect(capped.data).toHaveLength(500);
-        expect(capped.pagination).toEqual({ total: 501, limit: 500, offset: 0, has_more: true });
-        expect((await items(id)).data).toHaveLength(100);
-        const rest = await items(id, { limit: '501', offset: '500' });
-        expect(rest.data).toHaveLength(1);
-        expect(rest.pagination).toEqual({ total: 501, limit: 500, offset: 500, has_more: false });
+        const ids = plan.map((node) => node.ardoqId);
+        const first = await items(id);
+        expect(first.data.map((row) => row.ardoq_id)).toEqual(ids.slice(0, 1000));
+        expect(first.pagination).toEqual({ total: 5001, limit: 1000, offset: 0, has_more: true });
+        for (const limit of ['5000', '5001', '1000000', '99999999999999999999999']) {
+          const capped = await items(id, { limit });
+          expect(capped.data.map((row) => row.ardoq_id)).toEqual(ids.slice(0, 5000));
+          expect(capped.pagination).toEqual({ total: 5001, limit: 5000, offset: 0, has_more: true });
+        }
+        const rest = await items(id, { limit: '5001', offset: '5000' });
+        expect(rest.data.map((row) => row.ardoq_id)).toEqual([ids[5000]]);
+        expect(rest.pagination).toEqual({ total: 5001, limit: 5000, offset: 5000, has_more: false });
+        const middle = await items(id, { offset: '2500', limit: '10' });
+        expect(middle.data.map((row) => row.ardoq_id)).toEqual(ids.slice(2500, 2510));
+        // 5,000 rows take several statements (ITEM_CHUNK_ROWS each at most), every one in index order.
+        const plans = await itemPlans(id, { limit: '5000', offset: '1' });
+        expect(plans.length).toBeGreaterThanOrEqual(Math.ceil(5000 / ITEM_CHUNK_ROWS));
+        plans.forEach((p, i) => {
+          expectPositionOrder(p, 'sync_history_items_sync_position_idx', i === 0);
+        });
       });
 
-      it.each<[string, RawQuery, string | RegExp]>([
-        // Any of the (sync_history_id, ...) indexes finds one sync's items.
-        ['one sync', {}, /Scan (?:using|on) sync_history_items_sync_\w+_idx/],
-        ['status', { status: 'failed' }, 'sync_history_items_sync_status_idx'],
-      ])('can use an index for %s', async (_name, query, index) => {
-        expect(await planOf((q) => listSyncItems(q, syncId, parseQuery(SyncItemsQuery, query)))).toMatch(
-          index,
+      it('reads a page too large for one Data API answer in several statements, whole and in order', async () => {
+        const plan = buildPlan(1, 1, 298);
+        const sync = await createSync(db, newSync(plan));
+        const id = sync.view.id;
+        await markInProgress(db, id);
+        // 300 messages of 5,000 characters, many of them escaped twice in a Data API answer: 2.3 MB.
+        const message = (i: number) => `${i} "quoted" back\\slash\n`.repeat(250).slice(0, 5000);
+        for (let i = 0; i < plan.length; i += 50) {
+          await recordOutcomes(
+            db,
+            id,
+            plan.slice(i, i + 50).map((node, j) => failedOutcome(node.ardoqId, message(i + j))),
+          );
+        }
+        const rec = recording(db);
+        const page = await listSyncItems(rec.db, id, parseQuery(SyncItemsQuery, {}));
+        expect(rec.seen.calls.length).toBeGreaterThan(2);
+        expect(page.pagination).toEqual({ total: 300, limit: 1000, offset: 0, has_more: false });
+        expect(page.data.map((row) => row.ardoq_id)).toEqual(plan.map((node) => node.ardoqId));
+        expect(page.data.map((row) => row.error_message)).toEqual(plan.map((_, i) => message(i)));
+        const window = await items(id, {
+          status: 'failed',
+          item_type: 'user_story',
+          offset: '100',
+          limit: '150',
+        });
+        expect(window.data.map((row) => row.ardoq_id)).toEqual(
+          plan.slice(102, 252).map((node) => node.ardoqId),
         );
+        expect(window.pagination).toEqual({ total: 298, limit: 150, offset: 100, has_more: true });
+      });
+    });
+
+    /*
+     * The per-type numbers the frontend shows as created / (created + failed): `*_failed` counts every
+     * node of the type not created (failed or skipped), so once the sync is terminal created + failed
+     * = total; `*_skipped` and `*_total` are the detail. items_failed / items_skipped stay the row
+     * counts. Every producer of the view (the list page, getSync behind GET /:id, the rows the
+     * repository's writes return) gives the same one.
+     */
+    describe('SyncHistory per-type numbers and cancel_requested_at', () => {
+      const TYPES = ['epics', 'features', 'user_stories'] as const;
+      type Numbers = [total: number, created: number, failed: number, skipped: number];
+
+      const perType = (view: SyncHistory) =>
+        Object.fromEntries(
+          TYPES.map((type) => [
+            type,
+            [view[`${type}_total`], view[`${type}_created`], view[`${type}_failed`], view[`${type}_skipped`]],
+          ]),
+        );
+
+      /** The view from the list page and from getSync (their key sets exact and equal). */
+      async function views(id: string): Promise<SyncHistory> {
+        const fetched = (await getSync(db, id)).view;
+        const listed = await syncs({ project_name: fetched.project_name });
+        expect(listed.data.map((row) => row.id)).toEqual([id]);
+        expect(listed.data[0]).toEqual(fetched);
+        expect(SyncHistory.strict().parse(fetched)).toEqual(fetched);
+        return fetched;
+      }
+
+      const closeRequest = async (id: string) => {
+        const { rows } = await db.query<{ close_requested: string | null; close_requested_at: Date | null }>(
+          'SELECT close_requested, close_requested_at FROM sync_history WHERE id = CAST(:id AS uuid)',
+          { id: sqlUuid(id) },
+        );
+        return rows[0];
+      };
+
+      /** cancel_requested_at is there exactly when the row has a cancel request, with its time. */
+      async function expectCancelRequestedAt(view: SyncHistory): Promise<void> {
+        const row = await closeRequest(view.id);
+        if (row?.close_requested === 'cancelled') {
+          expect(view.cancel_requested_at).toBe(row.close_requested_at?.toISOString());
+        } else {
+          expect(view).not.toHaveProperty('cancel_requested_at');
+        }
+      }
+
+      it('a partly created sync: failed counts the failed and the skipped of each type', async () => {
+        const plan = buildPlan(2, 2, 2);
+        const node = (suffix: string) => plan.find((n) => n.ardoqId.endsWith(suffix))!.ardoqId;
+        const sync = await createSync(db, newSync(plan));
+        const id = sync.view.id;
+        await markInProgress(db, id);
+        await recordOutcomes(db, id, [
+          createdOutcome(node('-e0'), 1),
+          failedOutcome(node('-e1')),
+          createdOutcome(node('-e0-f0'), 2),
+          failedOutcome(node('-e0-f1')),
+          createdOutcome(node('-e0-f0-s0'), 3),
+          failedOutcome(node('-e0-f0-s1')),
+        ]);
+        await skipSubtree(db, id, node('-e1'));
+        await skipSubtree(db, id, node('-e0-f1'));
+        const done = await finalizeSync(db, id);
+        const view = await views(id);
+        expect(done?.view).toEqual(view);
+        expect(view).toMatchObject({
+          status: 'completed',
+          items_created: 3,
+          items_failed: 3,
+          items_skipped: 8,
+        });
+        expect(perType(view)).toEqual({
+          epics: [2, 1, 1, 0] satisfies Numbers,
+          features: [4, 1, 3, 2] satisfies Numbers,
+          user_stories: [8, 1, 7, 6] satisfies Numbers,
+        });
+        expect(view).not.toHaveProperty('cancel_requested_at');
+      });
+
+      it('a failed sync: its epic failed, the rest skipped, failed = total at every level', async () => {
+        const plan = buildPlan(1, 2, 2);
+        const sync = await createSync(db, newSync(plan));
+        const id = sync.view.id;
+        await markInProgress(db, id);
+        await recordOutcomes(db, id, [failedOutcome(plan[0]!.ardoqId)]);
+        await skipSubtree(db, id, plan[0]!.ardoqId);
+        const done = await finalizeSync(db, id);
+        const view = await views(id);
+        expect(done?.view).toEqual(view);
+        expect(view).toMatchObject({ status: 'failed', items_created: 0, items_failed: 1, items_skipped: 6 });
+        expect(perType(view)).toEqual({
+          epics: [1, 0, 1, 0] satisfies Numbers,
+          features: [2, 0, 2, 2] satisfies Numbers,
+          user_stories: [4, 0, 4, 4] satisfies Numbers,
+        });
+        expect(view).not.toHaveProperty('cancel_requested_at');
+      });
+
+      it('a sync cancelled while pending: every node skipped, failed = skipped = total, created 0', async () => {
+        const plan = buildPlan(2, 2, 3);
+        const sync = await createSync(db, newSync(plan));
+        const id = sync.view.id;
+        const answer = await closeSync(db, 'cancelled', {
+          syncId: id,
+          reason: 'stop',
+          skipReason: 'cancelled',
+        });
+        const view = await views(id);
+        expect(answer?.view).toEqual(view);
+        expect(view).toMatchObject({ items_created: 0, items_failed: 0, items_skipped: 2 + 4 + 12 });
+        expect(perType(view)).toEqual({
+          epics: [2, 0, 2, 2] satisfies Numbers,
+          features: [4, 0, 4, 4] satisfies Numbers,
+          user_stories: [12, 0, 12, 12] satisfies Numbers,
+        });
+        await expectCancelRequestedAt(view);
+      });
+
+      it('a cancel while a create is in flight: the answer says so until the last outcome is in', async () => {
+        const plan = buildPlan(1, 1, 2);
+        const [epic, feature, inFlight, unstarted] = plan.map((n) => n.ardoqId) as [
+          string,
+          string,
+          string,
+          string,
+        ];
+        const sync = await createSync(db, newSync(plan));
+        const id = sync.view.id;
+        await markInProgress(db, id);
+        await recordOutcomes(db, id, [createdOutcome(epic, 1), createdOutcome(feature, 2)]);
+        // A create already sent to Azure DevOps.
+        await db.query(
+          `UPDATE sync_plan_items SET state = 'processing', attempts = 1, claimed_at = now()
+           WHERE sync_history_id = CAST(:id AS uuid) AND ardoq_id = :node`,
+          { id: sqlUuid(id), node: inFlight },
+        );
+        const answer = (
+          await closeSync(db, 'cancelled', { syncId: id, reason: 'stop', skipReason: 'cancelled' })
+        )?.view;
+        expect(answer).toBeDefined();
+        if (!answer) return;
+        expect(answer).toEqual(await views(id));
+        await expectCancelRequestedAt(answer);
+        if (answer.status !== 'cancelled') expect(answer.cancel_requested_at).toEqual(expect.any(String));
+        expect(perType(answer)).toEqual({
+          epics: [1, 1, 0, 0] satisfies Numbers,
+          features: [1, 1, 0, 0] satisfies Numbers,
+          user_stories: [2, 0, 1, 1] satisfies Numbers,
+        });
+        const last = await recordOutcomes(db, id, [createdOutcome(inFlight, 3)]);
+        await expectCancelRequestedAt(last.sync.view);
+        await finalizeSync(db, id);
+        const view = await views(id);
+        expect(view.status).toBe('cancelled');
+        await expectCancelRequestedAt(view);
+        expect(perType(view)).toEqual({
+          epics: [1, 1, 0, 0] satisfies Numbers,
+          features: [1, 1, 0, 0] satisfies Numbers,
+          user_stories: [2, 1, 1, 1] satisfies Numbers,
+        });
+        expect(unstarted).toBeDefined();
+      });
+
+      it('cancel_requested_at is present exactly when close_requested is cancelled, from every producer', async () => {
+        const plan = buildPlan(1, 1);
+        const sync = await createSync(db, newSync(plan));
+        const id = sync.view.id;
+        await markInProgress(db, id);
+        const request = (to: string | null, at: string | null) =>
+          db.query(
+            `UPDATE sync_history SET close_requested = CAST(:to AS text),
+               close_requested_at = CAST(:at AS timestamptz), close_reason = CASE WHEN :to IS NULL THEN NULL ELSE 'why' END
+             WHERE id = CAST(:id AS uuid)`,
+            { id: sqlUuid(id), to, at },
+          );
+        const cases: Array<[string | null, string | null, string | undefined]> = [
+          ['cancelled', '2020-02-02T02:02:02.123Z', '2020-02-02T02:02:02.123Z'],
+          ['failed', '2020-02-03T00:00:00.000Z', undefined],
+          [null, null, undefined],
+        ];
+        for (const [to, at, expected] of cases) {
+          await request(to, at);
+          const view = await views(id);
+          // A repository write returns the row too (toState): the same view.
+          const written = (await recordOutcomes(db, id, [])).sync.view;
+          expect(written).toMatchObject({ id, status: 'in_progress' });
+          for (const v of [view, written]) {
+            if (expected === undefined) expect(v, String(to)).not.toHaveProperty('cancel_requested_at');
+            else expect(v.cancel_requested_at).toBe(expected);
+          }
+          await expectCancelRequestedAt(view);
+        }
       });
     });
 

@@ -17,6 +17,7 @@ import {
   SyncHistoryQuery,
   SyncItemsQuery,
 } from '#core/history/query-params.ts';
+import { SyncHistory } from '#core/sync/sync-history-view.ts';
 import { describeHistoryContract } from '#test/support/history-contract.ts';
 
 describeHistoryContract('PGlite', async () => {
@@ -137,7 +138,7 @@ describe('query parameters of the read routes', () => {
       createdAt: none,
     });
     expect(parseQuery(SyncItemsQuery, null)).toEqual({
-      limit: 100,
+      limit: 1000,
       offset: 0,
       status: undefined,
       itemType: undefined,
@@ -154,7 +155,10 @@ describe('query parameters of the read routes', () => {
     ['GET /api/sync-history', '99999999999999999999999999', 100],
     ['GET /api/audit-logs', '101', 100],
     ['GET /api/sync-history/:id/items', '500', 500],
-    ['GET /api/sync-history/:id/items', '501', 500],
+    ['GET /api/sync-history/:id/items', '1000', 1000],
+    ['GET /api/sync-history/:id/items', '5000', 5000],
+    ['GET /api/sync-history/:id/items', '5001', 5000],
+    ['GET /api/sync-history/:id/items', '99999999999999999999999999', 5000],
   ])('%s takes limit=%s as %i (capped, not refused)', (route, limit, expected) => {
     expect(parseQuery(ROUTES[route], { limit })).toMatchObject({ limit: expected });
   });
@@ -240,5 +244,32 @@ describe('query parameters of the read routes', () => {
     for (const schema of [SyncHistoryPage, SyncHistoryItemPage, AuditLogPage, SyncStats, AuditStats]) {
       expect(() => z.toJSONSchema(schema)).not.toThrow();
     }
+  });
+
+  it('documents the item page: plan order, 1,000 per page by default, at most 5,000', () => {
+    const params = z.toJSONSchema(SyncItemsQuery, { io: 'input' }).properties as Record<
+      string,
+      { description?: string; default?: unknown }
+    >;
+    expect(params.limit).toMatchObject({
+      default: '1000',
+      description: expect.stringMatching(/default 1000, at most 5000 \(larger values are capped/),
+    });
+    for (const name of ['offset', 'status', 'item_type']) {
+      expect(params[name]?.description, name).toMatch(/plan order/);
+    }
+  });
+
+  it('describes every per-type number and cancel_requested_at of SyncHistory', () => {
+    const fields = z.toJSONSchema(SyncHistory).properties as Record<string, { description?: string }>;
+    for (const type of ['epics', 'features', 'user_stories']) {
+      expect(fields[`${type}_failed`]?.description).toMatch(/failed ones and the skipped ones/);
+      expect(fields[`${type}_failed`]?.description).toMatch(/created \+ failed = total/);
+      expect(fields[`${type}_skipped`]?.description).toMatch(/never attempted/);
+      expect(fields[`${type}_total`]?.description).toMatch(/requested/);
+    }
+    expect(fields.items_failed?.description).toMatch(/skipped items are not in it/);
+    expect(fields.items_skipped?.description).toMatch(/not counted in items_failed/);
+    expect(fields.cancel_requested_at?.description).toMatch(/pending or in_progress/);
   });
 });

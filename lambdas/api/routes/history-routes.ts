@@ -49,11 +49,15 @@ export function historyRoutes(deps: PipelineDeps): RouteDef[] {
     {
       method: 'GET',
       path: '/api/sync-history/:id/items',
-      summary: 'The item outcomes of one sync, filtered and paginated',
+      summary:
+        'The item outcomes of one sync in plan order (parents before children, stable), filtered and paginated: 1,000 per page by default, at most 5,000',
       tag: 'history',
       params: SyncIdParams,
       query: SyncItemsQuery,
-      responses: { 200: { description: 'A page of items', schema: page(SyncHistoryItem) }, ...errors },
+      responses: {
+        200: { description: 'A page of items, in plan order', schema: page(SyncHistoryItem) },
+        ...errors,
+      },
       handler: async ({ params, query }) =>
         list(await listSyncItems(deps.db, syncIdParam(params), parseQuery(SyncItemsQuery, query))),
     },

@@ -5,12 +5,14 @@ import type { Queryable } from '#core/ports/database.ts';
 import { sqlUuid } from '#core/ports/database.ts';
 import {
   pickView,
+  SYNC_HISTORY_COLUMNS,
   SyncHistory,
   SyncHistoryItem,
   toSyncHistory,
   toSyncHistoryItem,
 } from '#core/sync/sync-history-view.ts';
 import {
+  chunkStatements,
   condition,
   containsPattern,
   pageStatement,
@@ -21,12 +23,13 @@ import {
 import type { AuditLogFilters, SyncHistoryFilters, SyncItemsFilters, TimeRange } from './query-params.ts';
 
 /**
- * The read side of the history and audit pages (CONTRACT.md §4). Each function is ONE statement,
- * written once for every adapter: the WHERE clause is assembled from fixed fragments chosen by which
- * filters are present (so PostgreSQL plans each combination against the indexes), and user values
- * only ever travel as `:name` parameters. Lists return the page and the total from one statement,
- * so both come from the same snapshot; the total is exact, read from the trigger-kept counters of
- * migration 0007 where they keep the filter, else counted (page-statement.ts).
+ * The read side of the history and audit pages (CONTRACT.md §4). Each function is ONE statement (an
+ * item page too large for one Data API answer: one per chunk), written once for every adapter: the
+ * WHERE clause is assembled from fixed fragments chosen by which filters are present (so PostgreSQL
+ * plans each combination against the indexes), and user values only ever travel as `:name`
+ * parameters. Lists return the page and the total from one statement, so both come from the same
+ * snapshot; the total is exact, read from the trigger-kept counters of migration 0007 where they keep
+ * the filter, else counted (page-statement.ts).
  */
 
 const count = z.number().int().nonnegative();
@@ -111,7 +114,7 @@ export async function listSyncs(db: Queryable, filters: SyncHistoryFilters): Pro
   ]);
   const sql = pageStatement({
     table: 'sync_history',
-    schema: SyncHistory,
+    columns: SYNC_HISTORY_COLUMNS,
     where: w,
     order: ['created_at DESC', 'id DESC'],
   });
@@ -141,7 +144,40 @@ FROM sync_history WHERE ${w.sql}`,
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-/** The outcomes of one sync in the order they were recorded; `NotFoundError` for an unknown sync. */
+/** An item page brings its plan position along, to be put in order (the view does not show it). */
+const ITEM_COLUMNS: readonly string[] = [...Object.keys(SyncHistoryItem.shape), 'position'];
+
+/**
+ * Item rows per statement: at most this many, and no more than fit one Data API answer (1 MiB,
+ * FACTS.md) with room to spare: 1,000 created items with their identity make a 1.2 MB answer. A page
+ * of 1,000 items is one or two statements; of 5,000, five to ten.
+ */
+export const ITEM_CHUNK_ROWS = 1_000;
+export const ITEM_CHUNK_BYTES = 900 * 1024;
+
+/**
+ * At least what an item row adds to a Data API answer: its text values escaped twice, exactly (in the
+ * row's JSON, and again as `formattedRecords` is itself a JSON string); changed_by_user (the Azure
+ * DevOps identity, a JSON string there) as 1.5× its stored size (1.1× to 1.2× in practice, without
+ * rendering it); 480 bytes for the keys, the fixed-size values and the separators (about 400 in fact).
+ */
+const ITEM_ANSWER_BYTES = `480 + ${['ardoq_id', 'item_name', 'azure_devops_url', 'error_message']
+  .map((column) => `coalesce(octet_length(to_json(to_json(t.${column})::text)::text), 0)`)
+  .join(' + ')} + 3 * coalesce(pg_column_size(t.changed_by_user), 0) / 2`;
+
+/**
+ * The outcomes of one sync in plan order (the request tree's pre-order: parents before children),
+ * whatever order they were recorded in; `NotFoundError` for an unknown sync. `position` is unique
+ * within a sync (migration 0008's unique index), so the order is total and the same on every call:
+ * no tie for `id` to break, and ordering by `id` too would make PostgreSQL sort the whole sync (the
+ * indexes do not carry it). Each filter combination has an index that leads with (sync_history_id,
+ * [status | item_type,] position) and includes the other filter column: the total and the position at
+ * the offset come from that index alone, the rows from one range scan of it.
+ *
+ * The total and the first rows come from one statement (one snapshot); a page too large for one Data
+ * API answer continues after the last position read. An outcome row never changes once written, so
+ * the page is exact; only while the sync runs can a later statement see outcomes recorded meanwhile.
+ */
 export async function listSyncItems(
   db: Queryable,
   syncId: string,
@@ -155,25 +191,34 @@ export async function listSyncItems(
   ]);
   // The sync row tells "no items" (one row carrying the total) from "no sync" (no row at all). One
   // sync's items are counted, not read from counters: at most one sync's rows, through an index.
-  const sql = pageStatement({
+  const { first, next } = chunkStatements({
     table: 'sync_history_items',
-    schema: SyncHistoryItem,
+    columns: ITEM_COLUMNS,
     where: w,
-    order: ['created_at', 'id'],
+    order: 'position',
+    rowBytes: ITEM_ANSWER_BYTES,
     scope: {
       from: 'sync_history s',
       where: 's.id = CAST(:syncId AS uuid)',
       rows: 't.sync_history_id = s.id',
     },
   });
-  const { rows } = await db.query(sql, {
-    ...w.params,
-    syncId: sqlUuid(syncId),
-    limit: filters.limit,
-    offset: filters.offset,
-  });
-  if (rows.length === 0) throw new NotFoundError(`Sync ${syncId} not found`);
-  return toPage(rows, filters, toSyncHistoryItem);
+  const params = { ...w.params, syncId: sqlUuid(syncId), chunkBytes: ITEM_CHUNK_BYTES };
+  const chunkRows = (read: number) => Math.min(filters.limit - read, ITEM_CHUNK_ROWS);
+  const head = await db.query(first, { ...params, offset: filters.offset, chunkRows: chunkRows(0) });
+  const firstRow = head.rows[0];
+  if (!firstRow) throw new NotFoundError(`Sync ${syncId} not found`);
+  const total = firstRow.total_count as number;
+  const rows = head.rows.filter((row) => row.id !== null);
+  let chunk = rows.length;
+  while (chunk > 0 && rows.length < filters.limit && filters.offset + rows.length < total) {
+    const after = rows.at(-1)?.position as number;
+    const more = await db.query(next, { ...params, after, chunkRows: chunkRows(rows.length) });
+    rows.push(...more.rows);
+    chunk = more.rows.length;
+  }
+  // The first row carries the total (the head's own row when the page is empty).
+  return toPage(rows.length > 0 ? rows : head.rows, filters, toSyncHistoryItem);
 }
 
 /** Audit log entries, newest first, filtered and paged. */
@@ -192,7 +237,7 @@ export async function listAuditLogs(db: Queryable, filters: AuditLogFilters): Pr
   ]);
   const sql = pageStatement({
     table: 'audit_logs',
-    schema: AuditLog,
+    columns: Object.keys(AuditLog.shape),
     where: w,
     order: ['created_at DESC', 'id DESC'],
   });

@@ -1,10 +1,10 @@
-import type { z } from 'zod';
 import type { Row, SqlParam } from '#core/ports/database.ts';
 import type { TimeRange } from './query-params.ts';
 
 /**
  * The building blocks of the list statements (history-queries.ts): WHERE clauses assembled from fixed
- * fragments, and one statement that returns a page together with its exact total.
+ * fragments, one statement that returns a page together with its exact total, and the chunked reads
+ * of a list in one column's order (one sync's items).
  */
 
 type Params = Record<string, SqlParam>;
@@ -58,11 +58,9 @@ export const rangeConditions = (range: Partial<TimeRange>, alias = ''): Conditio
  */
 export const containsPattern = (text: string) => `%${text.replace(/[!%_]/g, '!$&')}%`;
 
-/** Only the columns the view shows (the schema's keys): internals such as plan options stay home. */
-export const columns = (schema: z.ZodObject, alias: string) =>
-  Object.keys(schema.shape)
-    .map((key) => `${alias}.${key}`)
-    .join(', ');
+/** Only the columns the view is made of: internals such as plan options stay home. */
+const select = (columns: readonly string[], alias: string) =>
+  columns.map((column) => `${alias}.${column}`).join(', ');
 
 /**
  * Where the total comes from. Without a filter, or with exactly one filter the counters keep, it is
@@ -88,29 +86,77 @@ function totalSource(table: string, w: Where, scoped: boolean): string {
  * One page plus the total. The total sits on the left of a LEFT JOIN so an empty page (offset past
  * the end) still returns one row carrying it, with NULL page columns. The page is found by id first
  * (a "deferred join": the ORDER BY columns and the id are all in an index, so skipping `offset` rows
- * reads the index only) and then its rows are fetched by primary key. `scope` puts a parent row in
- * front (the sync of an item list): no parent, no row at all.
+ * reads the index only) and then its rows are fetched by primary key.
  */
 export function pageStatement(options: {
   table: string;
-  schema: z.ZodObject;
+  /** What the page rows bring back (the columns the view is computed from, and the `order` columns). */
+  columns: readonly string[];
   where: Where;
   order: readonly string[];
-  scope?: { from: string; where: string; rows: string };
 }): string {
-  const { table, schema, order, scope } = options;
+  const { table, order } = options;
   const orderBy = (alias: string) => order.map((term) => `${alias}.${term}`).join(', ');
-  const rows = scope ? `${scope.rows} AND ${options.where.sql}` : options.where.sql;
-  const counted = totalSource(table, { ...options.where, sql: rows }, scope !== undefined);
-  const from = scope ? `${scope.from} CROSS JOIN LATERAL ${counted}` : counted;
-  return `SELECT counted.total_count, ${columns(schema, 'page')}
-FROM ${from}
+  const counted = totalSource(table, options.where, false);
+  return `SELECT counted.total_count, ${select(options.columns, 'page')}
+FROM ${counted}
 LEFT JOIN LATERAL (
-  SELECT ${columns(schema, 'p')}
-  FROM (SELECT t.id FROM ${table} t WHERE ${rows} ORDER BY ${orderBy('t')} LIMIT :limit OFFSET :offset) AS k
+  SELECT ${select(options.columns, 'p')}
+  FROM (SELECT t.id FROM ${table} t WHERE ${options.where.sql} ORDER BY ${orderBy('t')} LIMIT :limit OFFSET :offset) AS k
   JOIN ${table} p ON p.id = k.id
 ) AS page ON true
-${scope ? `WHERE ${scope.where}\n` : ''}ORDER BY ${orderBy('page')}`;
+ORDER BY ${orderBy('page')}`;
+}
+
+/**
+ * The rows of a list under one parent row (`scope`: an item list under its sync), in the order of ONE
+ * column unique among them (an item's plan position), read in chunks that each fit one Data API answer.
+ * `first` returns the total and the first chunk of the page starting at `:offset` (or, with no parent,
+ * no row at all; past the end, one row with the total and NULL page columns); `next` the chunk after
+ * the `:after` value. A chunk is at most `:chunkRows` rows, and stops before the row that would take
+ * its answer past `:chunkBytes` by `rowBytes` (one row at least). Every statement reads its rows from
+ * an index in `order` (the value at the offset from the index alone, the chunk by one range scan from
+ * there): none sorts more than its chunk.
+ */
+export function chunkStatements(options: {
+  table: string;
+  /** What the rows bring back (the columns the view is computed from, and the `order` column). */
+  columns: readonly string[];
+  where: Where;
+  order: string;
+  scope: { from: string; where: string; rows: string };
+  /** SQL on alias `t`: at least the bytes one row adds to a Data API answer. */
+  rowBytes: string;
+}): { first: string; next: string } {
+  const { table, columns, order, scope } = options;
+  const rows = `${scope.rows} AND ${options.where.sql}`;
+  const counted = totalSource(table, { ...options.where, sql: rows }, true);
+  // The filter fragments are written for alias `t`: in the offset's subquery, its own `t` hides the
+  // outer one, so both read the same fragments.
+  const chunk = (from: string) => `SELECT ${select(columns, 't')},
+      sum(${options.rowBytes}) OVER w AS chunk_bytes, row_number() OVER w AS chunk_row
+    FROM ${table} t
+    WHERE ${rows} AND t.${order} ${from}
+    WINDOW w AS (ORDER BY t.${order} ROWS UNBOUNDED PRECEDING)
+    ORDER BY t.${order} LIMIT :chunkRows`;
+  const fits = (alias: string) => `(${alias}.chunk_bytes <= :chunkBytes OR ${alias}.chunk_row = 1)`;
+  const first = `SELECT counted.total_count, ${select(columns, 'page')}
+FROM ${scope.from} CROSS JOIN LATERAL ${counted}
+LEFT JOIN LATERAL (
+  SELECT ${select(columns, 'c')} FROM (
+    ${chunk(`>= (SELECT t.${order} FROM ${table} t WHERE ${rows} ORDER BY t.${order} OFFSET :offset LIMIT 1)`)}
+  ) c
+  WHERE ${fits('c')}
+) AS page ON true
+WHERE ${scope.where}
+ORDER BY page.${order}`;
+  const next = `SELECT ${select(columns, 'c')}
+FROM ${scope.from} CROSS JOIN LATERAL (
+    ${chunk('> :after')}
+) c
+WHERE ${scope.where} AND ${fits('c')}
+ORDER BY c.${order}`;
+  return { first, next };
 }
 
 /** The page's rows and its pagination (CONTRACT.md §1): `has_more = offset + data.length < total`. */

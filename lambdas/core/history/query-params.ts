@@ -17,13 +17,15 @@ export const MAX_OFFSET = 10_000_000;
 const DAY_MS = 24 * 60 * 60 * 1000;
 
 /** A positive whole number, digits only; above `cap` it is accepted and capped (old defect 6). */
-const limitParam = (fallback: number, cap: number) =>
+const limitParam = (fallback: number, cap: number, why = '') =>
   z
     .string()
     .regex(/^0*[1-9]\d*$/, `must be a whole number from 1 (values above ${cap} are capped)`)
     .default(String(fallback))
     .transform((value) => Math.min(Number(value), cap))
-    .meta({ description: `Page size: default ${fallback}, at most ${cap} (larger values are capped)` });
+    .meta({
+      description: `Page size: default ${fallback}, at most ${cap} (larger values are capped; pagination.limit is the one applied)${why}`,
+    });
 
 const offsetParam = z
   .string()
@@ -137,13 +139,27 @@ export const SyncHistoryQuery = z
   }));
 export type SyncHistoryFilters = z.output<typeof SyncHistoryQuery>;
 
-/** `GET /api/sync-history/{id}/items`. */
+/** Items per page of one sync: the detail page asks without a limit and must see a typical sync whole. */
+export const ITEMS_DEFAULT_LIMIT = 1_000;
+export const ITEMS_MAX_LIMIT = 5_000;
+
+/** `GET /api/sync-history/{id}/items`: the sync's outcomes in plan order (parents before children). */
 export const SyncItemsQuery = z
   .object({
-    limit: limitParam(100, 500),
-    offset: offsetParam,
-    status: oneOf(OutcomeStatus.enum),
-    item_type: oneOf(ItemType.enum),
+    limit: limitParam(
+      ITEMS_DEFAULT_LIMIT,
+      ITEMS_MAX_LIMIT,
+      '. Without a limit a typical sync comes back whole',
+    ),
+    offset: offsetParam.meta({
+      description: 'Items to skip, in plan order (the request tree, parents before children): default 0',
+    }),
+    status: oneOf(OutcomeStatus.enum).meta({
+      description: 'Only the outcomes with this status (skipped: never attempted); plan order is kept',
+    }),
+    item_type: oneOf(ItemType.enum).meta({
+      description: 'Only the items of this type; plan order is kept',
+    }),
   })
   .transform((q) => ({ limit: q.limit, offset: q.offset, status: q.status, itemType: q.item_type }));
 export type SyncItemsFilters = z.output<typeof SyncItemsQuery>;
