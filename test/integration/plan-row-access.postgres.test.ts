@@ -118,6 +118,7 @@ describe.skipIf(!postgresAvailable)(
           syncId: sqlUuid(syncId),
           ardoqIds: sqlJson(ids.slice(0, 5)),
           reachedAdo: true,
+          throttledMs: 0,
         });
         const record = await rowsRead(RECORD_OUTCOMES, {
           syncId: sqlUuid(syncId),
