@@ -1,6 +1,6 @@
 import { buildPlan, StartSyncBody } from '#core/pipeline/start-sync.ts';
-import { type Database, type SqlParams, sqlJson } from '#core/ports/database.ts';
-import { closeSync } from '#core/sync/sync-history-repository.ts';
+import { type Database, type SqlParams, sqlJson } from '#store/database.ts';
+import { closeSync } from '#store/sync/sync-rows.ts';
 import type { CountingDatabase, StatementEvent } from './counting-db.ts';
 import { median, now, round } from './stats.ts';
 import { type DbKind, serialise, startBenchSystem } from './system.ts';

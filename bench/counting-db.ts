@@ -1,4 +1,4 @@
-import type { Database, Queryable, QueryResult, Row, SqlParams } from '#core/ports/database.ts';
+import type { Database, Queryable, QueryResult, Row, SqlParams } from '#store/database.ts';
 import { now } from './stats.ts';
 
 /** What a statement does, recognised from its SQL text (the repository's fixed statements). */

@@ -1,8 +1,8 @@
 import pg from 'pg';
 import { readMigrations } from '#adapters/migration-files.ts';
 import { PostgresDatabase } from '#adapters/postgres-database.ts';
-import { runMigrations } from '#core/migrations/migration-runner.ts';
-import type { Queryable } from '#core/ports/database.ts';
+import type { Queryable } from '#store/database.ts';
+import { runMigrations } from '#store/migrations.ts';
 import { rowCountDrift } from '#test/support/row-counts.ts';
 import { now, round } from './stats.ts';
 

@@ -1,20 +1,20 @@
 import { PostgresDatabase } from '#adapters/postgres-database.ts';
 import {
-  auditStats,
-  listAuditLogs,
-  listSyncItems,
-  listSyncs,
-  syncStats,
-} from '#core/history/history-queries.ts';
-import {
   AuditLogQuery,
   parseQuery,
   type RawQuery,
   StatsQuery,
   SyncHistoryQuery,
   SyncItemsQuery,
-} from '#core/history/query-params.ts';
-import type { Database, Queryable, QueryResult, Row, SqlParams } from '#core/ports/database.ts';
+} from '#core/domain/history-filters.ts';
+import type { Database, Queryable, QueryResult, Row, SqlParams } from '#store/database.ts';
+import {
+  auditStats,
+  listAuditLogs,
+  listSyncItems,
+  listSyncs,
+  syncStats,
+} from '#store/history/history-store.ts';
 import { bigSyncId, ensureHistoryDatabase, type SeedReport } from './history-seed.ts';
 import { now, quantile, round } from './stats.ts';
 

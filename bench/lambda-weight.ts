@@ -12,7 +12,7 @@ export const PROJECT_ROOT = fileURLToPath(new URL('../', import.meta.url));
 /** The function entries CDK bundles (lambdas/migrate/handler.ts only when it exists). */
 export const LAMBDA_ENTRIES = [
   'lambdas/api/handler.ts',
-  'lambdas/api/stream-handler.ts',
+  'lambdas/stream/handler.ts',
   'lambdas/processor/handler.ts',
   'lambdas/finalizer/handler.ts',
   'lambdas/migrate/handler.ts',

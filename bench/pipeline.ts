@@ -1,5 +1,5 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import type { SqlParams } from '#core/ports/database.ts';
+import type { SqlParams } from '#store/database.ts';
 import type { KindStats, StatementEvent } from './counting-db.ts';
 import { type CpuBound, cpuBound, type MachineLoad, startMachineLoad } from './machine-load.ts';
 import { sampleWaits, type WaitSamples } from './pg-waits.ts';

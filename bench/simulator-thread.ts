@@ -1,6 +1,6 @@
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
-import { startAdoSimulator } from '#test/support/ado-simulator/index.ts';
-import type { AdoSimulator, SimFaults, SimStats } from '#test/support/ado-simulator/types.ts';
+import { startAdoSimulator } from '#sim/ado/index.ts';
+import type { AdoSimulator, SimFaults, SimStats } from '#sim/ado/types.ts';
 
 // The ADO simulator on its own thread: Azure DevOps is a remote service, so its CPU must not come out
 // of the local runtime's one Node thread that the pipeline benchmark measures. The main thread sees an

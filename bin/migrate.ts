@@ -5,7 +5,7 @@
 import { mkdir } from 'node:fs/promises';
 import { databaseFromEnv } from '#adapters/database-from-env.ts';
 import { readMigrations } from '#adapters/migration-files.ts';
-import { runMigrations } from '#core/migrations/migration-runner.ts';
+import { runMigrations } from '#store/migrations.ts';
 
 await mkdir(process.env.LOCAL_DATA_DIR ?? '.data', { recursive: true });
 const { db, kind } = await databaseFromEnv();

@@ -91,7 +91,7 @@ export class StatelessStack extends Stack {
     const apiStream = pipelineFunction(
       'ApiStream',
       {
-        entry: 'lambdas/api/stream-handler.ts',
+        entry: 'lambdas/stream/handler.ts',
         serviceName: 'api-stream',
         description: 'REST API (SSE routes, response streaming)',
         ...sizes.apiStream,

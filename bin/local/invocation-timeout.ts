@@ -1,8 +1,8 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { SQSEvent } from 'aws-lambda';
-import type { Database } from '#core/ports/database.ts';
 import type { WorkItemTracker, WorkItemTrackerFactory } from '#core/ports/work-item-tracker.ts';
 import type { WorkQueue } from '#core/ports/work-queue.ts';
+import type { Database } from '#store/database.ts';
 
 /** What a local invocation meets when it goes on after its timeout (Lambda would have stopped it). */
 export class InvocationTimedOut extends Error {

@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { organizationProblem, parseAllowedOrigins } from '#core/configurations/ado-organization.ts';
+import { organizationProblem, parseAllowedOrigins } from '#core/domain/ado-organization.ts';
 import { DEFAULT_SETTINGS } from '#core/pipeline/deps.ts';
 import { pipelineSettingsFromEnv } from '#lambdas/runtime/pipeline-settings.ts';
 import type { LocalSystemOptions } from './local-system.ts';

@@ -9,14 +9,6 @@ import { PgliteDatabase } from '#adapters/pglite-database.ts';
 import { PostgresDatabase } from '#adapters/postgres-database.ts';
 import { LocalSecretStore } from '#adapters/secret-stores.ts';
 import { SqsWorkQueue } from '#adapters/sqs-work-queue.ts';
-import { appendAuditLog } from '#core/audit/audit-log-repository.ts';
-import {
-  getActiveConfiguration,
-  insertConfiguration,
-  listConfigurations,
-  updateConfiguration,
-} from '#core/configurations/configuration-repository.ts';
-import { runMigrations } from '#core/migrations/migration-runner.ts';
 import {
   DEFAULT_SETTINGS,
   type Log,
@@ -26,16 +18,24 @@ import {
 } from '#core/pipeline/deps.ts';
 import { sweep } from '#core/pipeline/finalize.ts';
 import { systemClock } from '#core/ports/clock.ts';
-import type { Database } from '#core/ports/database.ts';
 import type { SecretStore } from '#core/ports/secret-store.ts';
 import type { WorkItemTrackerFactory } from '#core/ports/work-item-tracker.ts';
 import type { WorkQueue } from '#core/ports/work-queue.ts';
-import { countOpenSyncs } from '#core/sync/pipeline-repository.ts';
 import { createApiApp } from '#lambdas/api/app.ts';
 import type { TailOptions } from '#lambdas/api/sse.ts';
 import { createFinalizerApp } from '#lambdas/finalizer/app.ts';
 import { createProcessorApp } from '#lambdas/processor/app.ts';
-import { type AdoSimulator, type SimFaults, startAdoSimulator } from '#test/support/ado-simulator/index.ts';
+import { type AdoSimulator, type SimFaults, startAdoSimulator } from '#sim/ado/index.ts';
+import { appendAuditLog } from '#store/audit-log-store.ts';
+import {
+  getActiveConfiguration,
+  insertConfiguration,
+  listConfigurations,
+  updateConfiguration,
+} from '#store/configuration-store.ts';
+import type { Database } from '#store/database.ts';
+import { runMigrations } from '#store/migrations.ts';
+import { countOpenSyncs } from '#store/sync/pipeline-rows.ts';
 import { serveApi } from './api-gateway-adapter.ts';
 import { InvocationTimeout } from './invocation-timeout.ts';
 import { SqsEventSource } from './sqs-event-source.ts';

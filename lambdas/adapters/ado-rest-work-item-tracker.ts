@@ -1,8 +1,4 @@
-import {
-  isLoopbackHost,
-  parseAllowedOrigins,
-  resolveAdoBaseUrl,
-} from '#core/configurations/ado-organization.ts';
+import { isLoopbackHost, parseAllowedOrigins, resolveAdoBaseUrl } from '#core/domain/ado-organization.ts';
 import {
   type AdoProject,
   AdoRejectedError,
@@ -29,7 +25,7 @@ import {
   webUrlOf,
 } from './ado-work-item-json.ts';
 
-export { parseAllowedOrigins, resolveAdoBaseUrl } from '#core/configurations/ado-organization.ts';
+export { parseAllowedOrigins, resolveAdoBaseUrl } from '#core/domain/ado-organization.ts';
 export { DEFAULT_ADO_TIMEOUT_MS } from './ado-http.ts';
 export { buildWiqlQuery, escapeWiqlString } from './ado-wiql.ts';
 

@@ -7,9 +7,9 @@ import {
   RollbackTransactionCommand,
   type SqlParameter,
 } from '@aws-sdk/client-rds-data';
-import type { Database, Queryable, QueryResult, Row, SqlParam, SqlParams } from '#core/ports/database.ts';
-import { DatabaseError, isTypedParam } from '#core/ports/database.ts';
-import { compileNamedParameters } from '#core/sql/sql-text.ts';
+import type { Database, Queryable, QueryResult, Row, SqlParam, SqlParams } from '#store/database.ts';
+import { DatabaseError, isTypedParam } from '#store/database.ts';
+import { compileNamedParameters } from '#store/sql-text.ts';
 
 export interface DataApiDatabaseOptions {
   resourceArn: string;

@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import type { Database } from '#core/ports/database.ts';
+import type { Database } from '#store/database.ts';
 import { DataApiDatabase } from './data-api-database.ts';
 import { PgliteDatabase } from './pglite-database.ts';
 import { PostgresDatabase } from './postgres-database.ts';

@@ -1,7 +1,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Migration } from '#core/migrations/migration-runner.ts';
+import type { Migration } from '#store/migrations.ts';
 
 /** The project's `migrations/` folder. */
 export const MIGRATIONS_DIR = fileURLToPath(new URL('../../migrations/', import.meta.url));

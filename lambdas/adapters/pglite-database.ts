@@ -1,6 +1,6 @@
 import { PGlite, type Transaction } from '@electric-sql/pglite';
 import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
-import type { Database, Queryable, QueryResult, Row, SqlParams } from '#core/ports/database.ts';
+import type { Database, Queryable, QueryResult, Row, SqlParams } from '#store/database.ts';
 import { toDatabaseError } from './postgres-database.ts';
 import { toPositional } from './sql-params.ts';
 

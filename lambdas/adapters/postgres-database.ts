@@ -1,6 +1,6 @@
 import pg from 'pg';
-import type { Database, Queryable, QueryResult, Row, SqlParams } from '#core/ports/database.ts';
-import { DatabaseError } from '#core/ports/database.ts';
+import type { Database, Queryable, QueryResult, Row, SqlParams } from '#store/database.ts';
+import { DatabaseError } from '#store/database.ts';
 import { toPositional } from './sql-params.ts';
 
 // int8 (counts, bigint columns) as numbers: every value we store fits in 2^53.

@@ -1,6 +1,6 @@
-import type { SqlParam, SqlParams } from '#core/ports/database.ts';
-import { isTypedParam } from '#core/ports/database.ts';
-import { compileNamedParameters } from '#core/sql/sql-text.ts';
+import type { SqlParam, SqlParams } from '#store/database.ts';
+import { isTypedParam } from '#store/database.ts';
+import { compileNamedParameters } from '#store/sql-text.ts';
 
 /** Positional form of a `:name` statement, for drivers that speak `$n` (node-postgres, PGlite). */
 export function toPositional(sql: string, params: SqlParams = {}): { text: string; values: unknown[] } {

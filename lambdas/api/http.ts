@@ -1,4 +1,5 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import type { Actor } from '#core/domain/sync-model.ts';
 import {
   ConflictError,
   type ErrorDetail,
@@ -8,7 +9,6 @@ import {
   ValidationError,
 } from '#core/errors.ts';
 import type { Log } from '#core/pipeline/deps.ts';
-import type { Actor } from '#core/sync/sync-model.ts';
 
 /** A request body over the limit (HTTP 413). */
 export class PayloadTooLargeError extends Error {

@@ -1,9 +1,9 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import type { z } from 'zod';
+import type { Actor } from '#core/domain/sync-model.ts';
 import { formatPath, NotFoundError, ValidationError } from '#core/errors.ts';
 import type { Log } from '#core/pipeline/deps.ts';
-import type { Actor } from '#core/sync/sync-model.ts';
 import { corsHeaders, preflightHeaders } from './cors.ts';
 import {
   actorFrom,

@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { Pagination } from '#core/history/history-queries.ts';
+import { Pagination } from '#store/history/history-store.ts';
 
 /** CONTRACT.md §1 envelopes, described once for every route's OpenAPI entry. */
 export const ErrorBody = z.object({

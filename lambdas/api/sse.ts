@@ -1,6 +1,6 @@
-import type { Queryable } from '#core/ports/database.ts';
-import { sqlUuid } from '#core/ports/database.ts';
-import { listEvents, type SyncEvent } from '#core/sync/sync-history-repository.ts';
+import type { Queryable } from '#store/database.ts';
+import { sqlUuid } from '#store/database.ts';
+import { listEvents, type SyncEvent } from '#store/sync/sync-rows.ts';
 
 /** Where a stream writes; `closed` turns true when the client went away. */
 export interface StreamSink {

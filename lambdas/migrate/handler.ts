@@ -7,9 +7,9 @@ import { fileURLToPath } from 'node:url';
 import * as z from 'zod';
 import { DataApiDatabase } from '#adapters/data-api-database.ts';
 import { readMigrations } from '#adapters/migration-files.ts';
-import { type Migration, type MigrationReport, runMigrations } from '#core/migrations/migration-runner.ts';
-import type { Database } from '#core/ports/database.ts';
 import { createLogger } from '#lambdas/runtime/observability.ts';
+import type { Database } from '#store/database.ts';
+import { type Migration, type MigrationReport, runMigrations } from '#store/migrations.ts';
 
 const Env = z.object({
   DB_CLUSTER_ARN: z.string().min(1),

@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import type { ProcessName } from '#test/support/ado-simulator/index.ts';
+import type { ProcessName } from '#sim/ado/index.ts';
 import { expectAdoConsistent, startTestSystem, type TestSystem, tree } from '#test/support/e2e.ts';
 import { createScratchDatabase, postgresAvailable } from '#test/support/postgres.ts';
 

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { type Database, sqlUuid } from '#core/ports/database.ts';
+import { type Database, sqlUuid } from '#store/database.ts';
 import { expectAdoConsistent, startTestSystem, type TestSystem, tree } from '#test/support/e2e.ts';
 import { createScratchDatabase, postgresAvailable, postgresSkipReason } from '#test/support/postgres.ts';
 

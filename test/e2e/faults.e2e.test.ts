@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { DataApiDatabase } from '#adapters/data-api-database.ts';
 import { readMigrations } from '#adapters/migration-files.ts';
 import type { LocalSystemOptions } from '#bin/local/local-system.ts';
-import { runMigrations } from '#core/migrations/migration-runner.ts';
+import { runMigrations } from '#store/migrations.ts';
 import { startDataApiServer } from '#test/support/data-api-server.ts';
 import { expectAdoConsistent, startTestSystem, type TestSystem, tree } from '#test/support/e2e.ts';
 import { crashAfterCreate, duplicatingQueue } from '#test/support/faults.ts';

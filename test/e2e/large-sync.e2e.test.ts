@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DataApiDatabase } from '#adapters/data-api-database.ts';
 import { readMigrations } from '#adapters/migration-files.ts';
-import { runMigrations } from '#core/migrations/migration-runner.ts';
-import { MAX_PLAN_STATEMENT_BYTES } from '#core/sync/sync-history-repository.ts';
+import { runMigrations } from '#store/migrations.ts';
+import { MAX_PLAN_STATEMENT_BYTES } from '#store/sync/sync-rows.ts';
 import type { DataApiServer } from '#test/support/data-api-server.ts';
 import { dataApiDatabase } from '#test/support/data-api-target.ts';
 import { startTestSystem, type TestSystem } from '#test/support/e2e.ts';

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sqlUuid } from '#core/ports/database.ts';
+import { sqlUuid } from '#store/database.ts';
 import {
   captureLog,
   expectAdoConsistent,

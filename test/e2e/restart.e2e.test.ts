@@ -5,8 +5,8 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type LocalSystem, startLocalSystem } from '#bin/local/local-system.ts';
 import { silentLog } from '#core/pipeline/deps.ts';
-import { sqlUuid } from '#core/ports/database.ts';
-import { type AdoSimulator, startAdoSimulator } from '#test/support/ado-simulator/index.ts';
+import { type AdoSimulator, startAdoSimulator } from '#sim/ado/index.ts';
+import { sqlUuid } from '#store/database.ts';
 import { expectAdoConsistent, tree } from '#test/support/e2e.ts';
 
 /**

@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { type AddressInfo, createServer, type Server } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Database } from '#core/ports/database.ts';
-import { createSync } from '#core/sync/sync-history-repository.ts';
 import { buildRoutes } from '#lambdas/api/app.ts';
 import type { RouteDef } from '#lambdas/api/router.ts';
+import type { Database } from '#store/database.ts';
+import { createSync } from '#store/sync/sync-rows.ts';
 import {
   AuditLogShape,
   ErrorBody,

@@ -1,5 +1,5 @@
 import { adoTrackerFactory } from '#adapters/ado-rest-work-item-tracker.ts';
-import { startAdoSimulator } from '#test/support/ado-simulator/index.ts';
+import { startAdoSimulator } from '#sim/ado/index.ts';
 import { describeTrackerContract } from '#test/support/tracker-contract.ts';
 
 // The real REST adapter against the Azure DevOps simulator over loopback HTTP.

@@ -1,17 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readMigrations } from '#adapters/migration-files.ts';
 import { PostgresDatabase } from '#adapters/postgres-database.ts';
-import { runMigrations } from '#core/migrations/migration-runner.ts';
-import { sqlUuid } from '#core/ports/database.ts';
-import { claimItems } from '#core/sync/pipeline-repository.ts';
-import {
-  createSync,
-  getSync,
-  markInProgress,
-  recordOutcomes,
-  skipSubtree,
-} from '#core/sync/sync-history-repository.ts';
-import type { Outcome } from '#core/sync/sync-model.ts';
+import type { Outcome } from '#core/domain/sync-model.ts';
+import { sqlUuid } from '#store/database.ts';
+import { runMigrations } from '#store/migrations.ts';
+import { claimItems } from '#store/sync/pipeline-rows.ts';
+import { createSync, getSync, markInProgress, recordOutcomes, skipSubtree } from '#store/sync/sync-rows.ts';
 import { buildPlan, createdOutcome, failedOutcome, newSync } from '#test/support/factories.ts';
 import { expectSyncInvariants } from '#test/support/invariants.ts';
 import { createScratchDatabase, postgresAvailable, postgresSkipReason } from '#test/support/postgres.ts';

@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DataApiDatabase } from '#adapters/data-api-database.ts';
 import { readMigrations } from '#adapters/migration-files.ts';
-import { runMigrations } from '#core/migrations/migration-runner.ts';
-import { DatabaseError } from '#core/ports/database.ts';
-import { createSync, MAX_PLAN_STATEMENT_BYTES } from '#core/sync/sync-history-repository.ts';
+import { DatabaseError } from '#store/database.ts';
+import { runMigrations } from '#store/migrations.ts';
+import { createSync, MAX_PLAN_STATEMENT_BYTES } from '#store/sync/sync-rows.ts';
 import type { DataApiServer } from '#test/support/data-api-server.ts';
 import { dataApiDatabase } from '#test/support/data-api-target.ts';
 import { buildPlan, newSync, uniqueProject } from '#test/support/factories.ts';

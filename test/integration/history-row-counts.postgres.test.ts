@@ -1,12 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readMigrations } from '#adapters/migration-files.ts';
 import { PostgresDatabase } from '#adapters/postgres-database.ts';
-import { appendAuditLog } from '#core/audit/audit-log-repository.ts';
-import { listAuditLogs, listSyncs } from '#core/history/history-queries.ts';
-import { AuditLogQuery, parseQuery, SyncHistoryQuery } from '#core/history/query-params.ts';
-import { runMigrations } from '#core/migrations/migration-runner.ts';
-import { sqlUuid } from '#core/ports/database.ts';
-import { closeSync, createSync, markInProgress } from '#core/sync/sync-history-repository.ts';
+import { AuditLogQuery, parseQuery, SyncHistoryQuery } from '#core/domain/history-filters.ts';
+import { appendAuditLog } from '#store/audit-log-store.ts';
+import { sqlUuid } from '#store/database.ts';
+import { listAuditLogs, listSyncs } from '#store/history/history-store.ts';
+import { runMigrations } from '#store/migrations.ts';
+import { closeSync, createSync, markInProgress } from '#store/sync/sync-rows.ts';
 import { buildPlan, newSync, uniqueProject } from '#test/support/factories.ts';
 import { createScratchDatabase, postgresAvailable, postgresSkipReason } from '#test/support/postgres.ts';
 import { keptCounters, rowCountDrift } from '#test/support/row-counts.ts';

@@ -3,11 +3,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readMigrations } from '#adapters/migration-files.ts';
 import { PostgresDatabase } from '#adapters/postgres-database.ts';
 import { toPositional } from '#adapters/sql-params.ts';
-import { runMigrations } from '#core/migrations/migration-runner.ts';
-import { type SqlParams, sqlJson, sqlUuid } from '#core/ports/database.ts';
-import { CLAIM_ITEMS, RELEASE_ITEMS } from '#core/sync/pipeline-repository.ts';
-import { createSync, markInProgress } from '#core/sync/sync-history-repository.ts';
-import { RECORD_OUTCOMES, REQUEST_CLOSE, SKIP_SUBTREE } from '#core/sync/sync-history-sql.ts';
+import { type SqlParams, sqlJson, sqlUuid } from '#store/database.ts';
+import { runMigrations } from '#store/migrations.ts';
+import { CLAIM_ITEMS, RELEASE_ITEMS } from '#store/sync/pipeline-rows.ts';
+import { RECORD_OUTCOMES, REQUEST_CLOSE, SKIP_SUBTREE } from '#store/sync/statements.ts';
+import { createSync, markInProgress } from '#store/sync/sync-rows.ts';
 import { buildPlan, newSync } from '#test/support/factories.ts';
 import { createScratchDatabase, postgresAvailable, postgresSkipReason } from '#test/support/postgres.ts';
 

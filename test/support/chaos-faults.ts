@@ -2,11 +2,11 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import type { SQSEvent } from 'aws-lambda';
 import { AdoRestWorkItemTracker } from '#adapters/ado-rest-work-item-tracker.ts';
 import { type HttpTransport, nodeHttpTransport } from '#adapters/http-transport.ts';
-import { type Database, DatabaseError, type SqlParams } from '#core/ports/database.ts';
 import type { WorkItemTrackerFactory } from '#core/ports/work-item-tracker.ts';
 import type { WorkMessage, WorkQueue } from '#core/ports/work-queue.ts';
-import { CREATE_SYNC, MARK_IN_PROGRESS, RECORD_OUTCOMES } from '#core/sync/sync-history-sql.ts';
-import type { AdoSimulator } from './ado-simulator/index.ts';
+import { type Database, DatabaseError, type SqlParams } from '#store/database.ts';
+import { CREATE_SYNC, MARK_IN_PROGRESS, RECORD_OUTCOMES } from '#store/sync/statements.ts';
+import type { AdoSimulator } from '../../sim/ado/index.ts';
 import { Rng } from './chaos-random.ts';
 import type { ChaosSchedule, CrashPoint } from './chaos-schedule.ts';
 

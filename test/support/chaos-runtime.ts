@@ -7,10 +7,10 @@ import { PostgresDatabase } from '#adapters/postgres-database.ts';
 import { type LocalSystem, startLocalSystem } from '#bin/local/local-system.ts';
 import { SqsEventSource } from '#bin/local/sqs-event-source.ts';
 import { silentLog } from '#core/pipeline/deps.ts';
-import { sqlUuid } from '#core/ports/database.ts';
 import { createFinalizerApp } from '#lambdas/finalizer/app.ts';
 import { createProcessorApp } from '#lambdas/processor/app.ts';
-import { type AdoSimulator, startAdoSimulator } from './ado-simulator/index.ts';
+import { sqlUuid } from '#store/database.ts';
+import { type AdoSimulator, startAdoSimulator } from '../../sim/ado/index.ts';
 import { ChaosFaults, type Instrumentation } from './chaos-faults.ts';
 
 export interface ChaosRuntimeOptions {

@@ -3,10 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'vitest';
 import { type LocalSystem, type LocalSystemOptions, startLocalSystem } from '#bin/local/local-system.ts';
+import type { SyncHistory } from '#core/domain/sync-history-view.ts';
 import { type Log, silentLog } from '#core/pipeline/deps.ts';
-import type { Queryable } from '#core/ports/database.ts';
-import { sqlUuid } from '#core/ports/database.ts';
-import type { SyncHistory } from '#core/sync/sync-history-view.ts';
+import type { Queryable } from '#store/database.ts';
+import { sqlUuid } from '#store/database.ts';
 import { expectSyncInvariants } from './invariants.ts';
 import { buildTree } from './trees.ts';
 

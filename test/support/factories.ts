@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { NewSync, PlanNode } from '#core/sync/sync-model.ts';
+import type { NewSync, PlanNode } from '#core/domain/sync-model.ts';
 
 /** A unique project name per test, so tests sharing a database never see each other's rows. */
 export const uniqueProject = (label = 'Project'): string => `${label} ${randomUUID().slice(0, 8)}`;

@@ -1,5 +1,5 @@
-import type { Database, SqlParams } from '#core/ports/database.ts';
 import type { WorkQueue } from '#core/ports/work-queue.ts';
+import type { Database, SqlParams } from '#store/database.ts';
 
 /** Every message is sent twice: SQS's at-least-once delivery at its worst. */
 export function duplicatingQueue(queue: WorkQueue): WorkQueue {

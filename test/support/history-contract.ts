@@ -2,8 +2,20 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as z from 'zod';
 import { readMigrations } from '#adapters/migration-files.ts';
-import { type AuditActionType, AuditLog } from '#core/audit/audit-log-repository.ts';
+import {
+  AuditLogQuery,
+  parseQuery,
+  type RawQuery,
+  StatsQuery,
+  SyncHistoryQuery,
+  SyncItemsQuery,
+} from '#core/domain/history-filters.ts';
+import { SyncHistory, SyncHistoryItem } from '#core/domain/sync-history-view.ts';
+import type { SyncStatus } from '#core/domain/sync-model.ts';
 import { NotFoundError } from '#core/errors.ts';
+import { type AuditActionType, AuditLog } from '#store/audit-log-store.ts';
+import type { Database, Queryable, SqlParams } from '#store/database.ts';
+import { sqlJson, sqlUuid } from '#store/database.ts';
 import {
   AuditStats,
   auditStats,
@@ -14,18 +26,8 @@ import {
   Pagination,
   SyncStats,
   syncStats,
-} from '#core/history/history-queries.ts';
-import {
-  AuditLogQuery,
-  parseQuery,
-  type RawQuery,
-  StatsQuery,
-  SyncHistoryQuery,
-  SyncItemsQuery,
-} from '#core/history/query-params.ts';
-import { runMigrations } from '#core/migrations/migration-runner.ts';
-import type { Database, Queryable, SqlParams } from '#core/ports/database.ts';
-import { sqlJson, sqlUuid } from '#core/ports/database.ts';
+} from '#store/history/history-store.ts';
+import { runMigrations } from '#store/migrations.ts';
 import {
   closeSync,
   createSync,
@@ -34,9 +36,7 @@ import {
   markInProgress,
   recordOutcomes,
   skipSubtree,
-} from '#core/sync/sync-history-repository.ts';
-import { SyncHistory, SyncHistoryItem } from '#core/sync/sync-history-view.ts';
-import type { SyncStatus } from '#core/sync/sync-model.ts';
+} from '#store/sync/sync-rows.ts';
 import { buildPlan, createdOutcome, failedOutcome, newSync, uniqueProject } from './factories.ts';
 import { recording } from './recording-db.ts';
 import type { ContractTarget } from './repository-contract.ts';

@@ -1,6 +1,6 @@
 import { expect } from 'vitest';
-import type { Queryable } from '#core/ports/database.ts';
-import { sqlUuid } from '#core/ports/database.ts';
+import type { Queryable } from '#store/database.ts';
+import { sqlUuid } from '#store/database.ts';
 
 const TERMINAL = ['completed', 'failed', 'cancelled'];
 

@@ -2,17 +2,17 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, expect } from 'vitest';
 import { readMigrations } from '#adapters/migration-files.ts';
 import { PgliteDatabase } from '#adapters/pglite-database.ts';
-import { insertConfiguration } from '#core/configurations/configuration-repository.ts';
-import { runMigrations } from '#core/migrations/migration-runner.ts';
 import type { Log, PipelineDeps, PipelineMetrics, PipelineSettings } from '#core/pipeline/deps.ts';
 import { startSync } from '#core/pipeline/start-sync.ts';
 import type { Clock } from '#core/ports/clock.ts';
-import { type Database, type Queryable, type SqlParams, sqlUuid } from '#core/ports/database.ts';
 import type { SecretStore } from '#core/ports/secret-store.ts';
 import { AdoRejectedError } from '#core/ports/work-item-tracker.ts';
 import { RetryLaterError, type WorkMessage, type WorkQueue } from '#core/ports/work-queue.ts';
-import { getSync, listEvents } from '#core/sync/sync-history-repository.ts';
 import { routeWorkMessage } from '#lambdas/processor/app.ts';
+import { insertConfiguration } from '#store/configuration-store.ts';
+import { type Database, type Queryable, type SqlParams, sqlUuid } from '#store/database.ts';
+import { runMigrations } from '#store/migrations.ts';
+import { getSync, listEvents } from '#store/sync/sync-rows.ts';
 import { FakeWorkItemTracker, fakeTrackerFactory } from './fake-work-item-tracker.ts';
 
 // The harness of the pipeline unit tests (test/unit/pipeline-*.test.ts): the core use cases driven

@@ -1,4 +1,4 @@
-import type { Database, Queryable, Row, SqlParams } from '#core/ports/database.ts';
+import type { Database, Queryable, Row, SqlParams } from '#store/database.ts';
 
 /** What {@link recording} saw: every statement (inside transactions too), with its parameters. */
 export interface Recorded {

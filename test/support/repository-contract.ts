@@ -1,15 +1,18 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readMigrations } from '#adapters/migration-files.ts';
-import { appendAuditLog } from '#core/audit/audit-log-repository.ts';
+import { SyncHistory } from '#core/domain/sync-history-view.ts';
+import type { PlanNode } from '#core/domain/sync-model.ts';
+import { NotFoundError, ValidationError } from '#core/errors.ts';
+import { appendAuditLog } from '#store/audit-log-store.ts';
 import {
   getActiveConfiguration,
   getConfiguration,
   insertConfiguration,
   listConfigurations,
-} from '#core/configurations/configuration-repository.ts';
-import { NotFoundError, ValidationError } from '#core/errors.ts';
-import { type Migration, MigrationChecksumError, runMigrations } from '#core/migrations/migration-runner.ts';
-import { type Database, DatabaseError, sqlJson, sqlUuid } from '#core/ports/database.ts';
+} from '#store/configuration-store.ts';
+import { type Database, DatabaseError, sqlJson, sqlUuid } from '#store/database.ts';
+import { type Migration, MigrationChecksumError, runMigrations } from '#store/migrations.ts';
+import * as SQL from '#store/sync/statements.ts';
 import {
   appendEvent,
   closeSync,
@@ -22,10 +25,7 @@ import {
   recordDeletions,
   recordOutcomes,
   skipSubtree,
-} from '#core/sync/sync-history-repository.ts';
-import * as SQL from '#core/sync/sync-history-sql.ts';
-import { SyncHistory } from '#core/sync/sync-history-view.ts';
-import type { PlanNode } from '#core/sync/sync-model.ts';
+} from '#store/sync/sync-rows.ts';
 import { buildPlan, createdOutcome, failedOutcome, newSync, uniqueProject } from './factories.ts';
 import { expectSyncInvariants } from './invariants.ts';
 import { recording } from './recording-db.ts';

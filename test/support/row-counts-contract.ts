@@ -1,18 +1,18 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { readMigrations } from '#adapters/migration-files.ts';
-import { appendAuditLog } from '#core/audit/audit-log-repository.ts';
-import { listAuditLogs, listSyncs } from '#core/history/history-queries.ts';
-import { AuditLogQuery, parseQuery, type RawQuery, SyncHistoryQuery } from '#core/history/query-params.ts';
-import { runMigrations } from '#core/migrations/migration-runner.ts';
-import type { Database, Queryable } from '#core/ports/database.ts';
-import { sqlUuid } from '#core/ports/database.ts';
+import { AuditLogQuery, parseQuery, type RawQuery, SyncHistoryQuery } from '#core/domain/history-filters.ts';
+import { appendAuditLog } from '#store/audit-log-store.ts';
+import type { Database, Queryable } from '#store/database.ts';
+import { sqlUuid } from '#store/database.ts';
+import { listAuditLogs, listSyncs } from '#store/history/history-store.ts';
+import { runMigrations } from '#store/migrations.ts';
 import {
   closeSync,
   createSync,
   finalizeSync,
   markInProgress,
   recordOutcomes,
-} from '#core/sync/sync-history-repository.ts';
+} from '#store/sync/sync-rows.ts';
 import { buildPlan, createdOutcome, newSync, uniqueProject } from './factories.ts';
 import type { ContractTarget } from './repository-contract.ts';
 import { keptCounters, rowCountDrift } from './row-counts.ts';

@@ -1,4 +1,4 @@
-import type { Queryable } from '#core/ports/database.ts';
+import type { Queryable } from '#store/database.ts';
 
 /** A counter of `history_row_counts` (migration 0007) that disagrees with count(*) of its rows. */
 export type RowCountDrift = {

@@ -6,7 +6,7 @@ import {
   parseAllowedOrigins,
   resolveAdoBaseUrl,
 } from '#adapters/ado-rest-work-item-tracker.ts';
-import { organizationProblem, parseOrganization } from '#core/configurations/ado-organization.ts';
+import { organizationProblem, parseOrganization } from '#core/domain/ado-organization.ts';
 import { noMetrics, silentLog } from '#core/pipeline/deps.ts';
 import { AdoAuthError, AdoHostNotAllowedError, describeAdoFailure } from '#core/ports/work-item-tracker.ts';
 import { awsDeps } from '#lambdas/runtime/aws-deps.ts';

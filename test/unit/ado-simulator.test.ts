@@ -5,7 +5,7 @@ import {
   PROCESS_NAMES,
   type ProcessName,
   startAdoSimulator,
-} from '../support/ado-simulator/index.ts';
+} from '../../sim/ado/index.ts';
 
 // The simulator is spoken to only with plain fetch, as the real client speaks to Azure DevOps.
 

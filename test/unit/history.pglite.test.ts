@@ -1,14 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import * as z from 'zod';
 import { PgliteDatabase } from '#adapters/pglite-database.ts';
-import { ValidationError } from '#core/errors.ts';
-import {
-  AuditLogPage,
-  AuditStats,
-  SyncHistoryItemPage,
-  SyncHistoryPage,
-  SyncStats,
-} from '#core/history/history-queries.ts';
 import {
   AuditLogQuery,
   parseQuery,
@@ -16,8 +8,16 @@ import {
   StatsQuery,
   SyncHistoryQuery,
   SyncItemsQuery,
-} from '#core/history/query-params.ts';
-import { SyncHistory } from '#core/sync/sync-history-view.ts';
+} from '#core/domain/history-filters.ts';
+import { SyncHistory } from '#core/domain/sync-history-view.ts';
+import { ValidationError } from '#core/errors.ts';
+import {
+  AuditLogPage,
+  AuditStats,
+  SyncHistoryItemPage,
+  SyncHistoryPage,
+  SyncStats,
+} from '#store/history/history-store.ts';
 import { describeHistoryContract } from '#test/support/history-contract.ts';
 
 describeHistoryContract('PGlite', async () => {

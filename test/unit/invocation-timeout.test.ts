@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { InvocationTimedOut, InvocationTimeout } from '#bin/local/invocation-timeout.ts';
 import { silentLog } from '#core/pipeline/deps.ts';
-import type { Database } from '#core/ports/database.ts';
 import type { WorkItemTracker } from '#core/ports/work-item-tracker.ts';
 import type { WorkMessage, WorkQueue } from '#core/ports/work-queue.ts';
+import type { Database } from '#store/database.ts';
 import { sqsEvent } from '#test/support/sqs-events.ts';
 
 // The local runtime's Lambda timeout: a slow invocation fails at its timeout and cannot act after it.

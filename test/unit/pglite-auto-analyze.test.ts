@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readMigrations } from '#adapters/migration-files.ts';
 import { PgliteDatabase } from '#adapters/pglite-database.ts';
-import { runMigrations } from '#core/migrations/migration-runner.ts';
-import { createSync } from '#core/sync/sync-history-repository.ts';
+import { runMigrations } from '#store/migrations.ts';
+import { createSync } from '#store/sync/sync-rows.ts';
 import { buildPlan, newSync } from '#test/support/factories.ts';
 
 // PGlite runs no autovacuum: the adapter analyzes tables after large writes itself, or the planner

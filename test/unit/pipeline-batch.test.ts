@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import type { PipelineDeps } from '#core/pipeline/deps.ts';
 import { processItems } from '#core/pipeline/process-item.ts';
-import type { Database } from '#core/ports/database.ts';
 import { AdoThrottledError } from '#core/ports/work-item-tracker.ts';
 import type { WorkMessage } from '#core/ports/work-queue.ts';
-import { getSync } from '#core/sync/sync-history-repository.ts';
-import { RECORD_OUTCOMES } from '#core/sync/sync-history-sql.ts';
 import { createProcessorApp } from '#lambdas/processor/app.ts';
+import type { Database } from '#store/database.ts';
+import { RECORD_OUTCOMES } from '#store/sync/statements.ts';
+import { getSync } from '#store/sync/sync-rows.ts';
 import { uniqueProject } from '#test/support/factories.ts';
 import { expectSyncInvariants } from '#test/support/invariants.ts';
 import {

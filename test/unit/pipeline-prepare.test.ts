@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { cancelSync } from '#core/pipeline/finalize.ts';
 import { prepareSync } from '#core/pipeline/prepare-sync.ts';
-import { sqlUuid } from '#core/ports/database.ts';
 import {
   AdoAuthError,
   AdoRejectedError,
@@ -9,7 +8,8 @@ import {
   AdoTransientError,
 } from '#core/ports/work-item-tracker.ts';
 import { RetryLaterError } from '#core/ports/work-queue.ts';
-import { getSync, listEvents } from '#core/sync/sync-history-repository.ts';
+import { sqlUuid } from '#store/database.ts';
+import { getSync, listEvents } from '#store/sync/sync-rows.ts';
 import { uniqueProject } from '#test/support/factories.ts';
 import { expectSyncInvariants } from '#test/support/invariants.ts';
 import {

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { processItem } from '#core/pipeline/process-item.ts';
-import { sqlUuid } from '#core/ports/database.ts';
 import { AdoThrottledError } from '#core/ports/work-item-tracker.ts';
-import { getSync } from '#core/sync/sync-history-repository.ts';
+import { sqlUuid } from '#store/database.ts';
+import { getSync } from '#store/sync/sync-rows.ts';
 import { uniqueProject } from '#test/support/factories.ts';
 import type { FakeProcess } from '#test/support/fake-work-item-tracker.ts';
 import { crashAfterCreate } from '#test/support/faults.ts';

@@ -2,8 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { NotFoundError, ValidationError } from '#core/errors.ts';
 import { startSync } from '#core/pipeline/start-sync.ts';
-import { sqlUuid } from '#core/ports/database.ts';
-import { getSync } from '#core/sync/sync-history-repository.ts';
+import { sqlUuid } from '#store/database.ts';
+import { getSync } from '#store/sync/sync-rows.ts';
 import { uniqueProject } from '#test/support/factories.ts';
 import { expectSyncInvariants } from '#test/support/invariants.ts';
 import {

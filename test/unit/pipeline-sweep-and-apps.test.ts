@@ -1,14 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { insertConfiguration } from '#core/configurations/configuration-repository.ts';
 import { sweep } from '#core/pipeline/finalize.ts';
 import { processItem } from '#core/pipeline/process-item.ts';
 import { startSync } from '#core/pipeline/start-sync.ts';
-import { sqlUuid } from '#core/ports/database.ts';
 import { AdoTransientError } from '#core/ports/work-item-tracker.ts';
-import { getSync } from '#core/sync/sync-history-repository.ts';
 import { createFinalizerApp } from '#lambdas/finalizer/app.ts';
 import { createProcessorApp } from '#lambdas/processor/app.ts';
+import { insertConfiguration } from '#store/configuration-store.ts';
+import { sqlUuid } from '#store/database.ts';
+import { getSync } from '#store/sync/sync-rows.ts';
 import { uniqueProject } from '#test/support/factories.ts';
 import { crashAfterCreate } from '#test/support/faults.ts';
 import { expectSyncInvariants } from '#test/support/invariants.ts';

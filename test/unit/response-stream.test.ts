@@ -2,10 +2,10 @@ import { PassThrough, type Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readMigrations } from '#adapters/migration-files.ts';
 import { PgliteDatabase } from '#adapters/pglite-database.ts';
-import { runMigrations } from '#core/migrations/migration-runner.ts';
-import { appendEvent, closeSync, createSync } from '#core/sync/sync-history-repository.ts';
-import { writeToResponseStream } from '#lambdas/api/response-stream.ts';
 import { frame, SSE_HEADERS, type StreamSink, tailEvents } from '#lambdas/api/sse.ts';
+import { writeToResponseStream } from '#lambdas/stream/response-stream.ts';
+import { runMigrations } from '#store/migrations.ts';
+import { appendEvent, closeSync, createSync } from '#store/sync/sync-rows.ts';
 import { buildPlan, newSync } from '#test/support/factories.ts';
 
 /** Plays `awslambda.HttpResponseStream.from`: records the metadata, passes the stream through. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { compileNamedParameters, SqlSyntaxError, splitStatements } from '#core/sql/sql-text.ts';
+import { compileNamedParameters, SqlSyntaxError, splitStatements } from '#store/sql-text.ts';
 
 describe('splitStatements', () => {
   it('splits on top-level semicolons and drops empty and comment-only statements', () => {

@@ -4,7 +4,7 @@ import { ValidationError } from '#core/errors.ts';
 import { mapNodeToWorkItem } from '#core/mapping/field-mapping.ts';
 import type { HierarchyTypes } from '#core/mapping/work-item-types.ts';
 import { buildPlan, StartSyncBody, startSync } from '#core/pipeline/start-sync.ts';
-import { sqlUuid } from '#core/ports/database.ts';
+import { sqlUuid } from '#store/database.ts';
 import { uniqueProject } from '#test/support/factories.ts';
 import {
   ACTOR,

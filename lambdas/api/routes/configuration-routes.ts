@@ -1,10 +1,5 @@
 import * as z from 'zod';
 import {
-  getActiveConfiguration,
-  getConfiguration,
-  listConfigurations,
-} from '#core/configurations/configuration-repository.ts';
-import {
   type ConfigurationDeps,
   ConfigurationView,
   CreateConfigurationBody,
@@ -18,6 +13,7 @@ import {
 } from '#core/configurations/configuration-service.ts';
 import { NotFoundError, ValidationError } from '#core/errors.ts';
 import type { PipelineDeps } from '#core/pipeline/deps.ts';
+import { getActiveConfiguration, getConfiguration, listConfigurations } from '#store/configuration-store.ts';
 import { json, ok as okBody, parseJsonBody } from '../http.ts';
 import type { RouteDef } from '../router.ts';
 import { errors, ok } from '../schemas.ts';

@@ -1,4 +1,13 @@
-import { AuditLog } from '#core/audit/audit-log-repository.ts';
+import {
+  AuditLogQuery,
+  parseQuery,
+  StatsQuery,
+  SyncHistoryQuery,
+  SyncItemsQuery,
+} from '#core/domain/history-filters.ts';
+import { SyncHistory, SyncHistoryItem } from '#core/domain/sync-history-view.ts';
+import type { PipelineDeps } from '#core/pipeline/deps.ts';
+import { AuditLog } from '#store/audit-log-store.ts';
 import {
   AuditStats,
   auditStats,
@@ -7,16 +16,7 @@ import {
   listSyncs,
   SyncStats,
   syncStats,
-} from '#core/history/history-queries.ts';
-import {
-  AuditLogQuery,
-  parseQuery,
-  StatsQuery,
-  SyncHistoryQuery,
-  SyncItemsQuery,
-} from '#core/history/query-params.ts';
-import type { PipelineDeps } from '#core/pipeline/deps.ts';
-import { SyncHistory, SyncHistoryItem } from '#core/sync/sync-history-view.ts';
+} from '#store/history/history-store.ts';
 import { json, ok as okBody } from '../http.ts';
 import type { RouteDef } from '../router.ts';
 import { errors, ok, page, SyncIdParams } from '../schemas.ts';

@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { SyncHistory } from '#core/domain/sync-history-view.ts';
 import { NotFoundError, ValidationError } from '#core/errors.ts';
 import type { PipelineDeps } from '#core/pipeline/deps.ts';
 import { cancelSync } from '#core/pipeline/finalize.ts';
@@ -10,8 +11,7 @@ import {
   StartSyncQuery,
   startSync,
 } from '#core/pipeline/start-sync.ts';
-import { getSync } from '#core/sync/sync-history-repository.ts';
-import { SyncHistory } from '#core/sync/sync-history-view.ts';
+import { getSync } from '#store/sync/sync-rows.ts';
 import { ok as okBody, parseJsonBody } from '../http.ts';
 import type { ApiRequest, RouteDef } from '../router.ts';
 import { errors, ok, SyncIdParams } from '../schemas.ts';

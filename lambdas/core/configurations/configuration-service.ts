@@ -1,16 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import * as z from 'zod';
-import { appendAuditLog } from '#core/audit/audit-log-repository.ts';
+import type { Actor } from '#core/domain/sync-model.ts';
 import { formatPath, ValidationError } from '#core/errors.ts';
-import type { Database } from '#core/ports/database.ts';
 import type { SecretStore } from '#core/ports/secret-store.ts';
 import {
   AdoHostNotAllowedError,
   describeAdoFailure,
   type WorkItemTrackerFactory,
 } from '#core/ports/work-item-tracker.ts';
-import type { Actor } from '#core/sync/sync-model.ts';
-import { parseOrganization } from './ado-organization.ts';
+import { appendAuditLog } from '#store/audit-log-store.ts';
+import type { Database } from '#store/database.ts';
 import {
   activateConfiguration,
   type ConfigurationRecord,
@@ -18,7 +17,8 @@ import {
   getConfiguration,
   insertConfiguration,
   updateConfiguration,
-} from './configuration-repository.ts';
+} from '../../store/configuration-store.ts';
+import { parseOrganization } from '../domain/ado-organization.ts';
 
 /** `Configuration` as the frontend reads it (CONTRACT.md §6): camelCase, never the PAT. */
 export const ConfigurationView = z.object({

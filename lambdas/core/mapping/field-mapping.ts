@@ -1,5 +1,5 @@
+import type { ItemType } from '#core/domain/sync-model.ts';
 import type { NewWorkItem } from '#core/ports/work-item-tracker.ts';
-import type { ItemType } from '#core/sync/sync-model.ts';
 import { toPriority, toRisk, toTags, toTitle } from './field-values.ts';
 import { textToHtml } from './html.ts';
 import { type HierarchyTypes, typeForLevel, UnsupportedProcessError } from './work-item-types.ts';

@@ -1,4 +1,4 @@
-import type { ItemType } from '#core/sync/sync-model.ts';
+import type { ItemType } from '#core/domain/sync-model.ts';
 
 export type ProcessName = 'Agile' | 'Scrum' | 'CMMI' | 'Basic';
 

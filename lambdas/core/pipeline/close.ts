@@ -1,10 +1,5 @@
-import {
-  finalizeSync,
-  releasePrepare,
-  requestClose,
-  type SyncState,
-} from '#core/sync/sync-history-repository.ts';
-import type { Actor } from '#core/sync/sync-model.ts';
+import type { Actor } from '#core/domain/sync-model.ts';
+import { finalizeSync, releasePrepare, requestClose, type SyncState } from '#store/sync/sync-rows.ts';
 import type { PipelineDeps } from './deps.ts';
 
 /** A check before an Azure DevOps call found the sync closing: start nothing new. */

@@ -1,10 +1,10 @@
+import { ValidationError } from '#core/errors.ts';
+import type { WorkItemTracker } from '#core/ports/work-item-tracker.ts';
 import {
   type ConfigurationRecord,
   getActiveConfiguration,
   getConfiguration,
-} from '#core/configurations/configuration-repository.ts';
-import { ValidationError } from '#core/errors.ts';
-import type { WorkItemTracker } from '#core/ports/work-item-tracker.ts';
+} from '#store/configuration-store.ts';
 import type { PipelineDeps } from './deps.ts';
 
 interface Connection {

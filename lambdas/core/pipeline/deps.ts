@@ -1,8 +1,8 @@
 import type { Clock } from '#core/ports/clock.ts';
-import type { Database } from '#core/ports/database.ts';
 import type { SecretStore } from '#core/ports/secret-store.ts';
 import type { WorkItemTrackerFactory } from '#core/ports/work-item-tracker.ts';
 import type { WorkQueue } from '#core/ports/work-queue.ts';
+import type { Database } from '#store/database.ts';
 
 /** Structured logging, as Powertools' Logger offers it; never pass a PAT or a request body. */
 export interface Log {

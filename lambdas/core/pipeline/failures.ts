@@ -1,4 +1,3 @@
-import type { ConfigurationRecord } from '#core/configurations/configuration-repository.ts';
 import {
   AdoAuthError,
   AdoError,
@@ -6,6 +5,7 @@ import {
   AdoRejectedError,
   describeAdoFailure,
 } from '#core/ports/work-item-tracker.ts';
+import type { ConfigurationRecord } from '#store/configuration-store.ts';
 import { close } from './close.ts';
 import type { PipelineDeps } from './deps.ts';
 

@@ -1,8 +1,8 @@
+import type { SyncHistory } from '#core/domain/sync-history-view.ts';
+import { type Actor, TERMINAL_STATUSES } from '#core/domain/sync-model.ts';
 import { ConflictError, NotFoundError } from '#core/errors.ts';
-import { sweepNodePage, sweepSyncPage } from '#core/sync/pipeline-repository.ts';
-import { getSync, requestClose, skipSubtree } from '#core/sync/sync-history-repository.ts';
-import type { SyncHistory } from '#core/sync/sync-history-view.ts';
-import { type Actor, TERMINAL_STATUSES } from '#core/sync/sync-model.ts';
+import { sweepNodePage, sweepSyncPage } from '#store/sync/pipeline-rows.ts';
+import { getSync, requestClose, skipSubtree } from '#store/sync/sync-rows.ts';
 import { finalize, notStartedReason } from './close.ts';
 import type { PipelineDeps } from './deps.ts';
 import { failSync } from './failures.ts';

@@ -10,7 +10,7 @@ import {
   type WorkItemTracker,
 } from '#core/ports/work-item-tracker.ts';
 import { RetryLaterError } from '#core/ports/work-queue.ts';
-import { listRootItems } from '#core/sync/pipeline-repository.ts';
+import { listRootItems } from '#store/sync/pipeline-rows.ts';
 import {
   appendEvent,
   claimPrepare,
@@ -20,13 +20,13 @@ import {
   recordDeletions,
   releasePrepare,
   type SyncState,
-} from '#core/sync/sync-history-repository.ts';
+} from '#store/sync/sync-rows.ts';
+import type { StoredTypes } from '../domain/stored-types.ts';
 import { finalize, SyncClosingError } from './close.ts';
 import { connect, forgetConnection } from './connection.ts';
 import type { PipelineDeps } from './deps.ts';
 import { describeSyncFailure, failSync } from './failures.ts';
 import { findManagedWorkItems } from './managed-items.ts';
-import type { StoredTypes } from './stored-types.ts';
 
 const DELETE_CHUNK = 200;
 

@@ -1,3 +1,5 @@
+import type { Outcome } from '#core/domain/sync-model.ts';
+import { TERMINAL_STATUSES } from '#core/domain/sync-model.ts';
 import { mapNodeToWorkItem, SYNC_TAG } from '#core/mapping/field-mapping.ts';
 import type { ResolvedTypes } from '#core/mapping/work-item-types.ts';
 import {
@@ -8,20 +10,13 @@ import {
   type CreatedWorkItem,
   type WorkItemTracker,
 } from '#core/ports/work-item-tracker.ts';
-import { type ClaimedItem, claimItems, releaseItem, releaseItems } from '#core/sync/pipeline-repository.ts';
-import {
-  closingTo,
-  type RecordResult,
-  recordOutcomes,
-  skipSubtree,
-} from '#core/sync/sync-history-repository.ts';
-import type { Outcome } from '#core/sync/sync-model.ts';
-import { TERMINAL_STATUSES } from '#core/sync/sync-model.ts';
+import { type ClaimedItem, claimItems, releaseItem, releaseItems } from '#store/sync/pipeline-rows.ts';
+import { closingTo, type RecordResult, recordOutcomes, skipSubtree } from '#store/sync/sync-rows.ts';
+import { isStoredTypes, type StoredTypes } from '../domain/stored-types.ts';
 import { notStartedReason, SyncClosingError } from './close.ts';
 import { connect, forgetConnection } from './connection.ts';
 import type { PipelineDeps } from './deps.ts';
 import { describeSyncFailure, failSync } from './failures.ts';
-import { isStoredTypes, type StoredTypes } from './stored-types.ts';
 
 /** The marker in the hyperlink comment that ties a work item to one node of one sync. */
 export const syncMarker = (syncId: string, ardoqId: string) => `ardoq-sync:${syncId}:${ardoqId}`;

@@ -1,7 +1,7 @@
 import * as z from 'zod';
+import type { Actor, PlanNode } from '#core/domain/sync-model.ts';
 import { formatPath, ValidationError } from '#core/errors.ts';
-import { createSync } from '#core/sync/sync-history-repository.ts';
-import type { Actor, PlanNode } from '#core/sync/sync-model.ts';
+import { createSync } from '#store/sync/sync-rows.ts';
 import { resolveConfiguration } from './connection.ts';
 import type { PipelineDeps } from './deps.ts';
 

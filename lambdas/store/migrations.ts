@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import type { Database } from '#core/ports/database.ts';
-import { splitStatements } from '#core/sql/sql-text.ts';
+import type { Database } from '#store/database.ts';
+import { splitStatements } from '#store/sql-text.ts';
 
 /** One numbered SQL file. */
 export interface Migration {

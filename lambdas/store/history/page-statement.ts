@@ -1,5 +1,5 @@
-import type { Row, SqlParam } from '#core/ports/database.ts';
-import type { TimeRange } from './query-params.ts';
+import type { Row, SqlParam } from '#store/database.ts';
+import type { TimeRange } from '../../core/domain/history-filters.ts';
 
 /**
  * The building blocks of the list statements (history-queries.ts): WHERE clauses assembled from fixed

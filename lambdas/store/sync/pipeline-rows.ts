@@ -1,7 +1,7 @@
-import type { Queryable } from '#core/ports/database.ts';
-import { sqlJson, sqlUuid } from '#core/ports/database.ts';
-import { ARDOQ_ID_KEYS, lockPlanRows } from './sync-history-sql.ts';
-import type { ItemType, SyncStatus } from './sync-model.ts';
+import type { Queryable } from '#store/database.ts';
+import { sqlJson, sqlUuid } from '#store/database.ts';
+import type { ItemType, SyncStatus } from '../../core/domain/sync-model.ts';
+import { ARDOQ_ID_KEYS, lockPlanRows } from './statements.ts';
 
 /** One claimed node with everything the processor needs, read in the claiming statement. */
 export interface ClaimedItem {

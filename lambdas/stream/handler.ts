@@ -7,7 +7,7 @@ import type { Writable } from 'node:stream';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { apiOptionsFromEnv, awsDeps } from '#lambdas/runtime/aws-deps.ts';
 import { asLog, createLogger, createMetrics } from '#lambdas/runtime/observability.ts';
-import { createApiApp } from './app.ts';
+import { createApiApp } from '../api/app.ts';
 import { type ResponseStreamRuntime, writeToResponseStream } from './response-stream.ts';
 
 declare const awslambda: {

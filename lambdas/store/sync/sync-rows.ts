@@ -1,10 +1,17 @@
 import type { z } from 'zod';
 import { type ErrorDetail, formatPath, NotFoundError, ValidationError } from '#core/errors.ts';
-import type { Database, Queryable, Row } from '#core/ports/database.ts';
-import { sqlJson, sqlUuid } from '#core/ports/database.ts';
-import * as SQL from './sync-history-sql.ts';
-import { type SyncHistory, toSyncHistory } from './sync-history-view.ts';
-import { Actor, ITEM_DEPTH, NewSync, Outcome, type SyncStatus, TERMINAL_STATUSES } from './sync-model.ts';
+import type { Database, Queryable, Row } from '#store/database.ts';
+import { sqlJson, sqlUuid } from '#store/database.ts';
+import { type SyncHistory, toSyncHistory } from '../../core/domain/sync-history-view.ts';
+import {
+  Actor,
+  ITEM_DEPTH,
+  NewSync,
+  Outcome,
+  type SyncStatus,
+  TERMINAL_STATUSES,
+} from '../../core/domain/sync-model.ts';
+import * as SQL from './statements.ts';
 
 /**
  * The sync-history data layer: every write is one statement (see sync-history-sql.ts), written once

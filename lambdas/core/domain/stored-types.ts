@@ -1,4 +1,4 @@
-import type { ItemType } from '#core/sync/sync-model.ts';
+import type { ItemType } from '#core/domain/sync-model.ts';
 
 /** The work item types discovered by `prepare`, stored on the sync (`work_item_types`). */
 export type StoredTypes = { process: string } & Record<ItemType, { name: string; fields: string[] }>;

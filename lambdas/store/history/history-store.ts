@@ -1,8 +1,4 @@
 import * as z from 'zod';
-import { AuditActionType, AuditLog } from '#core/audit/audit-log-repository.ts';
-import { NotFoundError } from '#core/errors.ts';
-import type { Queryable } from '#core/ports/database.ts';
-import { sqlUuid } from '#core/ports/database.ts';
 import {
   pickView,
   SYNC_HISTORY_COLUMNS,
@@ -10,7 +6,17 @@ import {
   SyncHistoryItem,
   toSyncHistory,
   toSyncHistoryItem,
-} from '#core/sync/sync-history-view.ts';
+} from '#core/domain/sync-history-view.ts';
+import { NotFoundError } from '#core/errors.ts';
+import { AuditActionType, AuditLog } from '#store/audit-log-store.ts';
+import type { Queryable } from '#store/database.ts';
+import { sqlUuid } from '#store/database.ts';
+import type {
+  AuditLogFilters,
+  SyncHistoryFilters,
+  SyncItemsFilters,
+  TimeRange,
+} from '../../core/domain/history-filters.ts';
 import {
   chunkStatements,
   condition,
@@ -20,7 +26,6 @@ import {
   toPage,
   where,
 } from './page-statement.ts';
-import type { AuditLogFilters, SyncHistoryFilters, SyncItemsFilters, TimeRange } from './query-params.ts';
 
 /**
  * The read side of the history and audit pages (CONTRACT.md §4). Each function is ONE statement (an

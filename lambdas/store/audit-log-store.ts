@@ -1,8 +1,8 @@
 import * as z from 'zod';
+import { pickView } from '#core/domain/sync-history-view.ts';
 import { ValidationError } from '#core/errors.ts';
-import type { Queryable } from '#core/ports/database.ts';
-import { sqlJson } from '#core/ports/database.ts';
-import { pickView } from '#core/sync/sync-history-view.ts';
+import type { Queryable } from '#store/database.ts';
+import { sqlJson } from '#store/database.ts';
 
 export const AuditActionType = z.enum([
   'sync_started',

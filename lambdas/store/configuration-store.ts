@@ -1,6 +1,6 @@
 import * as z from 'zod';
 import { NotFoundError, ValidationError } from '#core/errors.ts';
-import type { Queryable, Row } from '#core/ports/database.ts';
+import type { Queryable, Row } from '#store/database.ts';
 
 /** A stored Azure DevOps connection; the PAT itself stays in the secret store (`secretRef`). */
 export interface ConfigurationRecord {

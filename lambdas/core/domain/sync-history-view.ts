@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import type { Row } from '#core/ports/database.ts';
+import type { Row } from '#store/database.ts';
 import { ItemType, OutcomeStatus, SyncStatus } from './sync-model.ts';
 
 const count = z.number().int();
