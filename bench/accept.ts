@@ -1,4 +1,5 @@
-import { buildPlan, StartSyncBody } from '#core/pipeline/start-sync.ts';
+import { StartSyncBody } from '#core/domain/sync-request.ts';
+import { buildPlan } from '#core/pipeline/start-sync.ts';
 import { type Database, type SqlParams, sqlJson } from '#store/database.ts';
 import { closeSync } from '#store/sync/sync-rows.ts';
 import type { CountingDatabase, StatementEvent } from './counting-db.ts';

@@ -204,10 +204,12 @@ export async function startBenchSystem(options: BenchSystemOptions): Promise<Ben
       simulatorInstance: simulator.simulator,
       secrets: new BenchSecretStore(),
       log: tally.log,
-      wrapDb: (db) => {
-        raw = db;
-        counting = new CountingDatabase(db);
-        return counting;
+      interpose: {
+        db: (db) => {
+          raw = db;
+          counting = new CountingDatabase(db);
+          return counting;
+        },
       },
     });
   } catch (error) {

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
-import { PROCESS_NAMES, type ProcessName, startAdoSimulator } from '../sim/ado/index.ts';
+import { PROCESS_NAMES, type ProcessName, startAdoSimulator } from '#sim/ado/index.ts';
 
 // Runs the Azure DevOps Boards simulator alone (for `npm start` and manual checks). Options come from flags,
 // else from ADO_SIM_* environment variables. It binds 127.0.0.1 only.

@@ -16,7 +16,7 @@ const env = {
   DATABASE_URL: options.databaseUrl,
   LOCAL_DATA_DIR: options.dataDir,
   PROCESSOR_CONCURRENCY: options.processorConcurrency,
-  LOCAL_AUTH_TOKEN: options.authToken,
+  LOCAL_AUTH_TOKEN: options.authTokens?.admin,
 };
 
 const system = await startLocalSystem({ ...options, log: asLog(logger) });
@@ -59,8 +59,11 @@ console.log(
 console.log(`  curl -s ${system.url}/api/sync-history/<sync_history_id from the answer>`);
 console.log(`  curl -sN ${system.url}/api/sync-history/<sync_history_id>/events     # live progress (SSE)`);
 console.log(`API description: ${system.url}/api/openapi.json`);
-if (env.LOCAL_AUTH_TOKEN)
-  console.log("Authentication: every route but /api/health needs 'Authorization: Bearer $LOCAL_AUTH_TOKEN'");
+if (options.authTokens) {
+  console.log("Authentication: every route but /api/health needs 'Authorization: Bearer <token>'");
+  console.log('  admin (configuration writes too): $LOCAL_AUTH_TOKEN');
+  console.log(`  plain user (reads and syncs):       ${options.authTokens.reader}`);
+}
 
 let stopping = false;
 const shutdown = async () => {

@@ -9,6 +9,11 @@ import {
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import type { Construct } from 'constructs';
+import type * as z from 'zod';
+import { ApiSettings } from '#lambdas/api/settings.ts';
+import { FinalizerSettings } from '#lambdas/finalizer/settings.ts';
+import { ProcessorSettings } from '#lambdas/processor/settings.ts';
+import { StreamSettings } from '#lambdas/stream/settings.ts';
 import type { StageConfig } from './config.ts';
 import { SchemaMigration } from './constructs/schema-migration.ts';
 import { SyncAlarms } from './constructs/sync-alarms.ts';
@@ -17,6 +22,9 @@ import { SyncDashboard } from './constructs/sync-dashboard.ts';
 import { SyncFunction, type SyncFunctionProps } from './constructs/sync-function.ts';
 import { SyncMetrics } from './constructs/sync-metrics.ts';
 import type { StatefulStack } from './stateful-stack.ts';
+
+/** The Cognito group whose members may change configurations (the API's `admin` routes). */
+export const ADMIN_GROUP = 'admins';
 
 export interface StatelessStackProps extends StackProps {
   config: StageConfig;
@@ -54,31 +62,30 @@ export class StatelessStack extends Stack {
     };
     const patSecretPrefix = `ardoq-ado-sync/${config.stage}/pat`;
 
-    /** A pipeline function: database, both queues (it may enqueue any message kind), sync settings. */
-    const pipelineFunction = (
+    // The settings of every function, by variable name; each function is given exactly the variables of
+    // its own settings schema (lambdas/<function>/settings.ts), and the grants of the clients they name.
+    const settingValues: Record<string, string | undefined> = {
+      SYNC_DEADLINE_MINUTES: String(config.sync.deadlineMinutes),
+      STALE_SECONDS: String(config.sync.staleSeconds),
+      ARDOQ_BASE_URL: config.sync.ardoqBaseUrl,
+      OVERWRITE_RETRY_MINUTES: String(config.sync.overwriteRetryMinutes),
+      CANCEL_WAIT_SECONDS: String(config.sync.cancelWaitSeconds),
+      CORS_ORIGINS: config.api.corsOrigins.join(','),
+      ADMIN_GROUP: ADMIN_GROUP,
+      // Only when set: the functions then allow exactly dev.azure.com and *.visualstudio.com.
+      ADO_ALLOWED_ORIGINS:
+        config.ado.allowedOrigins.length > 0 ? config.ado.allowedOrigins.join(',') : undefined,
+    };
+    const fn = (
       id: string,
       props: Omit<SyncFunctionProps, keyof typeof common> & Partial<typeof common>,
-      patAccess: 'read' | 'manage' | 'none',
+      settings: z.ZodObject,
     ) =>
       new SyncFunction(this, id, { ...common, ...props })
         .bindDatabase(data.cluster, data.databaseName)
-        .bindQueue(data.workQueue.queue, 'send', 'WORK_QUEUE_URL')
-        .bindQueue(data.finalizeQueue.queue, 'send', 'FINALIZE_QUEUE_URL')
-        .bindPatSecrets(patSecretPrefix, patAccess)
-        .setEnvironment({
-          SYNC_DEADLINE_MINUTES: String(config.sync.deadlineMinutes),
-          STALE_SECONDS: String(config.sync.staleSeconds),
-          ARDOQ_BASE_URL: config.sync.ardoqBaseUrl,
-          OVERWRITE_RETRY_MINUTES: String(config.sync.overwriteRetryMinutes),
-          CANCEL_WAIT_SECONDS: String(config.sync.cancelWaitSeconds),
-          // Only when set: the functions then allow exactly dev.azure.com and *.visualstudio.com.
-          ...(config.ado.allowedOrigins.length > 0
-            ? { ADO_ALLOWED_ORIGINS: config.ado.allowedOrigins.join(',') }
-            : {}),
-        });
-    const corsOrigins = { CORS_ORIGINS: config.api.corsOrigins.join(',') };
+        .withSettings(settings, settingValues);
 
-    const api = pipelineFunction(
+    const api = fn(
       'Api',
       {
         entry: 'lambdas/api/handler.ts',
@@ -86,9 +93,11 @@ export class StatelessStack extends Stack {
         description: 'REST API (buffered routes)',
         ...sizes.api,
       },
-      'manage', // configurations store, rotate and delete PATs
-    ).setEnvironment(corsOrigins);
-    const apiStream = pipelineFunction(
+      ApiSettings,
+    )
+      .bindQueue(data.workQueue.queue, 'send', 'WORK_QUEUE_URL')
+      .bindPatSecrets(patSecretPrefix, 'manage'); // configurations store, rotate and delete PATs
+    const apiStream = fn(
       'ApiStream',
       {
         entry: 'lambdas/stream/handler.ts',
@@ -96,9 +105,9 @@ export class StatelessStack extends Stack {
         description: 'REST API (SSE routes, response streaming)',
         ...sizes.apiStream,
       },
-      'none', // starting a sync resolves the configuration; the processor reads its PAT
-    ).setEnvironment(corsOrigins);
-    const processor = pipelineFunction(
+      StreamSettings,
+    ).bindQueue(data.workQueue.queue, 'send', 'WORK_QUEUE_URL'); // starting a sync sends its prepare step
+    const processor = fn(
       'Processor',
       {
         entry: 'lambdas/processor/handler.ts',
@@ -107,9 +116,13 @@ export class StatelessStack extends Stack {
         timeoutSeconds: sizes.processor.timeoutSeconds,
         memoryMb: sizes.processor.memoryMb,
       },
-      'read',
-    ).subscribe(data.workQueue.queue, sizes.processor.maxConcurrency);
-    const finalizer = pipelineFunction(
+      ProcessorSettings,
+    )
+      .bindQueue(data.workQueue.queue, 'send', 'WORK_QUEUE_URL')
+      .bindQueue(data.finalizeQueue.queue, 'send', 'FINALIZE_QUEUE_URL')
+      .bindPatSecrets(patSecretPrefix, 'read')
+      .subscribe(data.workQueue.queue, sizes.processor.maxConcurrency);
+    const finalizer = fn(
       'Finalizer',
       {
         entry: 'lambdas/finalizer/handler.ts',
@@ -120,8 +133,10 @@ export class StatelessStack extends Stack {
         // The stuck-sync alarm reads the sweep's info-level "sweep repaired" log line.
         logLevel: config.logs.level === 'DEBUG' ? 'DEBUG' : 'INFO',
       },
-      'none', // finalizing and sweeping never call Azure DevOps
-    ).subscribe(data.finalizeQueue.queue, sizes.finalizer.maxConcurrency);
+      FinalizerSettings,
+    )
+      .bindQueue(data.workQueue.queue, 'send', 'WORK_QUEUE_URL') // the sweep resends lost messages
+      .subscribe(data.finalizeQueue.queue, sizes.finalizer.maxConcurrency);
     // A missed sweep is simply done by the next one a minute later: no retries, no stale events.
     finalizer.fn.configureAsyncInvoke({ retryAttempts: 0, maxEventAge: Duration.minutes(2) });
     new events.Rule(this, 'SweepSchedule', {

@@ -62,3 +62,10 @@ CREATE INDEX sync_history_items_sync_status_idx
 DROP INDEX sync_history_items_sync_type_idx;
 CREATE INDEX sync_history_items_sync_type_idx
   ON sync_history_items (sync_history_id, item_type, position) INCLUDE (status);
+
+-- 4. A refused attempt (a plain user trying a configuration write) is audited too.
+ALTER TABLE audit_logs DROP CONSTRAINT audit_logs_action_type_valid;
+ALTER TABLE audit_logs ADD CONSTRAINT audit_logs_action_type_valid CHECK (action_type IN (
+  'sync_started', 'sync_completed', 'sync_failed', 'sync_cancelled',
+  'config_created', 'config_updated', 'config_deleted', 'config_activated', 'connection_tested',
+  'access_denied'));

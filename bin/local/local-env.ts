@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import * as z from 'zod';
 import { organizationProblem, parseAllowedOrigins } from '#core/domain/ado-organization.ts';
 import { DEFAULT_SETTINGS } from '#core/pipeline/deps.ts';
@@ -52,11 +53,18 @@ export const LocalEnv = z.object({
     .default(60)
     .meta({ description: 'How often the finalizer sweep runs' }),
   CORS_ORIGINS: z.string().optional().meta({ description: 'Allowed browser origins, comma-separated' }),
-  LOCAL_AUTH_TOKEN: z
+  LOCAL_AUTH_TOKEN: z.string().min(16, 'LOCAL_AUTH_TOKEN must be at least 16 characters').optional().meta({
+    description:
+      'Require Authorization: Bearer <token> on every route but /api/health; this token is an admin',
+  }),
+  LOCAL_READER_TOKEN: z
     .string()
-    .min(16, 'LOCAL_AUTH_TOKEN must be at least 16 characters')
+    .min(16, 'LOCAL_READER_TOKEN must be at least 16 characters')
     .optional()
-    .meta({ description: 'Require Authorization: Bearer <token> on every route but /api/health' }),
+    .meta({
+      description:
+        'With LOCAL_AUTH_TOKEN: the token of a plain user (reads, syncs; no configuration writes); generated and printed when unset',
+    }),
   LOG_LEVEL: z
     .enum(['DEBUG', 'INFO', 'WARN', 'ERROR'])
     .default('INFO')
@@ -87,7 +95,14 @@ export function localOptionsFromEnv(
       ? { organization: { name: local.ADO_ORGANIZATION, pat: local.ADO_PAT } }
       : {}),
     ...(local.CORS_ORIGINS ? { corsOrigins: local.CORS_ORIGINS.split(',').map((o) => o.trim()) } : {}),
-    ...(local.LOCAL_AUTH_TOKEN ? { authToken: local.LOCAL_AUTH_TOKEN } : {}),
+    ...(local.LOCAL_AUTH_TOKEN
+      ? {
+          authTokens: {
+            admin: local.LOCAL_AUTH_TOKEN,
+            reader: local.LOCAL_READER_TOKEN ?? randomBytes(24).toString('base64url'),
+          },
+        }
+      : {}),
     // Locally a claim goes stale sooner than in AWS (30 s): a restarted runtime recovers quickly.
     settings: pipelineSettingsFromEnv(env, { ...DEFAULT_SETTINGS, staleSeconds: 30 }),
     logLevel: local.LOG_LEVEL,

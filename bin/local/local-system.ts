@@ -1,49 +1,44 @@
-import { randomBytes } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import { join } from 'node:path';
-import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { SQSClient } from '@aws-sdk/client-sqs';
 import { adoTrackerFactory } from '#adapters/ado-rest-work-item-tracker.ts';
 import { readMigrations } from '#adapters/migration-files.ts';
 import { PgliteDatabase } from '#adapters/pglite-database.ts';
 import { PostgresDatabase } from '#adapters/postgres-database.ts';
 import { LocalSecretStore } from '#adapters/secret-stores.ts';
 import { SqsWorkQueue } from '#adapters/sqs-work-queue.ts';
-import {
-  DEFAULT_SETTINGS,
-  type Log,
-  noMetrics,
-  type PipelineDeps,
-  type PipelineMetrics,
-} from '#core/pipeline/deps.ts';
-import { sweep } from '#core/pipeline/finalize.ts';
+import { ConnectionCache } from '#core/pipeline/connection.ts';
+import { DEFAULT_SETTINGS, type PipelineSettings } from '#core/pipeline/deps.ts';
+import { sweep } from '#core/pipeline/sweep.ts';
 import { systemClock } from '#core/ports/clock.ts';
+import { type Log, noMetrics, type PipelineMetrics } from '#core/ports/observability.ts';
 import type { SecretStore } from '#core/ports/secret-store.ts';
 import type { WorkItemTrackerFactory } from '#core/ports/work-item-tracker.ts';
 import type { WorkQueue } from '#core/ports/work-queue.ts';
 import { createApiApp } from '#lambdas/api/app.ts';
+import type { ApiDeps } from '#lambdas/api/deps.ts';
+import type { AuthConfig, RouterDeps } from '#lambdas/api/router.ts';
 import type { TailOptions } from '#lambdas/api/sse.ts';
 import { createFinalizerApp } from '#lambdas/finalizer/app.ts';
 import { createProcessorApp } from '#lambdas/processor/app.ts';
-import { type AdoSimulator, type SimFaults, startAdoSimulator } from '#sim/ado/index.ts';
-import { appendAuditLog } from '#store/audit-log-store.ts';
-import {
-  getActiveConfiguration,
-  insertConfiguration,
-  listConfigurations,
-  updateConfiguration,
-} from '#store/configuration-store.ts';
+import type { AdoSimulator } from '#sim/ado/index.ts';
+import { SqlAuditTrail } from '#store/audit-log-store.ts';
+import { SqlConfigurationStore } from '#store/configuration-store.ts';
 import type { Database } from '#store/database.ts';
+import { SqlHistoryStore } from '#store/history/history-store.ts';
 import { runMigrations } from '#store/migrations.ts';
-import { countOpenSyncs } from '#store/sync/pipeline-rows.ts';
+import { SqlSyncStore } from '#store/sync/sql-sync-store.ts';
 import { serveApi } from './api-gateway-adapter.ts';
 import { InvocationTimeout } from './invocation-timeout.ts';
+import { type ConfigurationOptions, ensureConfiguration } from './local-configuration.ts';
+import { createQueues, queueDepth } from './local-queues.ts';
 import { SqsEventSource } from './sqs-event-source.ts';
 import { startLocalSqsService } from './sqs-service.ts';
 
-export const SIMULATOR_CONFIG_NAME = 'Local ADO simulator';
+export { SIMULATOR_CONFIG_NAME } from './local-configuration.ts';
 
-export interface LocalSystemOptions {
+export interface LocalSystemOptions extends ConfigurationOptions {
   /** HTTP port (0 = any free port). */
   port: number;
   /** PGlite data directory and local secrets; ignored for the database when `databaseUrl` or `db` is set. */
@@ -56,47 +51,47 @@ export interface LocalSystemOptions {
   visibilityTimeoutSeconds?: number;
   maxReceiveCount?: number;
   sweepIntervalMs?: number;
-  settings?: Partial<PipelineDeps['settings']>;
+  settings?: Partial<PipelineSettings>;
   /**
    * Lambda's function timeout for the processor and finalizer invocations (default 80% of
    * staleSeconds; must stay below it, as lib/config.ts requires in AWS). See InvocationTimeout.
    */
   invocationTimeoutMs?: number;
-  /** 'auto': start the simulator when no configuration exists or the active one is the simulator. */
-  simulator?: 'auto' | 'never';
-  simulatorPort?: number;
-  /** The simulator's PAT on first start (default: random); later starts reuse the stored one. */
-  simulatorPat?: string;
-  simulatorFaults?: SimFaults;
-  /** A simulator that outlives this system (restart tests); it is not closed by `stop()`. */
-  simulatorInstance?: AdoSimulator;
-  simulatorSeed?: number;
-  /** A real organization to configure when none exists (ADO_ORGANIZATION + ADO_PAT). */
-  organization?: { name: string; pat: string };
   /**
    * Origins a PAT may go to besides dev.azure.com and *.visualstudio.com (ADO_ALLOWED_ORIGINS); the
    * built-in simulator's own origin is added when it runs.
    */
   adoAllowedOrigins?: string[];
   corsOrigins?: string[];
-  /** When set, every route but the public ones requires `Authorization: Bearer <token>` (LOCAL_AUTH_TOKEN). */
-  authToken?: string;
+  /**
+   * When set, every route but the public ones requires one of these bearer tokens (LOCAL_AUTH_TOKEN
+   * for an admin, LOCAL_READER_TOKEN for a plain user); otherwise the API is open on 127.0.0.1 and
+   * every caller is an admin.
+   */
+  authTokens?: { admin: string; reader?: string };
   /** SSE tailing options (tests poll faster). */
   tail?: TailOptions;
   log: Log;
   metrics?: PipelineMetrics;
-  /** Wraps the tracker factory (fault injection in tests). */
-  wrapTrackers?: (factory: WorkItemTrackerFactory) => WorkItemTrackerFactory;
-  /** Wraps the database the pipeline uses (fault injection in tests). */
-  wrapDb?: (db: Database) => Database;
-  /** Wraps the queue the pipeline sends to (fault injection in tests: duplicates). */
-  wrapQueue?: (queue: WorkQueue) => WorkQueue;
+  /**
+   * Interposers on the ports the handlers see (the runtime itself uses none; fault injection by the
+   * tests wraps them here): the database, the Azure DevOps tracker factory, the queue.
+   */
+  interpose?: {
+    db?: (db: Database) => Database;
+    trackers?: (factory: WorkItemTrackerFactory) => WorkItemTrackerFactory;
+    queue?: (queue: WorkQueue) => WorkQueue;
+  };
   secrets?: SecretStore;
 }
 
+/** Every port the local runtime's handlers get (as each function builds its own share in AWS). */
+export type LocalDeps = ApiDeps & RouterDeps;
+
 export interface LocalSystem {
   url: string;
-  deps: PipelineDeps;
+  deps: LocalDeps;
+  /** The database the handlers use (interposers included). */
   db: Database;
   simulator?: AdoSimulator;
   queue: SqsWorkQueue;
@@ -132,16 +127,15 @@ export async function startLocalSystem(options: LocalSystemOptions): Promise<Loc
       ? new PostgresDatabase({ connectionString: options.databaseUrl })
       : await PgliteDatabase.create({ dataDir: join(options.dataDir, 'pglite') }));
   await runMigrations(rawDb, await readMigrations());
-  const db = options.wrapDb ? options.wrapDb(rawDb) : rawDb;
+  const db = options.interpose?.db ? options.interpose.db(rawDb) : rawDb;
   const secrets =
     options.secrets ??
     (await LocalSecretStore.open(join(options.dataDir, 'secrets'), process.env.LOCAL_SECRET_KEY));
 
   // Queues: fauxqs on its own thread, reached through the production SQS adapter.
   const fauxqs = await startLocalSqsService();
-  const sqsEndpoint = fauxqs.endpoint;
   const sqs = new SQSClient({
-    endpoint: sqsEndpoint,
+    endpoint: fauxqs.endpoint,
     region: 'us-east-1',
     credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
   });
@@ -149,22 +143,30 @@ export async function startLocalSystem(options: LocalSystemOptions): Promise<Loc
   const queueUrls = await createQueues(sqs, visibility, options.maxReceiveCount ?? 5);
   const queue = new SqsWorkQueue(sqs, { workQueueUrl: queueUrls.work, finalizeQueueUrl: queueUrls.finalize });
 
+  // The handlers' database refuses work after an invocation's timeout, like a stopped Lambda.
+  const handlersDb = timeout.wrapDb(db);
+  const configurations = new SqlConfigurationStore(handlersDb);
   // Before the tracker factory: the simulator's origin (a random loopback port) is an allowed one.
-  const simulator = await ensureConfiguration(rawDb, secrets, options);
+  const simulator = await ensureConfiguration(configurations, secrets, options);
   const simulatorOrigins = simulator ? [new URL(simulator.url).origin] : [];
   const ado = adoTrackerFactory({
     allowedOrigins: [...(options.adoAllowedOrigins ?? []), ...simulatorOrigins],
   });
-  const trackers = options.wrapTrackers ? options.wrapTrackers(ado) : ado;
-  const deps: PipelineDeps = {
-    db: timeout.wrapDb(db),
-    queue: timeout.wrapQueue(options.wrapQueue ? options.wrapQueue(queue) : queue),
+  const trackers = options.interpose?.trackers ? options.interpose.trackers(ado) : ado;
+  const deps: LocalDeps = {
+    syncs: new SqlSyncStore(handlersDb),
+    history: new SqlHistoryStore(handlersDb),
+    configurations,
+    audit: new SqlAuditTrail(handlersDb),
+    queue: timeout.wrapQueue(options.interpose?.queue ? options.interpose.queue(queue) : queue),
     secrets,
     trackers: timeout.wrapTrackers(trackers),
+    connections: new ConnectionCache(),
     clock: systemClock,
     log: options.log,
     metrics: options.metrics ?? noMetrics,
     settings,
+    ...(options.tail ? { tail: options.tail } : {}),
   };
 
   const processor = timeout.wrapHandler(createProcessorApp(deps));
@@ -186,7 +188,7 @@ export async function startLocalSystem(options: LocalSystemOptions): Promise<Loc
     ),
   };
 
-  await resumeUnfinished(rawDb, deps);
+  await resumeUnfinished(deps);
   eventSources.work.start();
   eventSources.finalize.start();
 
@@ -202,13 +204,7 @@ export async function startLocalSystem(options: LocalSystemOptions): Promise<Loc
   const timer = setInterval(() => void runSweep(), options.sweepIntervalMs ?? 60_000);
 
   const corsOrigins = options.corsOrigins ?? ['http://localhost:*', 'http://127.0.0.1:*'];
-  const api = createApiApp(deps, {
-    corsOrigins,
-    auth: options.authToken
-      ? { mode: 'token', token: options.authToken, userId: 'local-user' }
-      : { mode: 'none' },
-    ...(options.tail ? { tail: options.tail } : {}),
-  });
+  const api = createApiApp(deps, { corsOrigins, auth: localAuth(options.authTokens) });
   const { server, url } = await serveApi(api, options.port, { corsOrigins });
 
   return {
@@ -221,23 +217,7 @@ export async function startLocalSystem(options: LocalSystemOptions): Promise<Loc
     queueUrls,
     eventSources,
     sweep: runSweep,
-    queueDepth: async (queueUrl) => {
-      const { Attributes } = await sqs.send(
-        new GetQueueAttributesCommand({
-          QueueUrl: queueUrl,
-          AttributeNames: [
-            'ApproximateNumberOfMessages',
-            'ApproximateNumberOfMessagesNotVisible',
-            'ApproximateNumberOfMessagesDelayed',
-          ],
-        }),
-      );
-      return (
-        Number(Attributes?.ApproximateNumberOfMessages ?? 0) +
-        Number(Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0) +
-        Number(Attributes?.ApproximateNumberOfMessagesDelayed ?? 0)
-      );
-    },
+    queueDepth: (queueUrl) => queueDepth(sqs, queueUrl),
     stop: async () => {
       clearInterval(timer);
       await closeServer(server);
@@ -251,6 +231,18 @@ export async function startLocalSystem(options: LocalSystemOptions): Promise<Loc
   };
 }
 
+/** The printed tokens: the admin's (LOCAL_AUTH_TOKEN) and a plain user's (LOCAL_READER_TOKEN). */
+function localAuth(tokens: LocalSystemOptions['authTokens']): AuthConfig {
+  if (!tokens) return { mode: 'none' };
+  return {
+    mode: 'token',
+    tokens: [
+      { token: tokens.admin, userId: 'local-admin', admin: true },
+      ...(tokens.reader ? [{ token: tokens.reader, userId: 'local-user', admin: false }] : []),
+    ],
+  };
+}
+
 function closeServer(server: Server): Promise<void> {
   return new Promise((resolve) => {
     server.close(() => resolve());
@@ -258,109 +250,13 @@ function closeServer(server: Server): Promise<void> {
   });
 }
 
-async function createQueues(sqs: SQSClient, visibility: number, maxReceiveCount: number) {
-  const create = async (name: string, attributes: Record<string, string> = {}) => {
-    const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: name, Attributes: attributes }));
-    if (!QueueUrl) throw new Error(`queue ${name} was not created`);
-    const { Attributes } = await sqs.send(
-      new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['QueueArn'] }),
-    );
-    return { url: QueueUrl, arn: Attributes?.QueueArn ?? '' };
-  };
-  const workDlq = await create('ardoq-sync-work-dlq');
-  const finalizeDlq = await create('ardoq-sync-finalize-dlq');
-  const redrive = (arn: string) =>
-    JSON.stringify({ deadLetterTargetArn: arn, maxReceiveCount: String(maxReceiveCount) });
-  const work = await create('ardoq-sync-work', {
-    VisibilityTimeout: String(visibility),
-    RedrivePolicy: redrive(workDlq.arn),
-  });
-  const finalize = await create('ardoq-sync-finalize', {
-    VisibilityTimeout: String(visibility),
-    RedrivePolicy: redrive(finalizeDlq.arn),
-  });
-  return { work: work.url, workDlq: workDlq.url, finalize: finalize.url, finalizeDlq: finalizeDlq.url };
-}
-
-/**
- * Makes sure there is an active configuration: a real organization from the options, else the
- * built-in simulator (started, and configured on first run). Returns the simulator when it runs.
- */
-async function ensureConfiguration(
-  db: Database,
-  secrets: SecretStore,
-  options: LocalSystemOptions,
-): Promise<AdoSimulator | undefined> {
-  const all = await listConfigurations(db);
-  const active = await getActiveConfiguration(db);
-  if (options.organization && all.length === 0) {
-    const id = `local-${randomBytes(4).toString('hex')}`;
-    const secretRef = await secrets.put(id, options.organization.pat);
-    await insertConfiguration(db, {
-      id,
-      name: options.organization.name,
-      organization: options.organization.name,
-      secretRef,
-      isActive: true,
-      isTested: false,
-    });
-    await appendAuditLog(db, {
-      actionType: 'config_created',
-      entityType: 'configuration',
-      entityId: id,
-      details: { source: 'ADO_ORGANIZATION' },
-    });
-    return undefined;
-  }
-  const wantSimulator =
-    options.simulator !== 'never' && (all.length === 0 || active?.name === SIMULATOR_CONFIG_NAME);
-  if (!wantSimulator) return undefined;
-
-  let pat: string;
-  if (active?.name === SIMULATOR_CONFIG_NAME) pat = await secrets.get(active.secretRef);
-  else pat = options.simulatorPat ?? randomBytes(24).toString('base64url');
-  const simulator =
-    options.simulatorInstance ??
-    (await startAdoSimulator({
-      pat,
-      port: options.simulatorPort ?? 0,
-      ...(options.simulatorFaults ? { faults: options.simulatorFaults } : {}),
-      ...(options.simulatorSeed !== undefined ? { seed: options.simulatorSeed } : {}),
-    }));
-  if (active?.name === SIMULATOR_CONFIG_NAME) {
-    if (active.organization !== simulator.url)
-      await updateConfiguration(db, active.id, { organization: simulator.url });
-  } else {
-    const id = 'local-ado-simulator';
-    const secretRef = await secrets.put(id, pat);
-    await insertConfiguration(db, {
-      id,
-      name: SIMULATOR_CONFIG_NAME,
-      organization: simulator.url,
-      secretRef,
-      isActive: true,
-      isTested: true,
-      testPassed: true,
-    });
-    await appendAuditLog(db, {
-      actionType: 'config_created',
-      entityType: 'configuration',
-      entityId: id,
-      details: { source: 'local simulator' },
-    });
-  }
-  return simulator;
-}
-
 /**
  * The local queue lives in memory: after a restart, every open sync is resumed. Claims held by the
  * dead process are expired, then the sweep re-sends whatever is stranded (idempotent).
  */
-async function resumeUnfinished(db: Database, deps: PipelineDeps): Promise<void> {
-  const open = await countOpenSyncs(db);
+async function resumeUnfinished(deps: LocalDeps): Promise<void> {
+  const open = await deps.syncs.expireClaimsAfterRestart();
   if (open === 0) return;
-  await db.query(`UPDATE sync_plan_items SET claimed_at = '-infinity' WHERE state = 'processing'`);
-  await db.query(`UPDATE sync_history SET prepare_claimed_at = NULL WHERE status = 'pending'`);
   const report = await sweep(deps, 0);
   deps.log.info('resumed unfinished syncs', { count: open, ...report });
 }

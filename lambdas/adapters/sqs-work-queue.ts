@@ -16,14 +16,15 @@ export class SqsWorkQueue implements WorkQueue {
 
   constructor(
     private readonly client: SQSClient,
-    private readonly queues: { workQueueUrl: string; finalizeQueueUrl: string },
+    /** A function that never sends finalize messages is not given the finalize queue. */
+    private readonly queues: { workQueueUrl: string; finalizeQueueUrl?: string },
     private readonly sleep: (ms: number) => Promise<void> = (ms) => new Promise((r) => setTimeout(r, ms)),
   ) {}
 
   async send(messages: readonly WorkMessage[], options: { delaySeconds?: number } = {}): Promise<void> {
     const byQueue = new Map<string, WorkMessage[]>();
     for (const message of messages) {
-      const url = message.kind === 'finalize' ? this.queues.finalizeQueueUrl : this.queues.workQueueUrl;
+      const url = message.kind === 'finalize' ? this.finalizeQueueUrl() : this.queues.workQueueUrl;
       byQueue.set(url, [...(byQueue.get(url) ?? []), message]);
     }
     const delay =
@@ -39,6 +40,11 @@ export class SqsWorkQueue implements WorkQueue {
     }
     const failure = (await Promise.allSettled(sends)).find((r) => r.status === 'rejected');
     if (failure) throw failure.reason;
+  }
+
+  private finalizeQueueUrl(): string {
+    if (!this.queues.finalizeQueueUrl) throw new Error('this function has no finalize queue to send to');
+    return this.queues.finalizeQueueUrl;
   }
 
   async retryLater(receiptHandle: string, delaySeconds: number): Promise<void> {

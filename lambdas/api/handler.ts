@@ -1,20 +1,23 @@
-/** API Lambda entry (buffered answers): built once per cold start; the work is in app.ts and the core. */
+/** API Lambda entry (buffered answers): built once per cold start; the work is in the route table and the core. */
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import { apiOptionsFromEnv, awsDeps } from '#lambdas/runtime/aws-deps.ts';
 import { asLog, createLogger, createMetrics } from '#lambdas/runtime/observability.ts';
+import { parseSettings } from '#lambdas/runtime/settings.ts';
 import { createApiApp } from './app.ts';
+import { apiDeps, apiRouterConfig } from './aws-deps.ts';
+import { ApiSettings } from './settings.ts';
 
+const settings = parseSettings(ApiSettings, process.env);
 const logger = createLogger('api');
 const { metrics, port } = createMetrics('api');
-const app = createApiApp(awsDeps(asLog(logger), port), apiOptionsFromEnv());
+const app = createApiApp(apiDeps(settings, asLog(logger), port), apiRouterConfig(settings));
 
 export const handler = middy(async (event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> => {
   const result = await app(event);
   if ('kind' in result) {
-    // Streamed routes are integrated with the streaming function (stream-handler.ts), never here.
+    // Streamed routes are integrated with the streaming function (lambdas/stream), never here.
     return {
       statusCode: 500,
       headers: { 'content-type': 'application/json' },

@@ -1,6 +1,6 @@
 import * as z from 'zod';
-import { JSON_LIMITS } from './http.ts';
-import type { RouteDef } from './router.ts';
+import { JSON_LIMITS } from './input-checks.ts';
+import { type AnswerDoc, gatewayPath, type RouteDef } from './route.ts';
 import { routerErrors } from './schemas.ts';
 
 type Json = Record<string, unknown>;
@@ -34,13 +34,19 @@ const PARAMETER_DESCRIPTIONS: Record<string, string> = {
   offset: 'Rows to skip',
 };
 
+const PERMISSION_TEXT: Record<RouteDef<unknown>['permission'], string> = {
+  public: 'No authentication.',
+  user: 'Any signed-in user.',
+  admin: 'Members of the `admins` group only: a plain user gets a 403 (and the attempt is audited).',
+};
+
 /** JSON Schema (2020-12, what OpenAPI 3.1 uses) of a zod schema, without the `$schema` header. */
 function schemaOf(schema: z.ZodType, io: 'input' | 'output'): Json {
   const { $schema: _ignored, ...rest } = z.toJSONSchema(schema, { io, unrepresentable: 'any' }) as Json;
   return rest;
 }
 
-function parameters(route: RouteDef): Json[] {
+function parameters<D>(route: RouteDef<D>): Json[] {
   const list: Json[] = [];
   const add = (where: 'path' | 'query', schema: z.ZodType | undefined) => {
     let object: z.ZodType | undefined = schema;
@@ -73,9 +79,20 @@ function parameters(route: RouteDef): Json[] {
   return list;
 }
 
-/** The route's own answers plus the router's: 400 and 405 on every route, 413 and 415 with a body. */
-function answersOf(route: RouteDef): RouteDef['responses'] {
-  const answers: RouteDef['responses'] = { 400: routerErrors[400], 405: routerErrors[405] };
+/**
+ * The route's answers: its success answer, the router's own (400 and 405 on every route, 401 unless
+ * public, 403 for admin routes, 413 and 415 with a body, 404 and 500) and the route's others.
+ */
+function answersOf<D>(route: RouteDef<D>): Record<number, AnswerDoc> {
+  const answers: Record<number, AnswerDoc> = {
+    [route.answer.status]: { description: route.answer.description, schema: route.answer.schema },
+    400: routerErrors[400],
+    404: routerErrors[404],
+    405: routerErrors[405],
+    500: routerErrors[500],
+  };
+  if (route.permission !== 'public') answers[401] = routerErrors[401];
+  if (route.permission === 'admin') answers[403] = routerErrors[403];
   if (route.body) Object.assign(answers, { 413: routerErrors[413], 415: routerErrors[415] });
   return { ...answers, ...route.responses };
 }
@@ -84,10 +101,10 @@ function answersOf(route: RouteDef): RouteDef['responses'] {
  * The OpenAPI 3.1 document of every route, generated from the same zod schemas that validate the
  * requests and describe the answers (no hand-written copy).
  */
-export function buildOpenApi(routes: readonly RouteDef[], version: string): Json {
+export function buildOpenApi<D>(routes: readonly RouteDef<D>[], version: string): Json {
   const paths: Record<string, Record<string, Json>> = {};
   for (const route of routes) {
-    const path = route.path.replace(/:([A-Za-z]+)/g, '{$1}');
+    const path = gatewayPath(route.path);
     const responses: Json = {};
     for (const [status, response] of Object.entries(answersOf(route))) {
       const contentType = response.contentType ?? 'application/json';
@@ -105,7 +122,9 @@ export function buildOpenApi(routes: readonly RouteDef[], version: string): Json
     paths[path] ??= {};
     paths[path][route.method.toLowerCase()] = {
       summary: route.summary,
+      description: PERMISSION_TEXT[route.permission],
       tags: [route.tag],
+      'x-permission': route.permission,
       operationId: `${route.method.toLowerCase()}${path.replace(/[{}]/g, '').replace(/[^A-Za-z0-9]+(.)?/g, (_, c: string) => (c ? c.toUpperCase() : ''))}`,
       parameters: parameters(route),
       ...(route.body
@@ -118,7 +137,7 @@ export function buildOpenApi(routes: readonly RouteDef[], version: string): Json
           }
         : {}),
       responses,
-      ...(route.auth === false ? { security: [] } : {}),
+      ...(route.permission === 'public' ? { security: [] } : {}),
     };
   }
   return {

@@ -1,65 +1,44 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import type { z } from 'zod';
+import * as z from 'zod';
 import type { Actor } from '#core/domain/sync-model.ts';
 import { formatPath, NotFoundError, ValidationError } from '#core/errors.ts';
-import type { Log } from '#core/pipeline/deps.ts';
+import type { AuditTrail } from '#core/ports/audit-trail.ts';
+import type { Log } from '#core/ports/observability.ts';
 import { corsHeaders, preflightHeaders } from './cors.ts';
-import {
-  actorFrom,
-  errorResponse,
-  invalidInput,
-  isJsonContentType,
-  json,
-  parseJsonBody,
-  printable,
-  textProblem,
-  UnsupportedMediaTypeError,
-} from './http.ts';
+import { actorFrom, errorResponse, json, UnsupportedMediaTypeError } from './http.ts';
+import { invalidInput, isJsonContentType, printable, readJsonBody, textProblem } from './input-checks.ts';
+import type { RouteDef } from './route.ts';
 import type { StreamResult } from './sse.ts';
 
 export type ApiResult = APIGatewayProxyResult | StreamResult;
 
-export interface ApiRequest {
-  event: APIGatewayProxyEvent;
-  /** Decoded path parameters, checked by the route's `params` schema. */
-  params: Record<string, string>;
-  query: Record<string, string | undefined>;
-  actor: Actor;
-  header(name: string): string | undefined;
-}
-
-/** One route: what it accepts and answers (for the OpenAPI document) and how. */
-export interface RouteDef {
-  method: 'GET' | 'POST' | 'PUT' | 'DELETE';
-  /** `/api/sync-history/:id`: `:name` segments become params. */
-  path: string;
-  summary: string;
-  tag: string;
-  /** false only for `/api/health` (and the OpenAPI document). */
-  auth?: boolean;
-  /** Path parameters: the router answers 400 naming the parameter when one fails its schema. */
-  params?: z.ZodObject;
-  /**
-   * The query schema (a transform over an object is fine: its input object is documented); the
-   * route parses it itself, the router only refuses NUL and lone surrogates.
-   */
-  query?: z.ZodType;
-  /** A route with a body takes `application/json` only (415 otherwise); the router parses and checks it. */
-  body?: z.ZodType;
-  responses: Record<number, { description: string; schema?: z.ZodType; contentType?: string }>;
-  handler(request: ApiRequest): Promise<ApiResult>;
-}
-
-/** Who may call: nobody checked (local default), a bearer token (LOCAL_AUTH_TOKEN), or API Gateway's authorizer. */
+/**
+ * Who may call. `none`: the local runtime open on 127.0.0.1, every caller an admin. `token`: bearer
+ * tokens (the local runtime's printed ones), each naming its user and whether it is an admin.
+ * `authorizer`: API Gateway's Cognito authorizer checked the token; its `cognito:groups` claim says who
+ * is in `adminGroup`.
+ */
 export type AuthConfig =
   | { mode: 'none' }
-  | { mode: 'token'; token: string; userId: string }
-  | { mode: 'authorizer' };
+  | { mode: 'token'; tokens: ReadonlyArray<{ token: string; userId: string; admin: boolean }> }
+  | { mode: 'authorizer'; adminGroup: string };
 
 export interface RouterConfig {
   auth: AuthConfig;
   corsOrigins: string[];
+}
+
+/** What the router itself needs besides what its routes need. */
+export interface RouterDeps {
+  log: Log;
+  /** Where a refused attempt (403) is audited. */
+  audit: AuditTrail;
+}
+
+interface Caller {
+  actor: Actor;
+  admin: boolean;
 }
 
 /** The raw (still percent-encoded) segments of `path` for each `:name` of `pattern`, or null. */
@@ -91,8 +70,33 @@ function checkPairs(pairs: Record<string, string | string[] | undefined> | null 
   }
 }
 
-/** Decodes the raw path parameters and checks them against the route's schema: 400 naming the first bad one. */
-function checkParams(route: RouteDef, raw: Record<string, string>): Record<string, string> {
+/**
+ * Parses `input` with `schema`, or a 400 whose details name each bad field (`what` prefixes the
+ * message): how the router checks every route's input (tests of the use cases check theirs the same way).
+ */
+export function check<S extends z.ZodType>(
+  schema: S,
+  input: unknown,
+  what: 'request' | 'query parameter',
+  whole: string,
+) {
+  const result = schema.safeParse(input);
+  if (result.success) return result.data;
+  const details: Array<{ path: string; message: string }> = [];
+  for (const issue of result.error.issues) {
+    const path = formatPath(issue.path) || whole;
+    if (!details.some((d) => d.path === path)) details.push({ path, message: issue.message });
+  }
+  const first = details[0];
+  const message =
+    what === 'request'
+      ? `Invalid request: ${first?.path}: ${first?.message}`
+      : `Invalid query parameter ${first?.path}: ${first?.message}`;
+  throw new ValidationError(message, details);
+}
+
+/** Decodes the path parameters (NUL and lone surrogates refused) and checks them with the route's schema. */
+function checkParams<D>(route: RouteDef<D>, raw: Record<string, string>): unknown {
   const params: Record<string, string> = {};
   for (const [name, segment] of Object.entries(raw)) {
     let value: string;
@@ -105,44 +109,7 @@ function checkParams(route: RouteDef, raw: Record<string, string>): Record<strin
     if (problem) throw invalidInput(name, problem);
     params[name] = value;
   }
-  if (!route.params) return params;
-  const result = route.params.safeParse(params);
-  if (!result.success) {
-    const details = result.error.issues.map((issue) => ({
-      path: formatPath(issue.path) || 'path',
-      message: issue.message,
-    }));
-    throw new ValidationError(`Invalid request: ${details[0]?.path}: ${details[0]?.message}`, details);
-  }
-  for (const [name, value] of Object.entries(result.data)) {
-    if (typeof value === 'string') params[name] = value;
-  }
-  return params;
-}
-
-/**
- * Everything the router checks before a route runs, so that hostile input is a 400/413/415 and never
- * reaches the database: headers, query and path parameters free of NUL and lone surrogates, path
- * parameters valid for the route, and a JSON body (parsed once) within `JSON_LIMITS`.
- */
-function checkRequest(
-  route: RouteDef,
-  event: APIGatewayProxyEvent,
-  rawParams: Record<string, string>,
-  header: (name: string) => string | undefined,
-): Record<string, string> {
-  checkPairs(event.headers);
-  checkPairs(event.multiValueHeaders);
-  checkPairs(event.queryStringParameters);
-  checkPairs(event.multiValueQueryStringParameters);
-  const params = checkParams(route, rawParams);
-  if (route.body && event.body) {
-    if (!isJsonContentType(header('content-type'))) {
-      throw new UnsupportedMediaTypeError('Content-Type must be application/json');
-    }
-    parseJsonBody(event);
-  }
-  return params;
+  return route.params ? check(route.params, params, 'request', 'path') : params;
 }
 
 const sameSecret = (a: string, b: string) => {
@@ -151,36 +118,54 @@ const sameSecret = (a: string, b: string) => {
   return x.length === y.length && timingSafeEqual(x, y);
 };
 
+/** The groups of Cognito's `cognito:groups` claim (a list, or its text form `[a, b]` / `a,b`). */
+function groupsOf(claim: unknown): string[] {
+  if (Array.isArray(claim)) return claim.filter((g): g is string => typeof g === 'string');
+  if (typeof claim !== 'string') return [];
+  return claim
+    .replace(/^\[|\]$/g, '')
+    .split(/[,\s]+/)
+    .filter(Boolean);
+}
+
 /** The caller, or null when authentication is required and missing. */
-function authenticate(event: APIGatewayProxyEvent, auth: AuthConfig): Actor | null {
+function authenticate(event: APIGatewayProxyEvent, auth: AuthConfig): Caller | null {
   const actor = actorFrom(event);
   const { userId: _claimed, ...context } = actor;
   switch (auth.mode) {
     case 'none':
-      return context;
+      return { actor: context, admin: true };
     case 'token': {
       const header = event.headers?.authorization ?? event.headers?.Authorization ?? '';
-      const match = /^Bearer (.+)$/i.exec(header);
-      return match?.[1] && sameSecret(match[1], auth.token) ? { ...context, userId: auth.userId } : null;
+      const presented = /^Bearer (.+)$/i.exec(header)?.[1];
+      const known = presented ? auth.tokens.find((t) => sameSecret(presented, t.token)) : undefined;
+      return known ? { actor: { ...context, userId: known.userId }, admin: known.admin } : null;
     }
-    case 'authorizer':
-      return actor.userId ? actor : null;
+    case 'authorizer': {
+      if (!actor.userId) return null;
+      const authorizer = (event.requestContext?.authorizer ?? {}) as Record<string, unknown>;
+      const claims = (authorizer.claims ?? {}) as Record<string, unknown>;
+      return { actor, admin: groupsOf(claims['cognito:groups']).includes(auth.adminGroup) };
+    }
   }
 }
 
 /**
- * Routes a REST API (v1) proxy event: CORS preflight without authentication, 404/405, authentication
- * for every route but the public ones, then `checkRequest` (400/413/415) before the route runs, one
- * error taxonomy, CORS headers on every answer.
+ * Routes a REST API (v1) proxy event through the route table: CORS preflight without authentication,
+ * 404/405, then authentication (401) and permission (403, audited) for every route but the public ones,
+ * then the input checks (400/413/415: headers, query, path parameters and JSON body, each against the
+ * route's schema), and only then the handler, with typed input. One error taxonomy; CORS headers on
+ * every answer.
  */
-export function createRouter(routes: readonly RouteDef[], config: RouterConfig, log: Log) {
+export function createRouter<D>(routes: readonly RouteDef<D>[], deps: D & RouterDeps, config: RouterConfig) {
   return async (event: APIGatewayProxyEvent): Promise<ApiResult> => {
     const path = (event.path || '/').replace(/\/+$/, '') || '/';
     const method = String(event.httpMethod ?? '').toUpperCase();
     const origin = event.headers?.origin ?? event.headers?.Origin;
     const cors = corsHeaders(origin, config.corsOrigins);
+    // Narrowed per kind: a stream's headers are strings only, a buffered answer's may be numbers.
     const withCors = (result: ApiResult): ApiResult =>
-      'kind' in result
+      isStream(result)
         ? { ...result, headers: { ...result.headers, ...cors } }
         : { ...result, headers: { ...result.headers, ...cors } };
     if (method === 'OPTIONS') {
@@ -189,7 +174,7 @@ export function createRouter(routes: readonly RouteDef[], config: RouterConfig, 
     try {
       const matched = routes
         .map((route) => ({ route, params: matchPath(route.path, path) }))
-        .filter((m): m is { route: RouteDef; params: Record<string, string> } => m.params !== null);
+        .filter((m): m is { route: RouteDef<D>; params: Record<string, string> } => m.params !== null);
       const hit = matched.find((m) => m.route.method === method);
       if (!hit) {
         if (matched.length > 0) {
@@ -200,22 +185,90 @@ export function createRouter(routes: readonly RouteDef[], config: RouterConfig, 
         }
         throw new NotFoundError(`No route for ${method} ${path}`);
       }
-      const actor = hit.route.auth === false ? actorFrom(event) : authenticate(event, config.auth);
-      if (!actor) {
+      const { route } = hit;
+      const caller =
+        route.permission === 'public'
+          ? { actor: actorFrom(event), admin: false }
+          : authenticate(event, config.auth);
+      if (!caller) {
         return withCors(
           json(401, { success: false, error: 'Authentication required' }, { 'www-authenticate': 'Bearer' }),
+        );
+      }
+      if (route.permission === 'admin' && !caller.admin) {
+        await auditRefusal(deps, caller.actor, method, path, hit.params);
+        return withCors(
+          json(403, {
+            success: false,
+            error: 'Only members of the admins group may change configurations: ask an administrator',
+          }),
         );
       }
       const headers = Object.fromEntries(
         Object.entries(event.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v]),
       );
       const header = (name: string) => headers[name.toLowerCase()] ?? undefined;
-      const params = checkRequest(hit.route, event, hit.params, header);
-      const query = Object.fromEntries(Object.entries(event.queryStringParameters ?? {}));
-      const result = await hit.route.handler({ event, params, query, actor, header });
-      return withCors(result);
+      checkPairs(event.headers);
+      checkPairs(event.multiValueHeaders);
+      checkPairs(event.queryStringParameters);
+      checkPairs(event.multiValueQueryStringParameters);
+      const params = checkParams(route, hit.params);
+      const query = check(
+        route.query ?? EMPTY,
+        event.queryStringParameters ?? {},
+        'query parameter',
+        'query',
+      );
+      let body: unknown;
+      if (route.body) {
+        if (event.body && !isJsonContentType(header('content-type'))) {
+          throw new UnsupportedMediaTypeError('Content-Type must be application/json');
+        }
+        body = check(route.body, readJsonBody(event), 'request', 'body');
+      }
+      const answer = await route.handler({ params, query, body, actor: caller.actor, header }, deps);
+      if (isStream(answer)) return withCors(answer);
+      return withCors(json(route.answer.status, answer));
     } catch (error) {
-      return withCors(errorResponse(error, log, { method, path }));
+      return withCors(errorResponse(error, deps.log, { method, path }));
     }
   };
+}
+
+/** A route without a query schema ignores the query string. */
+const EMPTY = z.object({});
+
+const isStream = (answer: unknown): answer is StreamResult =>
+  typeof answer === 'object' && answer !== null && (answer as { kind?: unknown }).kind === 'stream';
+
+/** A refused attempt is audited: who tried which write. */
+async function auditRefusal(
+  deps: RouterDeps,
+  actor: Actor,
+  method: string,
+  path: string,
+  params: Record<string, string>,
+): Promise<void> {
+  const id = params.id ? safeDecode(params.id) : undefined;
+  await deps.audit
+    .append({
+      actionType: 'access_denied',
+      entityType: 'configuration',
+      ...(id && id.length <= 255 && !textProblem(id) ? { entityId: id } : {}),
+      ...actor,
+      details: { method, path: printable(path).slice(0, 500), permission: 'admin' },
+    })
+    .catch((error: unknown) =>
+      deps.log.warn('could not audit a refused attempt', {
+        error: error instanceof Error ? error.message : String(error),
+      }),
+    );
+}
+
+function safeDecode(segment: string): string | undefined {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return undefined;
+  }
 }

@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { Pagination } from '#store/history/history-store.ts';
+import { Pagination } from '#core/domain/history.ts';
 
 /** CONTRACT.md §1 envelopes, described once for every route's OpenAPI entry. */
 export const ErrorBody = z.object({
@@ -13,25 +13,6 @@ export const ok = <T extends z.ZodType>(data: T) => z.object({ success: z.litera
 export const page = <T extends z.ZodType>(item: T) =>
   z.object({ success: z.literal(true), data: z.array(item), pagination: Pagination });
 
-/**
- * A sync id. Documented as a UUID, but any other value passes the router: it names no sync, so the
- * route answers 404 like for any unknown id.
- */
-export const SyncIdParams = z.object({
-  id: z.string().meta({
-    format: 'uuid',
-    description: 'Sync id (`sync_history_id`, a UUID); any other value names no sync: 404',
-  }),
-});
-
-/** The usual error answers of a route that takes input and may not find its target. */
-export const errors = {
-  400: { description: 'Invalid input (details name each field)', schema: ErrorBody },
-  401: { description: 'Authentication required', schema: ErrorBody },
-  404: { description: 'Unknown id or route', schema: ErrorBody },
-  500: { description: 'Our fault (details in the logs, not here)', schema: ErrorBody },
-};
-
 /** Answers the router itself may give on any route (400, 405) or on a route with a body (413, 415). */
 export const routerErrors = {
   400: {
@@ -39,6 +20,12 @@ export const routerErrors = {
       'Invalid input (details name each field): a header, query value or path parameter with NUL or a lone surrogate',
     schema: ErrorBody,
   },
+  401: { description: 'Authentication required', schema: ErrorBody },
+  403: {
+    description: 'Only members of the admins group may do this (the attempt is audited)',
+    schema: ErrorBody,
+  },
+  404: { description: 'Unknown id or route', schema: ErrorBody },
   405: {
     description: 'Method not allowed: the path exists with other methods (listed in the Allow header)',
     schema: ErrorBody,
@@ -48,4 +35,5 @@ export const routerErrors = {
     description: 'The request has a body whose Content-Type is not application/json (charset UTF-8 only)',
     schema: ErrorBody,
   },
+  500: { description: 'Our fault (details in the logs, not here)', schema: ErrorBody },
 };

@@ -1,6 +1,6 @@
-import type { Queryable } from '#store/database.ts';
-import { sqlUuid } from '#store/database.ts';
-import { listEvents, type SyncEvent } from '#store/sync/sync-rows.ts';
+import { TERMINAL_STATUSES } from '#core/domain/sync-model.ts';
+import type { SyncEvent } from '#core/domain/sync-state.ts';
+import type { SyncStore } from '#core/ports/sync-store.ts';
 
 /** Where a stream writes; `closed` turns true when the client went away. */
 export interface StreamSink {
@@ -41,13 +41,10 @@ export interface TailOptions {
 // Heartbeats every 10 s: with a poll of 300 ms, a gap never reaches the contract's 15 s.
 export const DEFAULT_TAIL: TailOptions = { pollMs: 300, heartbeatMs: 10_000, maxDurationMs: 14 * 60_000 };
 
-async function terminalSeq(db: Queryable, syncId: string): Promise<number | null> {
-  const { rows } = await db.query<{ seq: number }>(
-    `SELECT seq FROM sync_events WHERE sync_history_id = CAST(:syncId AS uuid)
-       AND event IN ('sync:complete', 'sync:error', 'sync:cancelled') ORDER BY seq LIMIT 1`,
-    { syncId: sqlUuid(syncId) },
-  );
-  return rows[0]?.seq ?? null;
+/** The number of the sync's terminal event (its last one), or null while it runs. */
+async function terminalSeq(syncs: SyncStore, syncId: string): Promise<number | null> {
+  const sync = await syncs.get(syncId);
+  return TERMINAL_STATUSES.includes(sync.status) ? sync.lastEventSeq : null;
 }
 
 /**
@@ -56,7 +53,7 @@ async function terminalSeq(db: Queryable, syncId: string): Promise<number | null
  * Heartbeat comments keep proxies from closing an idle stream.
  */
 export async function tailEvents(
-  db: Queryable,
+  syncs: SyncStore,
   syncId: string,
   afterSeq: number,
   sink: StreamSink,
@@ -68,10 +65,10 @@ export async function tailEvents(
   let lastWrite = now();
   let after = afterSeq;
   await sink.write('retry: 3000\n\n');
-  const end = await terminalSeq(db, syncId);
+  const end = await terminalSeq(syncs, syncId);
   if (end !== null && after >= end) return;
   while (!sink.closed()) {
-    const events = await listEvents(db, syncId, after, 500);
+    const events = await syncs.events(syncId, after, 500);
     for (const event of events) {
       if (sink.closed()) return;
       await sink.write(frame(event));

@@ -32,6 +32,20 @@ export class UpstreamError extends Error {
   override readonly name = 'UpstreamError';
 }
 
+/**
+ * A dependency is not available right now (the database resuming, a wait that would outlast API
+ * Gateway's 29 s): HTTP 503 with `Retry-After`, never a gateway timeout.
+ */
+export class UnavailableError extends Error {
+  override readonly name = 'UnavailableError';
+  constructor(
+    message: string,
+    readonly retryAfterSeconds = 5,
+  ) {
+    super(message);
+  }
+}
+
 /** Formats a zod-style issue path as `epics[2].children[0].name`. */
 export function formatPath(path: readonly PropertyKey[]): string {
   return path.reduce<string>((text, key) => {

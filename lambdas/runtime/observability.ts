@@ -1,6 +1,6 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
-import type { Log, PipelineMetrics } from '#core/pipeline/deps.ts';
+import type { Log, PipelineMetrics } from '#core/ports/observability.ts';
 
 /** Structured JSON logs (Powertools); the service name groups a function's logs. */
 export function createLogger(serviceName: string): Logger {

@@ -35,7 +35,11 @@ export type PipelineEnv = z.infer<typeof PipelineEnv>;
 
 /** The settings from `env` over `base` (the runtime's defaults); throws naming a bad variable. */
 export function pipelineSettingsFromEnv(env: NodeJS.ProcessEnv, base: PipelineSettings): PipelineSettings {
-  const parsed = PipelineEnv.parse(env);
+  return pipelineSettingsFrom(PipelineEnv.parse(env), base);
+}
+
+/** The settings from already parsed variables (a function's settings schema) over `base`. */
+export function pipelineSettingsFrom(parsed: Partial<PipelineEnv>, base: PipelineSettings): PipelineSettings {
   return {
     ...base,
     ...(parsed.SYNC_DEADLINE_MINUTES !== undefined ? { deadlineMinutes: parsed.SYNC_DEADLINE_MINUTES } : {}),

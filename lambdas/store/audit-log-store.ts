@@ -1,69 +1,50 @@
 import * as z from 'zod';
-import { pickView } from '#core/domain/sync-history-view.ts';
-import { ValidationError } from '#core/errors.ts';
-import type { Queryable } from '#store/database.ts';
-import { sqlJson } from '#store/database.ts';
+import { AuditActionType, AuditEntityType, type AuditLog, type NewAuditLog } from '#core/domain/audit.ts';
+import type { AuditTrail } from '#core/ports/audit-trail.ts';
+import type { Queryable } from './database.ts';
+import { sqlJson } from './database.ts';
+import { asView, col, parseRow } from './rows.ts';
 
-export const AuditActionType = z.enum([
-  'sync_started',
-  'sync_completed',
-  'sync_failed',
-  'sync_cancelled',
-  'config_created',
-  'config_updated',
-  'config_deleted',
-  'config_activated',
-  'connection_tested',
-]);
-export type AuditActionType = z.infer<typeof AuditActionType>;
-export const AuditEntityType = z.enum(['sync', 'configuration']);
-
-export const NewAuditLog = z.object({
-  actionType: AuditActionType,
-  entityType: AuditEntityType,
-  entityId: z.string().min(1).max(255).optional(),
-  userId: z.string().min(1).max(255).optional(),
-  sourceIp: z.string().max(64).optional(),
-  userAgent: z.string().max(1024).optional(),
-  details: z.record(z.string(), z.unknown()).optional(),
-});
-export type NewAuditLog = z.input<typeof NewAuditLog>;
-
-/** `AuditLog` as the frontend reads it (CONTRACT.md §4). */
-export const AuditLog = z.object({
-  id: z.uuid(),
+/** An `audit_logs` row. */
+export const AuditRow = z.object({
+  id: col.text,
   action_type: AuditActionType,
   entity_type: AuditEntityType,
-  entity_id: z.string().optional(),
-  user_id: z.string().optional(),
-  source_ip: z.string().optional(),
-  user_agent: z.string().optional(),
-  details: z.record(z.string(), z.unknown()).optional(),
-  created_at: z.iso.datetime(),
+  entity_id: col.nullableText,
+  user_id: col.nullableText,
+  source_ip: col.nullableText,
+  user_agent: col.nullableText,
+  details: col.nullableJson,
+  created_at: col.time,
 });
-export type AuditLog = z.infer<typeof AuditLog>;
+
+/** An `audit_logs` row as the frontend reads it. */
+export const toAuditLog = (row: unknown): AuditLog =>
+  asView(parseRow(AuditRow, row as never, 'audit_logs')) as AuditLog;
+
+const INSERT_AUDIT = `INSERT INTO audit_logs (action_type, entity_type, entity_id, user_id, source_ip, user_agent, details)
+VALUES (:actionType, :entityType, :entityId, :userId, :sourceIp, :userAgent, CAST(:details AS jsonb))
+RETURNING *`;
 
 /** Appends one audit log entry (the table is append-only: there is no update or delete). */
 export async function appendAuditLog(db: Queryable, entry: NewAuditLog): Promise<AuditLog> {
-  const parsed = NewAuditLog.safeParse(entry);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new ValidationError(`Invalid audit log: ${issue?.path.join('.')} ${issue?.message}`);
+  const { rows } = await db.query(INSERT_AUDIT, {
+    actionType: entry.actionType,
+    entityType: entry.entityType,
+    entityId: entry.entityId ?? null,
+    userId: entry.userId ?? null,
+    sourceIp: entry.sourceIp ?? null,
+    userAgent: entry.userAgent ?? null,
+    details: entry.details === undefined ? null : sqlJson(entry.details),
+  });
+  return toAuditLog(rows[0]);
+}
+
+/** `AuditTrail` over the `audit_logs` table. */
+export class SqlAuditTrail implements AuditTrail {
+  constructor(private readonly db: Queryable) {}
+
+  append(entry: NewAuditLog): Promise<AuditLog> {
+    return appendAuditLog(this.db, entry);
   }
-  const e = parsed.data;
-  const { rows } = await db.query(
-    `INSERT INTO audit_logs (action_type, entity_type, entity_id, user_id, source_ip, user_agent, details)
-     VALUES (:actionType, :entityType, :entityId, :userId, :sourceIp, :userAgent, CAST(:details AS jsonb))
-     RETURNING *`,
-    {
-      actionType: e.actionType,
-      entityType: e.entityType,
-      entityId: e.entityId ?? null,
-      userId: e.userId ?? null,
-      sourceIp: e.sourceIp ?? null,
-      userAgent: e.userAgent ?? null,
-      details: e.details === undefined ? null : sqlJson(e.details),
-    },
-  );
-  return pickView(AuditLog, rows[0] ?? {});
 }

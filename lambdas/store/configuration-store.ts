@@ -1,67 +1,64 @@
 import * as z from 'zod';
-import { NotFoundError, ValidationError } from '#core/errors.ts';
-import type { Queryable, Row } from '#store/database.ts';
+import type { NewAuditLog } from '#core/domain/audit.ts';
+import type {
+  ConfigurationChanges,
+  ConfigurationRecord,
+  NewConfiguration,
+} from '#core/domain/configuration.ts';
+import { NotFoundError } from '#core/errors.ts';
+import type { ConfigurationStore } from '#core/ports/configuration-store.ts';
+import { appendAuditLog } from './audit-log-store.ts';
+import type { Database, Queryable, Row } from './database.ts';
+import { col, parseRow } from './rows.ts';
 
-/** A stored Azure DevOps connection; the PAT itself stays in the secret store (`secretRef`). */
-export interface ConfigurationRecord {
-  id: string;
-  name: string;
-  organization: string;
-  secretRef: string;
-  isActive: boolean;
-  isTested: boolean;
-  testPassed: boolean;
-  testError?: string;
-  createdAt: string;
-  updatedAt: string;
-}
-
-export const NewConfiguration = z.object({
-  id: z.string().min(1).max(255),
-  name: z.string().trim().min(1).max(255),
-  organization: z.string().trim().min(1).max(1000),
-  secretRef: z.string().min(1).max(2048),
-  isActive: z.boolean().default(false),
-  isTested: z.boolean().default(false),
-  testPassed: z.boolean().default(false),
-  testError: z.string().max(10_000).optional(),
+/** An `azure_devops_configurations` row. */
+const ConfigurationRow = z.object({
+  id: col.text,
+  name: col.text,
+  organization: col.text,
+  secret_ref: col.text,
+  is_active: col.bool,
+  is_tested: col.bool,
+  test_passed: col.bool,
+  test_error: col.nullableText,
+  created_at: col.time,
+  updated_at: col.time,
 });
-export type NewConfiguration = z.input<typeof NewConfiguration>;
 
-function toRecord(row: Row): ConfigurationRecord {
-  const record: ConfigurationRecord = {
-    id: row.id as string,
-    name: row.name as string,
-    organization: row.organization as string,
-    secretRef: row.secret_ref as string,
-    isActive: row.is_active as boolean,
-    isTested: row.is_tested as boolean,
-    testPassed: row.test_passed as boolean,
-    createdAt: (row.created_at as Date).toISOString(),
-    updatedAt: (row.updated_at as Date).toISOString(),
+function toRecord(input: Row | undefined): ConfigurationRecord {
+  const row = parseRow(ConfigurationRow, input, 'azure_devops_configurations');
+  return {
+    id: row.id,
+    name: row.name,
+    organization: row.organization,
+    secretRef: row.secret_ref,
+    isActive: row.is_active,
+    isTested: row.is_tested,
+    testPassed: row.test_passed,
+    ...(row.test_error !== null ? { testError: row.test_error } : {}),
+    createdAt: row.created_at.toISOString(),
+    updatedAt: row.updated_at.toISOString(),
   };
-  if (typeof row.test_error === 'string') record.testError = row.test_error;
-  return record;
 }
 
-export async function insertConfiguration(
-  db: Queryable,
-  input: NewConfiguration,
-): Promise<ConfigurationRecord> {
-  const parsed = NewConfiguration.safeParse(input);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new ValidationError(`Invalid configuration: ${issue?.path.join('.')} ${issue?.message}`);
-  }
-  const c = parsed.data;
+export async function insertConfiguration(db: Queryable, c: NewConfiguration): Promise<ConfigurationRecord> {
   const { rows } = await db.query(
     `INSERT INTO azure_devops_configurations
        (id, name, organization, secret_ref, is_active, is_tested, test_passed, test_error)
      VALUES (:id, :name, :organization, :secretRef, :isActive, :isTested, :testPassed, :testError)
      RETURNING *`,
-    { ...c, testError: c.testError ?? null },
+    {
+      id: c.id,
+      name: c.name,
+      organization: c.organization,
+      secretRef: c.secretRef,
+      isActive: c.isActive ?? false,
+      isTested: c.isTested ?? false,
+      testPassed: c.testPassed ?? false,
+      testError: c.testError ?? null,
+    },
   );
-  return toRecord(rows[0] ?? {});
+  return toRecord(rows[0]);
 }
 
 export async function getConfiguration(db: Queryable, id: string): Promise<ConfigurationRecord> {
@@ -79,15 +76,6 @@ export async function getActiveConfiguration(db: Queryable): Promise<Configurati
 export async function listConfigurations(db: Queryable): Promise<ConfigurationRecord[]> {
   const { rows } = await db.query('SELECT * FROM azure_devops_configurations ORDER BY created_at DESC, id');
   return rows.map(toRecord);
-}
-
-export interface ConfigurationChanges {
-  name?: string;
-  organization?: string;
-  secretRef?: string;
-  isTested?: boolean;
-  testPassed?: boolean;
-  testError?: string | null;
 }
 
 /** Updates the given columns; unknown id → NotFoundError. */
@@ -135,7 +123,7 @@ export async function activateConfiguration(db: Queryable, id: string): Promise<
       id,
     },
   );
-  return toRecord(rows[0] ?? {});
+  return toRecord(rows[0]);
 }
 
 export async function deleteConfiguration(db: Queryable, id: string): Promise<ConfigurationRecord> {
@@ -144,4 +132,65 @@ export async function deleteConfiguration(db: Queryable, id: string): Promise<Co
   });
   if (!rows[0]) throw new NotFoundError(`Configuration ${id} not found`);
   return toRecord(rows[0]);
+}
+
+/** `ConfigurationStore` over SQL: each write and its audit entries in one transaction. */
+export class SqlConfigurationStore implements ConfigurationStore {
+  constructor(private readonly db: Database) {}
+
+  list(): Promise<ConfigurationRecord[]> {
+    return listConfigurations(this.db);
+  }
+
+  get(id: string): Promise<ConfigurationRecord> {
+    return getConfiguration(this.db, id);
+  }
+
+  active(): Promise<ConfigurationRecord | null> {
+    return getActiveConfiguration(this.db);
+  }
+
+  create(
+    configuration: NewConfiguration,
+    options: { activate: boolean; audit: readonly NewAuditLog[] },
+  ): Promise<ConfigurationRecord> {
+    return this.db.transaction(async (tx) => {
+      let record = await insertConfiguration(tx, configuration);
+      if (options.activate) record = await activateConfiguration(tx, record.id);
+      await audit(tx, options.audit);
+      return record;
+    });
+  }
+
+  update(
+    id: string,
+    changes: ConfigurationChanges,
+    entries: readonly NewAuditLog[],
+  ): Promise<ConfigurationRecord> {
+    return this.db.transaction(async (tx) => {
+      const record = await updateConfiguration(tx, id, changes);
+      await audit(tx, entries);
+      return record;
+    });
+  }
+
+  activate(id: string, entries: readonly NewAuditLog[]): Promise<ConfigurationRecord> {
+    return this.db.transaction(async (tx) => {
+      const record = await activateConfiguration(tx, id);
+      await audit(tx, entries);
+      return record;
+    });
+  }
+
+  remove(id: string, entries: readonly NewAuditLog[]): Promise<ConfigurationRecord> {
+    return this.db.transaction(async (tx) => {
+      const record = await deleteConfiguration(tx, id);
+      await audit(tx, entries);
+      return record;
+    });
+  }
+}
+
+async function audit(tx: Queryable, entries: readonly NewAuditLog[]): Promise<void> {
+  for (const entry of entries) await appendAuditLog(tx, entry);
 }

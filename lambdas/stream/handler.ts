@@ -5,10 +5,13 @@
  */
 import type { Writable } from 'node:stream';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
-import { apiOptionsFromEnv, awsDeps } from '#lambdas/runtime/aws-deps.ts';
+import { createStreamApp } from '#lambdas/api/app.ts';
+import { apiRouterConfig } from '#lambdas/api/aws-deps.ts';
 import { asLog, createLogger, createMetrics } from '#lambdas/runtime/observability.ts';
-import { createApiApp } from '../api/app.ts';
+import { parseSettings } from '#lambdas/runtime/settings.ts';
+import { streamDeps } from './aws-deps.ts';
 import { type ResponseStreamRuntime, writeToResponseStream } from './response-stream.ts';
+import { StreamSettings } from './settings.ts';
 
 declare const awslambda: {
   streamifyResponse(
@@ -17,9 +20,10 @@ declare const awslambda: {
   HttpResponseStream: ResponseStreamRuntime;
 };
 
+const settings = parseSettings(StreamSettings, process.env);
 const logger = createLogger('api-stream');
 const { metrics, port } = createMetrics('api-stream');
-const app = createApiApp(awsDeps(asLog(logger), port), apiOptionsFromEnv());
+const app = createStreamApp(streamDeps(settings, asLog(logger), port), apiRouterConfig(settings));
 
 export const handler = awslambda.streamifyResponse(async (event, responseStream) => {
   try {

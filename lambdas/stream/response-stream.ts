@@ -1,6 +1,6 @@
 import type { Writable } from 'node:stream';
 import type { APIGatewayProxyResult } from 'aws-lambda';
-import type { ApiResult } from '../api/router.ts';
+import type { ApiResult } from '#lambdas/api/router.ts';
 
 /** Lambda's response stream helpers (the `awslambda` global of the Node.js runtime). */
 export interface ResponseStreamRuntime {

@@ -9,6 +9,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as rds from 'aws-cdk-lib/aws-rds';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import type * as z from 'zod';
 
 /** The repository root: entries, `package-lock.json` and bundled extras are resolved from here. */
 export const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -34,6 +35,16 @@ export interface SyncFunctionProps {
   /** Project folders copied next to the bundle (e.g. `migrations`), read at run time. */
   bundleFolders?: string[];
 }
+
+/** Variables the bind methods set together with their grants. */
+const BOUND_VARIABLES = new Set([
+  'DB_CLUSTER_ARN',
+  'DB_SECRET_ARN',
+  'DB_NAME',
+  'WORK_QUEUE_URL',
+  'FINALIZE_QUEUE_URL',
+  'PAT_SECRET_PREFIX',
+]);
 
 /** SQS event source defaults (DESIGN.md §2): batches of 10 with partial batch failures. */
 export const SQS_BATCH_SIZE = 10;
@@ -168,6 +179,24 @@ export class SyncFunction extends Construct {
       reason:
         'PAT secrets are created at run time, one per Azure DevOps configuration, so their names are unknown at deploy time: access is scoped to this stage’s name prefix.',
     });
+    return this;
+  }
+
+  /**
+   * The function's plain settings: exactly the variables of its settings schema that no bind method
+   * sets, from `values` (an optional variable without a value is left unset; a required one fails the
+   * synth). The function is then given nothing its schema does not name.
+   */
+  withSettings(schema: z.ZodObject, values: Readonly<Record<string, string | undefined>>): this {
+    for (const [name, field] of Object.entries(schema.shape) as Array<[string, z.ZodType]>) {
+      if (BOUND_VARIABLES.has(name)) continue;
+      const value = values[name];
+      if (value === undefined) {
+        if (field.safeParse(undefined).success) continue;
+        throw new Error(`${this.serviceName}: no value for its setting ${name}`);
+      }
+      this.fn.addEnvironment(name, value);
+    }
     return this;
   }
 

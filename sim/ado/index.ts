@@ -1,4 +1,7 @@
-/** Azure DevOps Boards simulator: a test double of the REST 7.1 service, written from the REST contract only. */
+/**
+ * Azure DevOps Boards simulator: a local stand-in for the REST 7.1 service, written from the REST contract
+ * only. Used by `npm start`, `npm run ado-sim`, the tests and the bench; never by the Lambdas (sim/README.md).
+ */
 
 export { PROCESS_NAMES } from './processes.ts';
 export { startAdoSimulator } from './server.ts';

@@ -1,4 +1,4 @@
-/** Public shapes of the Azure DevOps Boards simulator (a test double written from the REST 7.1 contract). */
+/** Public shapes of the Azure DevOps Boards simulator (a local stand-in written from the REST 7.1 contract). */
 
 export type ProcessName = 'Agile' | 'Scrum' | 'CMMI' | 'Basic';
 

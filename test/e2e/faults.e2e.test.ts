@@ -2,10 +2,15 @@ import { RDSDataClient } from '@aws-sdk/client-rds-data';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DataApiDatabase } from '#adapters/data-api-database.ts';
 import { readMigrations } from '#adapters/migration-files.ts';
-import type { LocalSystemOptions } from '#bin/local/local-system.ts';
 import { runMigrations } from '#store/migrations.ts';
 import { startDataApiServer } from '#test/support/data-api-server.ts';
-import { expectAdoConsistent, startTestSystem, type TestSystem, tree } from '#test/support/e2e.ts';
+import {
+  expectAdoConsistent,
+  startTestSystem,
+  type TestSystem,
+  type TestSystemOptions,
+  tree,
+} from '#test/support/e2e.ts';
 import { crashAfterCreate, duplicatingQueue } from '#test/support/faults.ts';
 import { createScratchDatabase, postgresAvailable, postgresSkipReason } from '#test/support/postgres.ts';
 
@@ -19,7 +24,7 @@ describe.skipIf(!postgresAvailable)(`fault runs ${postgresSkipReason}`, () => {
     while (cleanups.length) await cleanups.pop()?.();
   });
 
-  async function system(options: Partial<LocalSystemOptions> = {}): Promise<TestSystem> {
+  async function system(options: TestSystemOptions = {}): Promise<TestSystem> {
     const scratch = await createScratchDatabase();
     cleanups.push(() => scratch.drop());
     const started = await startTestSystem({ databaseUrl: scratch.url, ...options });

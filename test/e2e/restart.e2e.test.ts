@@ -43,12 +43,14 @@ describe('restarting the local runtime in the middle of a sync (PGlite on disk)'
     let killed = false;
     const first: LocalSystem = await startLocalSystem({
       ...options,
-      wrapDb: (db) => ({
-        query: (sql, params) =>
-          killed ? Promise.reject(new Error('process killed')) : db.query(sql, params),
-        transaction: (fn) => (killed ? Promise.reject(new Error('process killed')) : db.transaction(fn)),
-        close: () => db.close(),
-      }),
+      interpose: {
+        db: (db) => ({
+          query: (sql, params) =>
+            killed ? Promise.reject(new Error('process killed')) : db.query(sql, params),
+          transaction: (fn) => (killed ? Promise.reject(new Error('process killed')) : db.transaction(fn)),
+          close: () => db.close(),
+        }),
+      },
     });
     const post = async (system: LocalSystem, prefix: string) => {
       const res = await fetch(`${system.url}/api/azure-devops/projects/Agile%20Project/workitems`, {
@@ -106,12 +108,14 @@ describe('restarting the local runtime in the middle of a sync (PGlite on disk)'
     let killed = false;
     const first: LocalSystem = await startLocalSystem({
       ...options,
-      wrapDb: (db) => ({
-        query: (sql, params) =>
-          killed ? Promise.reject(new Error('process killed')) : db.query(sql, params),
-        transaction: (fn) => (killed ? Promise.reject(new Error('process killed')) : db.transaction(fn)),
-        close: () => db.close(),
-      }),
+      interpose: {
+        db: (db) => ({
+          query: (sql, params) =>
+            killed ? Promise.reject(new Error('process killed')) : db.query(sql, params),
+          transaction: (fn) => (killed ? Promise.reject(new Error('process killed')) : db.transaction(fn)),
+          close: () => db.close(),
+        }),
+      },
     });
     const res = await fetch(`${first.url}/api/azure-devops/projects/Agile%20Project/workitems`, {
       method: 'POST',

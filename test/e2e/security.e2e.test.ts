@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { type AddressInfo, createServer, type Server } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildRoutes } from '#lambdas/api/app.ts';
-import type { RouteDef } from '#lambdas/api/router.ts';
+import type { ApiDeps } from '#lambdas/api/deps.ts';
+import type { RouteDef } from '#lambdas/api/route.ts';
+import { ROUTES } from '#lambdas/api/route-table.ts';
 import type { Database } from '#store/database.ts';
 import { createSync } from '#store/sync/sync-rows.ts';
 import {
@@ -37,28 +38,34 @@ const failOnSentinel = (db: Database): Database => ({
 /** CONTRACT.md §1, §7.14: authentication, CORS, injection, spoofing, limits, and what errors may reveal. */
 describe('API security (LOCAL_AUTH_TOKEN set)', () => {
   let api: ContractSystem;
-  let routes: RouteDef[];
+  let routes: readonly RouteDef<ApiDeps>[];
   const logs = captureLog();
   const token = randomBytes(24).toString('base64url').slice(0, 32);
   const configPat = `sec-pat-${randomBytes(12).toString('hex')}`;
   const trapPat = `trap-pat-${randomBytes(12).toString('hex')}`;
+  const readerToken = randomBytes(24).toString('base64url').slice(0, 32);
   const auth = { authorization: `Bearer ${token}` };
+  const reader = { authorization: `Bearer ${readerToken}` };
   const UNKNOWN = '00000000-0000-4000-8000-000000000000';
 
   beforeAll(async () => {
-    api = await startContractSystem({ authToken: token, log: logs.log, wrapDb: failOnSentinel });
-    routes = buildRoutes(api.system.deps, { auth: { mode: 'none' }, corsOrigins: [] });
+    api = await startContractSystem({
+      authTokens: { admin: token, reader: readerToken },
+      log: logs.log,
+      wrapDb: failOnSentinel,
+    });
+    routes = ROUTES;
   });
   afterAll(async () => {
     await api?.close();
   });
 
-  const samplePath = (route: RouteDef) =>
+  const samplePath = (route: RouteDef<ApiDeps>) =>
     route.path
       .replace(':project', 'Agile%20Project')
       .replace(':id', route.path.startsWith('/api/sync-history') ? UNKNOWN : 'no-such-config');
   /** The routes the table marks public: only `/api/health` (issue 4: every other route needs a caller). */
-  const isPublic = (route: RouteDef) => route.auth === false;
+  const isPublic = (route: RouteDef<ApiDeps>) => route.permission === 'public';
 
   describe('authentication', () => {
     it('covers a route table with every route of the contract', () => {
@@ -96,10 +103,10 @@ describe('API security (LOCAL_AUTH_TOKEN set)', () => {
       }
     });
 
-    it('writes user_id local-user on the sync and its audit logs, and the socket address as source_ip', async () => {
+    it("writes the plain user's user_id (local-user) on the sync and its audit logs, and the socket address as source_ip", async () => {
       const res = await api.call('POST', '/api/azure-devops/projects/Agile%20Project/workitems', {
         body: tree(1, 1, 0, 'auth'),
-        headers: { ...auth, 'x-forwarded-for': '6.6.6.6', 'x-real-ip': '6.6.6.6' },
+        headers: { ...reader, 'x-forwarded-for': '6.6.6.6', 'x-real-ip': '6.6.6.6' },
       });
       expect(res.status, res.text).toBe(202);
       const id = expectShape(StartAcceptedBody, res.json).data.sync_history_id;
@@ -120,6 +127,80 @@ describe('API security (LOCAL_AUTH_TOKEN set)', () => {
         ['sync_started', 'local-user'],
       ]);
       expect(entries[1]?.source_ip).toBe('127.0.0.1');
+    });
+  });
+
+  describe('permissions (issue 15)', () => {
+    const C = '/api/azure-devops/configurations';
+    const adminRoutes = () =>
+      routes.filter((r) => r.permission === 'admin').map((r) => `${r.method} ${r.path}`);
+
+    it('asks admin membership for exactly the configuration writes', () => {
+      expect(adminRoutes().sort()).toEqual(
+        [`POST ${C}`, `PUT ${C}/:id`, `DELETE ${C}/:id`, `POST ${C}/:id/activate`].sort(),
+      );
+    });
+
+    it('lets a plain user read every user route', async () => {
+      for (const route of routes.filter((r) => r.permission === 'user')) {
+        const res = await api.call(route.method, samplePath(route), { headers: reader });
+        expect(res.status, `${route.method} ${route.path}: ${res.text}`).not.toBe(401);
+        expect(res.status, `${route.method} ${route.path}: ${res.text}`).not.toBe(403);
+        expect(res.status, `${route.method} ${route.path}: ${res.text}`).toBeLessThan(500);
+      }
+    });
+
+    it('refuses every configuration write of a plain user with a 403 sentence, changes nothing and audits the attempt', async () => {
+      const created = await api.call('POST', C, {
+        body: { name: unique('Perm'), organization: 'perm-org', patToken: configPat },
+        headers: auth,
+      });
+      expect(created.status, created.text).toBe(201);
+      const id = (created.json as { data: { configuration: { id: string } } }).data.configuration.id;
+      const before = await api.call('GET', C, { headers: auth });
+
+      const attempts: Array<[string, string, unknown]> = [
+        ['POST', C, { name: unique('Perm2'), organization: 'perm-org', patToken: configPat }],
+        ['PUT', `${C}/${id}`, { name: 'renamed by a plain user' }],
+        ['DELETE', `${C}/${id}`, undefined],
+        ['POST', `${C}/${id}/activate`, undefined],
+      ];
+      for (const [method, path, body] of attempts) {
+        const res = await api.call(method, path, { body, headers: reader });
+        expect(res.status, `${method} ${path}: ${res.text}`).toBe(403);
+        expect(expectShape(ErrorBody, res.json).error).toMatch(/admins group.*administrator/);
+      }
+
+      const after = await api.call('GET', C, { headers: auth });
+      expect(after.json).toEqual(before.json);
+      const trail = await api.call('GET', '/api/audit-logs?action_type=access_denied&limit=100', {
+        headers: auth,
+      });
+      const denied = expectShape(pageBody(AuditLogShape), trail.json).data.filter(
+        (e) => e.user_id === 'local-user',
+      );
+      expect(denied.map((e) => [e.entity_type, e.details])).toEqual(
+        expect.arrayContaining(
+          attempts.map(([method, path]) => [
+            'configuration',
+            expect.objectContaining({ method, path, permission: 'admin' }),
+          ]),
+        ),
+      );
+      expect(denied.filter((e) => e.entity_id === id)).toHaveLength(3);
+      expect(JSON.stringify(trail.json)).not.toContain(configPat);
+      expect(JSON.stringify(trail.json)).not.toContain(readerToken);
+    });
+
+    it('lets the admin token make the same writes', async () => {
+      const created = await api.call('POST', C, {
+        body: { name: unique('PermAdmin'), organization: 'perm-org', patToken: configPat },
+        headers: auth,
+      });
+      expect(created.status, created.text).toBe(201);
+      const id = (created.json as { data: { configuration: { id: string } } }).data.configuration.id;
+      const removed = await api.call('DELETE', `${C}/${id}`, { headers: auth });
+      expect(removed.status, removed.text).toBe(200);
     });
   });
 

@@ -32,11 +32,14 @@ describe('stage key ado.allowedOrigins', () => {
     standard = synthApp({ stage: 'plain', stages: {} }, { bundling: false });
   }, 120_000);
 
-  it('passes ADO_ALLOWED_ORIGINS to the functions that run the pipeline', () => {
+  it('passes ADO_ALLOWED_ORIGINS to the functions that call Azure DevOps, and only to them', () => {
     const byService = allowedOriginsByService(withServer);
-    for (const service of ['api', 'api-stream', 'processor', 'finalizer']) {
+    // api: connection tests and the managed-items check; processor: type discovery and the creates.
+    for (const service of ['api', 'processor']) {
       expect(byService[service], service).toBe(`${SERVER},https://tfs.corp.example:8443`);
     }
+    // Issue 15: the streaming API and the finalizer never send a PAT anywhere.
+    for (const service of ['api-stream', 'finalizer']) expect(byService[service], service).toBeUndefined();
   });
 
   it('leaves the variable out by default: only dev.azure.com and *.visualstudio.com', () => {

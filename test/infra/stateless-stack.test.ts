@@ -6,9 +6,12 @@ import { promisify } from 'node:util';
 import type { CfnElement } from 'aws-cdk-lib';
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { PipelineDeps } from '#core/pipeline/deps.ts';
-import { buildRoutes } from '#lambdas/api/app.ts';
-import { PipelineEnv } from '#lambdas/runtime/pipeline-settings.ts';
+import type * as z from 'zod';
+import { ROUTES } from '#lambdas/api/route-table.ts';
+import { ApiSettings } from '#lambdas/api/settings.ts';
+import { FinalizerSettings } from '#lambdas/finalizer/settings.ts';
+import { ProcessorSettings } from '#lambdas/processor/settings.ts';
+import { StreamSettings } from '#lambdas/stream/settings.ts';
 import { API_ROUTES } from '#lib/api-routes.ts';
 import { PROJECT_ROOT } from '#lib/constructs/sync-function.ts';
 import {
@@ -49,6 +52,37 @@ function functionProperties(service: string): Record<string, unknown> {
   return properties;
 }
 
+/** The environment of that function (tokens stay CloudFormation objects). */
+function environmentOf(service: string): Record<string, unknown> {
+  return (functionProperties(service).Environment as { Variables: Record<string, unknown> }).Variables;
+}
+
+/** IAM statements of the policies attached to that function's role. */
+function roleStatements(service: string) {
+  const role = (functionProperties(service).Role as { 'Fn::GetAtt': string[] })['Fn::GetAtt'][0];
+  return iamStatements(template).filter((s) =>
+    JSON.stringify(resourcesOf(template)[s.policy]?.Properties?.Roles ?? []).includes(`"${role}"`),
+  );
+}
+
+/** Each function's own settings schema (lambdas/<function>/settings.ts). */
+const SETTINGS: Record<string, z.ZodObject> = {
+  api: ApiSettings,
+  'api-stream': StreamSettings,
+  processor: ProcessorSettings,
+  finalizer: FinalizerSettings,
+};
+/** Set by SyncFunction for the Lambda runtime and Powertools, not read by our settings. */
+const RUNTIME_VARIABLES = new Set([
+  'NODE_OPTIONS',
+  'POWERTOOLS_SERVICE_NAME',
+  'POWERTOOLS_LOG_LEVEL',
+  'POWERTOOLS_METRICS_NAMESPACE',
+]);
+/** A plausible value for a variable CloudFormation resolves at deploy time. */
+const resolvedStandIn = (name: string) =>
+  name.endsWith('_URL') ? 'https://sqs.eu-west-1.amazonaws.com/123456789012/q' : `arn:stand-in:${name}`;
+
 beforeAll(() => {
   synth = synthApp(); // the dev stage exactly as `npx cdk synth` builds it from cdk.json
   template = synth.statelessTemplate;
@@ -56,9 +90,9 @@ beforeAll(() => {
 
 describe('REST API routes', () => {
   it('declares exactly the routes of lambdas/api, each with the same authentication as the app', () => {
-    // The routes are only listed, never handled: the dependencies are not used.
-    const appRoutes = buildRoutes({} as PipelineDeps, { auth: { mode: 'authorizer' }, corsOrigins: [] }).map(
-      (route) => `${route.method} ${route.path.replace(/:(\w+)/g, '{$1}')} auth=${route.auth !== false}`,
+    const appRoutes = ROUTES.map(
+      (route) =>
+        `${route.method} ${route.path.replace(/:(\w+)/g, '{$1}')} auth=${route.permission !== 'public'}`,
     );
     const declared = API_ROUTES.map((route) => `${route.method} ${route.path} auth=${route.auth}`);
     expect(declared.sort()).toEqual(appRoutes.sort());
@@ -236,29 +270,48 @@ describe('functions', () => {
     });
   });
 
-  it('pass the sync settings, with the stale threshold above the processor timeout', () => {
+  it('give each function exactly the variables of its own settings schema, with the stage’s values', () => {
     const { sync, functions } = synth.config;
-    for (const service of ['api', 'api-stream', 'processor', 'finalizer']) {
-      template.hasResourceProperties('AWS::Lambda::Function', {
-        Environment: {
-          Variables: Match.objectLike({
-            POWERTOOLS_SERVICE_NAME: service,
-            SYNC_DEADLINE_MINUTES: String(sync.deadlineMinutes),
-            STALE_SECONDS: String(sync.staleSeconds),
-            ARDOQ_BASE_URL: sync.ardoqBaseUrl,
-            OVERWRITE_RETRY_MINUTES: String(sync.overwriteRetryMinutes),
-            CANCEL_WAIT_SECONDS: String(sync.cancelWaitSeconds),
-            PAT_SECRET_PREFIX: `ardoq-ado-sync/${synth.config.stage}/pat`,
-            DB_NAME: synth.config.database.name,
-          }),
-        },
-      });
-      // Every pipeline setting the functions read (PipelineEnv) is set from the stage config.
-      const variables = (functionProperties(service).Environment as { Variables: Record<string, string> })
-        .Variables;
-      for (const key of Object.keys(PipelineEnv.shape))
-        expect(variables, `${service}: ${key}`).toHaveProperty(key);
+    for (const [service, schema] of Object.entries(SETTINGS)) {
+      const variables = environmentOf(service);
+      const own = Object.keys(variables).filter((name) => !RUNTIME_VARIABLES.has(name));
+      // Every variable it gets is one its schema names; every one its schema needs, it gets.
+      const named = Object.keys(schema.shape);
+      expect(
+        own.filter((name) => !named.includes(name)),
+        service,
+      ).toEqual([]);
+      const required = Object.entries(schema.shape as Record<string, z.ZodType>)
+        .filter(([, field]) => !field.safeParse(undefined).success)
+        .map(([name]) => name);
+      expect(
+        required.filter((name) => !own.includes(name)),
+        service,
+      ).toEqual([]);
+      // The stage's values, where the schema names them.
+      const expected: Record<string, string> = {
+        SYNC_DEADLINE_MINUTES: String(sync.deadlineMinutes),
+        STALE_SECONDS: String(sync.staleSeconds),
+        ARDOQ_BASE_URL: sync.ardoqBaseUrl,
+        OVERWRITE_RETRY_MINUTES: String(sync.overwriteRetryMinutes),
+        CANCEL_WAIT_SECONDS: String(sync.cancelWaitSeconds),
+        PAT_SECRET_PREFIX: `ardoq-ado-sync/${synth.config.stage}/pat`,
+        DB_NAME: synth.config.database.name,
+        ADMIN_GROUP: 'admins',
+      };
+      for (const [name, value] of Object.entries(expected)) {
+        if (named.includes(name)) expect(variables[name], `${service}: ${name}`).toBe(value);
+      }
+      // The settings parse at cold start from exactly these variables (tokens stand in for ARNs).
+      const resolved = Object.fromEntries(
+        Object.entries(variables).map(([k, v]) => [k, typeof v === 'string' ? v : resolvedStandIn(k)]),
+      );
+      expect(schema.safeParse(resolved).error?.issues ?? [], service).toEqual([]);
     }
+    // What each function is given, in short (issue 15): no function gets another's.
+    expect(Object.keys(environmentOf('api-stream'))).not.toContain('PAT_SECRET_PREFIX');
+    expect(Object.keys(environmentOf('finalizer'))).not.toContain('PAT_SECRET_PREFIX');
+    expect(Object.keys(environmentOf('finalizer'))).not.toContain('FINALIZE_QUEUE_URL');
     expect(sync.staleSeconds).toBeGreaterThan(functions.processor.timeoutSeconds);
   });
 
@@ -417,16 +470,11 @@ describe('least privilege', () => {
   });
 
   it('lets the API manage PAT secrets, the processor read them, and nobody else touch them', () => {
-    const secretActions = (service: string) => {
-      const role = (functionProperties(service).Role as { 'Fn::GetAtt': string[] })['Fn::GetAtt'][0];
-      return iamStatements(template)
-        .filter((s) =>
-          JSON.stringify(resourcesOf(template)[s.policy]?.Properties?.Roles ?? []).includes(`"${role}"`),
-        )
+    const secretActions = (service: string) =>
+      roleStatements(service)
         .filter((s) => JSON.stringify(s.Resource).includes(':secret:ardoq-ado-sync/'))
         .flatMap((s) => [s.Action].flat())
         .sort();
-    };
     expect(secretActions('api')).toEqual([
       'secretsmanager:CreateSecret',
       'secretsmanager:DeleteSecret',

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RouteDef } from '#lambdas/api/router.ts';
+import type { ApiDeps } from '#lambdas/api/deps.ts';
+import type { RouteDef } from '#lambdas/api/route.ts';
 import {
   FOCUSES,
   type Focus,
@@ -91,7 +92,7 @@ describe('fuzzing every route of the route table', () => {
   });
 
   /** A request to `route` whose `focus` part is hostile and whose other parts are valid. */
-  function requestFor(route: RouteDef, focus: Focus) {
+  function requestFor(route: RouteDef<ApiDeps>, focus: Focus) {
     const pick = <T>(part: Focus, valid: fc.Arbitrary<T>, hostile: fc.Arbitrary<T>) =>
       focus === part ? hostile : focus === 'chaos' ? fc.oneof(valid, hostile) : valid;
     const validSegments: Record<string, string[]> = {

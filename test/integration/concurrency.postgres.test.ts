@@ -6,7 +6,7 @@ import { sqlUuid } from '#store/database.ts';
 import { runMigrations } from '#store/migrations.ts';
 import { claimItems } from '#store/sync/pipeline-rows.ts';
 import { createSync, getSync, markInProgress, recordOutcomes, skipSubtree } from '#store/sync/sync-rows.ts';
-import { buildPlan, createdOutcome, failedOutcome, newSync } from '#test/support/factories.ts';
+import { buildPlan, createdOutcome, failedOutcome, newSync, storedTypes } from '#test/support/factories.ts';
 import { expectSyncInvariants } from '#test/support/invariants.ts';
 import { createScratchDatabase, postgresAvailable, postgresSkipReason } from '#test/support/postgres.ts';
 
@@ -98,7 +98,7 @@ describe.skipIf(!postgresAvailable)(`concurrent writes on real PostgreSQL ${post
     const plan = buildPlan(30, 3, 0); // 30 + 90 = 120 nodes
     const sync = await createSync(db, newSync(plan));
     const id = sync.view.id;
-    expect(await markInProgress(db, id, { process: 'Agile' })).not.toBeNull();
+    expect(await markInProgress(db, id, storedTypes())).not.toBeNull();
     const ids = plan.map((n) => n.ardoqId);
     const batches: string[][] = [];
     for (let i = 0; i < ids.length; i += 5) {

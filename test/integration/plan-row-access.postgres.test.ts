@@ -8,7 +8,7 @@ import { runMigrations } from '#store/migrations.ts';
 import { CLAIM_ITEMS, RELEASE_ITEMS } from '#store/sync/pipeline-rows.ts';
 import { RECORD_OUTCOMES, REQUEST_CLOSE, SKIP_SUBTREE } from '#store/sync/statements.ts';
 import { createSync, markInProgress } from '#store/sync/sync-rows.ts';
-import { buildPlan, newSync } from '#test/support/factories.ts';
+import { buildPlan, newSync, storedTypes } from '#test/support/factories.ts';
 import { createScratchDatabase, postgresAvailable, postgresSkipReason } from '#test/support/postgres.ts';
 
 // The hot statements of the pipeline (claim, record, release) must cost O(batch), not O(sync): a sync
@@ -70,7 +70,7 @@ describe.skipIf(!postgresAvailable)(
       // …and a new one of 1,010 nodes they do not.
       plan = buildPlan(10, 10, 9);
       syncId = (await createSync(db, newSync(plan))).view.id;
-      await markInProgress(db, syncId, {});
+      await markInProgress(db, syncId, storedTypes());
       client = new pg.Client({ connectionString: scratch.url });
       await client.connect();
     }, 60_000);

@@ -11,6 +11,7 @@ import {
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { buildApp } from 'fauxqs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { queueDepth } from '#bin/local/local-queues.ts';
 import { type EventSourceOptions, SqsEventSource } from '#bin/local/sqs-event-source.ts';
 import { silentLog } from '#core/pipeline/deps.ts';
 
@@ -179,23 +180,7 @@ async function waitFor(condition: () => boolean, what: string, timeoutMs = 15_00
 }
 
 /** Visible + in-flight + delayed messages of a queue. */
-async function depth(queueUrl: string): Promise<number> {
-  const { Attributes } = await sqs.send(
-    new GetQueueAttributesCommand({
-      QueueUrl: queueUrl,
-      AttributeNames: [
-        'ApproximateNumberOfMessages',
-        'ApproximateNumberOfMessagesNotVisible',
-        'ApproximateNumberOfMessagesDelayed',
-      ],
-    }),
-  );
-  return (
-    Number(Attributes?.ApproximateNumberOfMessages ?? 0) +
-    Number(Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0) +
-    Number(Attributes?.ApproximateNumberOfMessagesDelayed ?? 0)
-  );
-}
+const depth = (queueUrl: string) => queueDepth(sqs, queueUrl);
 
 async function receiveAll(queueUrl: string, waitSeconds = 1): Promise<Message[]> {
   const { Messages = [] } = await sqs.send(

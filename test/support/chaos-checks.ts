@@ -1,7 +1,7 @@
 import { expect } from 'vitest';
 import type { LocalSystem } from '#bin/local/local-system.ts';
+import type { AdoSimulator } from '#sim/ado/index.ts';
 import { type Queryable, sqlUuid } from '#store/database.ts';
-import type { AdoSimulator } from '../../sim/ado/index.ts';
 import type { ChaosSchedule, PlannedNode } from './chaos-schedule.ts';
 import { expectedOutcomes } from './chaos-schedule.ts';
 import { expectAdoConsistent } from './e2e.ts';

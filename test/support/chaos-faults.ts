@@ -4,9 +4,9 @@ import { AdoRestWorkItemTracker } from '#adapters/ado-rest-work-item-tracker.ts'
 import { type HttpTransport, nodeHttpTransport } from '#adapters/http-transport.ts';
 import type { WorkItemTrackerFactory } from '#core/ports/work-item-tracker.ts';
 import type { WorkMessage, WorkQueue } from '#core/ports/work-queue.ts';
+import type { AdoSimulator } from '#sim/ado/index.ts';
 import { type Database, DatabaseError, type SqlParams } from '#store/database.ts';
 import { CREATE_SYNC, MARK_IN_PROGRESS, RECORD_OUTCOMES } from '#store/sync/statements.ts';
-import type { AdoSimulator } from '../../sim/ado/index.ts';
 import { Rng } from './chaos-random.ts';
 import type { ChaosSchedule, CrashPoint } from './chaos-schedule.ts';
 

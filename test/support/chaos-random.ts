@@ -1,4 +1,4 @@
-import { seededRandom } from '../../sim/ado/faults.ts';
+import { seededRandom } from '#sim/ado/faults.ts';
 
 /** A small seeded PRNG (mulberry32) with the draws a fault schedule needs. */
 export class Rng {

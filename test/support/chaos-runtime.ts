@@ -9,8 +9,8 @@ import { SqsEventSource } from '#bin/local/sqs-event-source.ts';
 import { silentLog } from '#core/pipeline/deps.ts';
 import { createFinalizerApp } from '#lambdas/finalizer/app.ts';
 import { createProcessorApp } from '#lambdas/processor/app.ts';
+import { type AdoSimulator, startAdoSimulator } from '#sim/ado/index.ts';
 import { sqlUuid } from '#store/database.ts';
-import { type AdoSimulator, startAdoSimulator } from '../../sim/ado/index.ts';
 import { ChaosFaults, type Instrumentation } from './chaos-faults.ts';
 
 export interface ChaosRuntimeOptions {
@@ -91,9 +91,11 @@ export class ChaosRuntime {
         simulatorPat: this.pat,
         log: silentLog,
         settings: { staleSeconds: o.staleSeconds, transientRetrySeconds: 1 },
-        wrapDb: instrumentation.wrapDb,
-        wrapQueue: instrumentation.wrapQueue,
-        wrapTrackers: instrumentation.wrapTrackers,
+        interpose: {
+          db: instrumentation.wrapDb,
+          queue: instrumentation.wrapQueue,
+          trackers: instrumentation.wrapTrackers,
+        },
       }),
     );
     const source = (url: string, handler: (event: SQSEvent) => Promise<unknown>, concurrency: number) =>

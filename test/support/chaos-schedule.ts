@@ -1,4 +1,4 @@
-import type { ProcessName, SimFaults } from '../../sim/ado/index.ts';
+import type { ProcessName, SimFaults } from '#sim/ado/index.ts';
 import { Rng } from './chaos-random.ts';
 import { tree } from './e2e.ts';
 

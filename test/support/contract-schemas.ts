@@ -121,6 +121,9 @@ export const AuditActionTypes = [
   'config_deleted',
   'config_activated',
   'connection_tested',
+  // Ours (issue 15): a plain user's refused configuration write. The frontend shows an unknown type by its
+  // name (AuditLogTable falls back to action_type).
+  'access_denied',
 ] as const;
 
 export const AuditLogShape = z

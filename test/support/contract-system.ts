@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import type { LocalSystemOptions } from '#bin/local/local-system.ts';
 import { type Log, silentLog } from '#core/pipeline/deps.ts';
-import { startTestSystem, type TestSystem } from './e2e.ts';
+import { startTestSystem, type TestSystem, type TestSystemOptions } from './e2e.ts';
 import { createScratchDatabase, postgresAvailable } from './postgres.ts';
 
 /** Fast SSE tailing for tests: poll every 50 ms, heartbeat after 300 ms of silence. */
@@ -35,7 +34,7 @@ export interface ContractSystem {
  * otherwise), the ADO simulator with a known PAT, fast SSE tailing.
  */
 export async function startContractSystem(
-  options: Partial<LocalSystemOptions> & { log?: Log } = {},
+  options: TestSystemOptions & { log?: Log } = {},
 ): Promise<ContractSystem> {
   const scratch = postgresAvailable ? await createScratchDatabase() : undefined;
   const simulatorPat = `sim-pat-${randomBytes(12).toString('hex')}`;

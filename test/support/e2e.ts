@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -5,7 +6,10 @@ import { expect } from 'vitest';
 import { type LocalSystem, type LocalSystemOptions, startLocalSystem } from '#bin/local/local-system.ts';
 import type { SyncHistory } from '#core/domain/sync-history-view.ts';
 import { type Log, silentLog } from '#core/pipeline/deps.ts';
-import type { Queryable } from '#store/database.ts';
+import type { WorkItemTrackerFactory } from '#core/ports/work-item-tracker.ts';
+import type { WorkQueue } from '#core/ports/work-queue.ts';
+import { type AdoSimulator, type SimFaults, startAdoSimulator } from '#sim/ado/index.ts';
+import type { Database, Queryable } from '#store/database.ts';
 import { sqlUuid } from '#store/database.ts';
 import { expectSyncInvariants } from './invariants.ts';
 import { buildTree } from './trees.ts';
@@ -22,9 +26,52 @@ export interface TestSystem extends LocalSystem {
   close(): Promise<void>;
 }
 
+/**
+ * The test hooks around the local runtime: a simulator with faults of its own (started here and handed
+ * over), and interposers on the handlers' ports (fault injection).
+ */
+export interface TestSystemOptions extends Partial<LocalSystemOptions> {
+  simulatorFaults?: SimFaults;
+  simulatorSeed?: number;
+  wrapDb?: (db: Database) => Database;
+  wrapTrackers?: (factory: WorkItemTrackerFactory) => WorkItemTrackerFactory;
+  wrapQueue?: (queue: WorkQueue) => WorkQueue;
+}
+
+/** The runtime's options for `options` (a simulator with faults is started and returned too). */
+export async function withTestHooks(
+  options: TestSystemOptions,
+): Promise<{ options: Partial<LocalSystemOptions>; simulator?: AdoSimulator }> {
+  const { simulatorFaults, simulatorSeed, wrapDb, wrapTrackers, wrapQueue, ...rest } = options;
+  const pat = rest.simulatorPat ?? randomBytes(16).toString('hex');
+  const simulator =
+    simulatorFaults || simulatorSeed !== undefined
+      ? await startAdoSimulator({
+          pat,
+          port: 0,
+          ...(simulatorFaults ? { faults: simulatorFaults } : {}),
+          ...(simulatorSeed !== undefined ? { seed: simulatorSeed } : {}),
+        })
+      : undefined;
+  return {
+    options: {
+      ...rest,
+      ...(simulator ? { simulatorInstance: simulator, simulatorPat: pat } : {}),
+      interpose: {
+        ...rest.interpose,
+        ...(wrapDb ? { db: wrapDb } : {}),
+        ...(wrapTrackers ? { trackers: wrapTrackers } : {}),
+        ...(wrapQueue ? { queue: wrapQueue } : {}),
+      },
+    },
+    ...(simulator ? { simulator } : {}),
+  };
+}
+
 /** The local system on a free port with a temporary data directory, plus HTTP helpers. */
-export async function startTestSystem(options: Partial<LocalSystemOptions> = {}): Promise<TestSystem> {
+export async function startTestSystem(input: TestSystemOptions = {}): Promise<TestSystem> {
   const dataDir = await mkdtemp(join(tmpdir(), 'ardoq-sync-e2e-'));
+  const { options, simulator: ownSimulator } = await withTestHooks(input);
   const system = await startLocalSystem({
     port: 0,
     dataDir,
@@ -74,6 +121,7 @@ export async function startTestSystem(options: Partial<LocalSystemOptions> = {})
     },
     async close() {
       await system.stop();
+      await ownSimulator?.close();
       await rm(dataDir, { recursive: true, force: true });
     },
   };

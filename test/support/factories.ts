@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { StoredTypes } from '#core/domain/stored-types.ts';
 import type { NewSync, PlanNode } from '#core/domain/sync-model.ts';
 
 /** A unique project name per test, so tests sharing a database never see each other's rows. */
@@ -73,3 +74,14 @@ export const failedOutcome = (ardoqId: string, errorMessage = 'TF401320: rule er
   status: 'failed' as const,
   errorMessage,
 });
+
+/** Work item types as `prepare` stores them on a sync (Agile, with a few fields). */
+export function storedTypes(): StoredTypes {
+  const fields = ['System.Title', 'System.Description', 'System.Tags'];
+  return {
+    process: 'Agile',
+    epic: { name: 'Epic', fields },
+    feature: { name: 'Feature', fields },
+    user_story: { name: 'User Story', fields },
+  };
+}

@@ -2,6 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as z from 'zod';
 import { readMigrations } from '#adapters/migration-files.ts';
+import { type AuditActionType, AuditLog } from '#core/domain/audit.ts';
+import { AuditStats, Pagination, SyncStats } from '#core/domain/history.ts';
 import {
   AuditLogQuery,
   parseQuery,
@@ -13,18 +15,14 @@ import {
 import { SyncHistory, SyncHistoryItem } from '#core/domain/sync-history-view.ts';
 import type { SyncStatus } from '#core/domain/sync-model.ts';
 import { NotFoundError } from '#core/errors.ts';
-import { type AuditActionType, AuditLog } from '#store/audit-log-store.ts';
 import type { Database, Queryable, SqlParams } from '#store/database.ts';
 import { sqlJson, sqlUuid } from '#store/database.ts';
 import {
-  AuditStats,
   auditStats,
   ITEM_CHUNK_ROWS,
   listAuditLogs,
   listSyncItems,
   listSyncs,
-  Pagination,
-  SyncStats,
   syncStats,
 } from '#store/history/history-store.ts';
 import { runMigrations } from '#store/migrations.ts';

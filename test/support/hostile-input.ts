@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import * as z from 'zod';
-import type { RouteDef } from '#lambdas/api/router.ts';
+import type { RouteDef } from '#lambdas/api/route.ts';
 
 // Generators of random and hostile request parts for the API fuzz test (fast-check arbitraries).
 
@@ -98,7 +98,7 @@ export const QUERY_VALUES: Record<string, string[]> = {
 };
 
 /** The query parameter names a route documents (its query schema's input object). */
-export function queryNames(route: RouteDef): string[] {
+export function queryNames<D>(route: RouteDef<D>): string[] {
   let schema: z.ZodType | undefined = route.query;
   while (schema instanceof z.ZodPipe) schema = schema.in as z.ZodType;
   return schema instanceof z.ZodObject ? Object.keys(schema.shape) : [];

@@ -5,10 +5,12 @@ import { join } from 'node:path';
 import { expect } from 'vitest';
 import * as z from 'zod';
 import { type LocalSystem, startLocalSystem } from '#bin/local/local-system.ts';
-import { buildRoutes, createApiApp } from '#lambdas/api/app.ts';
-import type { RouteDef } from '#lambdas/api/router.ts';
+import { createApiApp } from '#lambdas/api/app.ts';
+import type { ApiDeps } from '#lambdas/api/deps.ts';
+import type { RouteDef } from '#lambdas/api/route.ts';
+import { ROUTES } from '#lambdas/api/route-table.ts';
+import { type AdoSimulator, startAdoSimulator } from '#sim/ado/index.ts';
 import type { Queryable } from '#store/database.ts';
-import { type AdoSimulator, startAdoSimulator } from '../../sim/ado/index.ts';
 import { captureLog } from './e2e.ts';
 import { createScratchDatabase, postgresAvailable } from './postgres.ts';
 import { type ApiCall, proxyEvent } from './proxy-event.ts';
@@ -46,7 +48,7 @@ export interface InProcessApi {
   system: LocalSystem;
   simulator: AdoSimulator;
   /** The route table, built by the same function the app uses. */
-  routes: RouteDef[];
+  routes: readonly RouteDef<ApiDeps>[];
   /** Calls the API app in-process (no HTTP): what the API Lambda would answer. */
   call(call: ApiCall): Promise<ApiAnswer>;
   /** Every table of the schema with its row count and a hash of its rows (any write changes one). */
@@ -78,7 +80,7 @@ export async function startInProcessApi(): Promise<InProcessApi> {
       simulatorInstance: simulator,
       simulatorPat: pat,
       // Every organization is the simulator: a configuration created by a test never reaches the network.
-      wrapTrackers: (factory) => (config) => factory({ ...config, organization: simulator.url }),
+      interpose: { trackers: (factory) => (config) => factory({ ...config, organization: simulator.url }) },
       log: logs.log,
     });
   } catch (error) {
@@ -89,7 +91,7 @@ export async function startInProcessApi(): Promise<InProcessApi> {
   await Promise.all([system.eventSources.work.stop(), system.eventSources.finalize.stop()]);
   const options = { auth: { mode: 'none' as const }, corsOrigins: ['http://localhost:*'] };
   const app = createApiApp(system.deps, options);
-  const routes = buildRoutes(system.deps, options);
+  const routes = ROUTES;
   const db: Queryable = system.db;
   const { rows: tableRows } = await db.query<{ name: string }>(
     `SELECT tablename AS name FROM pg_tables WHERE schemaname = current_schema() ORDER BY tablename`,

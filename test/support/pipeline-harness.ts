@@ -1,18 +1,23 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, expect } from 'vitest';
+import * as z from 'zod';
 import { readMigrations } from '#adapters/migration-files.ts';
 import { PgliteDatabase } from '#adapters/pglite-database.ts';
+import { ProjectName, StartSyncBody, StartSyncQuery } from '#core/domain/sync-request.ts';
+import { ConnectionCache } from '#core/pipeline/connection.ts';
 import type { Log, PipelineDeps, PipelineMetrics, PipelineSettings } from '#core/pipeline/deps.ts';
-import { startSync } from '#core/pipeline/start-sync.ts';
+import { type StartSyncInput, startSync } from '#core/pipeline/start-sync.ts';
 import type { Clock } from '#core/ports/clock.ts';
 import type { SecretStore } from '#core/ports/secret-store.ts';
 import { AdoRejectedError } from '#core/ports/work-item-tracker.ts';
 import { RetryLaterError, type WorkMessage, type WorkQueue } from '#core/ports/work-queue.ts';
+import { check } from '#lambdas/api/router.ts';
 import { routeWorkMessage } from '#lambdas/processor/app.ts';
-import { insertConfiguration } from '#store/configuration-store.ts';
+import { insertConfiguration, SqlConfigurationStore } from '#store/configuration-store.ts';
 import { type Database, type Queryable, type SqlParams, sqlUuid } from '#store/database.ts';
 import { runMigrations } from '#store/migrations.ts';
-import { getSync, listEvents } from '#store/sync/sync-rows.ts';
+import { SqlSyncStore } from '#store/sync/sql-sync-store.ts';
+import { listEvents } from '#store/sync/sync-rows.ts';
 import { FakeWorkItemTracker, fakeTrackerFactory } from './fake-work-item-tracker.ts';
 
 // The harness of the pipeline unit tests (test/unit/pipeline-*.test.ts): the core use cases driven
@@ -164,6 +169,22 @@ export interface Harness {
   syncIds: Set<string>;
 }
 
+/** The SQL stores over `db` (PGlite here). */
+export const stores = (db: Database) => ({
+  syncs: new SqlSyncStore(db),
+  configurations: new SqlConfigurationStore(db),
+});
+
+/**
+ * The same deps with their stores over another database (a faulty one, say), as a fresh process: no
+ * connection cached yet.
+ */
+export const withDb = <D extends PipelineDeps>(deps: D, db: Database): D => ({
+  ...deps,
+  ...stores(db),
+  connections: new ConnectionCache(),
+});
+
 /**
  * A fresh fake Azure DevOps organization and a configuration for it in `db` (its PAT `storedPat`, by
  * default the accepted {@link PAT}), with deps wired to recording fakes.
@@ -181,10 +202,11 @@ export async function createHarness(db: Database, options: { storedPat?: string 
   const log = new RecordingLog();
   const metrics = new RecordingMetrics();
   const deps: PipelineDeps = {
-    db,
+    ...stores(db),
     queue,
     secrets,
     trackers: fakeTrackerFactory(fake, access),
+    connections: new ConnectionCache(),
     clock,
     log,
     metrics,
@@ -259,13 +281,37 @@ export async function start(
   body: unknown,
   query: Record<string, string | undefined> = {},
 ): Promise<string> {
-  const result = await startSync(
-    { project, query: { configId: h.configId, ...query }, body, actor: ACTOR },
-    h.deps,
-  );
+  const result = await startSync(request(project, body, { configId: h.configId, ...query }), h.deps);
   h.syncIds.add(result.sync_history_id);
   return result.sync_history_id;
 }
+
+/**
+ * A sync request checked the way the router checks it (the route's schemas), as startSync's typed
+ * input; a ValidationError otherwise.
+ */
+export function request(
+  project: string,
+  body: unknown,
+  query: Record<string, string | undefined> = {},
+): StartSyncInput {
+  const { project: name } = check(z.object({ project: ProjectName }), { project }, 'request', 'project');
+  const q = check(StartSyncQuery, query, 'query parameter', 'query');
+  return {
+    project: name,
+    configId: q.configId,
+    overwrite: q.overwrite === 'true',
+    sourceConfigId: q.sourceConfigId,
+    body: check(StartSyncBody, body, 'request', 'body'),
+    actor: ACTOR,
+  };
+}
+
+/** startSync on a request checked as the router checks it (a rejected promise for bad input). */
+export const startRequest = async (
+  deps: PipelineDeps,
+  input: { project: string; query: Record<string, string | undefined>; body: unknown },
+) => startSync(request(input.project, input.body, input.query), deps);
 
 /** Hands one message to its use case, as the processor and finalizer Lambdas do. */
 export const deliver = (deps: PipelineDeps, message: WorkMessage): Promise<void> =>
@@ -311,7 +357,7 @@ export async function drain(h: Harness, options: DrainOptions = {}): Promise<Wor
 export async function startAndPrepare(h: Harness, project: string, body: unknown): Promise<string> {
   const syncId = await start(h, project, body);
   await drain(h, { stopAt: (m) => m.kind !== 'prepare' });
-  expect((await getSync(h.deps.db, syncId)).status).toBe('in_progress');
+  expect((await h.deps.syncs.get(syncId)).status).toBe('in_progress');
   return syncId;
 }
 

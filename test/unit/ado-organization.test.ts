@@ -9,7 +9,9 @@ import {
 import { organizationProblem, parseOrganization } from '#core/domain/ado-organization.ts';
 import { noMetrics, silentLog } from '#core/pipeline/deps.ts';
 import { AdoAuthError, AdoHostNotAllowedError, describeAdoFailure } from '#core/ports/work-item-tracker.ts';
-import { awsDeps } from '#lambdas/runtime/aws-deps.ts';
+import { processorDeps } from '#lambdas/processor/aws-deps.ts';
+import { ProcessorSettings } from '#lambdas/processor/settings.ts';
+import { parseSettings } from '#lambdas/runtime/settings.ts';
 
 // Where a PAT may go: organization names, base URLs, ADO_ALLOWED_ORIGINS, and the factory that refuses
 // to build a tracker for anything else.
@@ -198,6 +200,8 @@ describe('adoTrackerFactory', () => {
 });
 
 describe('AWS wiring (ADO_ALLOWED_ORIGINS of the functions)', () => {
+  const trackersOf = (env: NodeJS.ProcessEnv) =>
+    processorDeps(parseSettings(ProcessorSettings, env), silentLog, noMetrics).trackers;
   const env = (extra: Record<string, string> = {}) => ({
     DB_CLUSTER_ARN: 'arn:aws:rds:eu-west-1:123456789012:cluster:c',
     DB_SECRET_ARN: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:s',
@@ -209,12 +213,12 @@ describe('AWS wiring (ADO_ALLOWED_ORIGINS of the functions)', () => {
   });
 
   it('allows only Azure DevOps by default, and the listed https origins', () => {
-    const plain = awsDeps(silentLog, noMetrics, env()).trackers;
+    const plain = trackersOf(env());
     expect(() => plain({ organization: `${CORP}/tfs`, pat: PAT })).toThrow(AdoHostNotAllowedError);
     expect((plain({ organization: 'acme', pat: PAT }) as AdoRestWorkItemTracker).baseUrl).toBe(
       'https://dev.azure.com/acme',
     );
-    const server = awsDeps(silentLog, noMetrics, env({ ADO_ALLOWED_ORIGINS: CORP })).trackers;
+    const server = trackersOf(env({ ADO_ALLOWED_ORIGINS: CORP }));
     expect((server({ organization: `${CORP}/tfs`, pat: PAT }) as AdoRestWorkItemTracker).baseUrl).toBe(
       `${CORP}/tfs`,
     );
@@ -223,9 +227,7 @@ describe('AWS wiring (ADO_ALLOWED_ORIGINS of the functions)', () => {
   it.each(['http://ado.corp.example', 'http://127.0.0.1:9001', 'https://localhost'])(
     'fails at cold start with ADO_ALLOWED_ORIGINS=%s',
     (value) => {
-      expect(() => awsDeps(silentLog, noMetrics, env({ ADO_ALLOWED_ORIGINS: value }))).toThrow(
-        /ADO_ALLOWED_ORIGINS/,
-      );
+      expect(() => trackersOf(env({ ADO_ALLOWED_ORIGINS: value }))).toThrow(/ADO_ALLOWED_ORIGINS/);
     },
   );
 });

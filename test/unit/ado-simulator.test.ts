@@ -1,11 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import {
-  type AdoSimulator,
-  PROCESS_NAMES,
-  type ProcessName,
-  startAdoSimulator,
-} from '../../sim/ado/index.ts';
+import { type AdoSimulator, PROCESS_NAMES, type ProcessName, startAdoSimulator } from '#sim/ado/index.ts';
 
 // The simulator is spoken to only with plain fetch, as the real client speaks to Azure DevOps.
 

@@ -2,6 +2,13 @@ import { describe, expect, it } from 'vitest';
 import * as z from 'zod';
 import { PgliteDatabase } from '#adapters/pglite-database.ts';
 import {
+  AuditLogPage,
+  AuditStats,
+  SyncHistoryItemPage,
+  SyncHistoryPage,
+  SyncStats,
+} from '#core/domain/history.ts';
+import {
   AuditLogQuery,
   parseQuery,
   type RawQuery,
@@ -11,13 +18,6 @@ import {
 } from '#core/domain/history-filters.ts';
 import { SyncHistory } from '#core/domain/sync-history-view.ts';
 import { ValidationError } from '#core/errors.ts';
-import {
-  AuditLogPage,
-  AuditStats,
-  SyncHistoryItemPage,
-  SyncHistoryPage,
-  SyncStats,
-} from '#store/history/history-store.ts';
 import { describeHistoryContract } from '#test/support/history-contract.ts';
 
 describeHistoryContract('PGlite', async () => {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { ConnectionCache } from '#core/pipeline/connection.ts';
 import type { PipelineDeps } from '#core/pipeline/deps.ts';
 import { processItems } from '#core/pipeline/process-item.ts';
 import { AdoThrottledError } from '#core/ports/work-item-tracker.ts';
@@ -20,6 +21,7 @@ import {
   startAndPrepare,
   tree,
   usePipelineDatabase,
+  withDb,
 } from '#test/support/pipeline-harness.ts';
 import { recording } from '#test/support/recording-db.ts';
 import { sqsEvent, sqsRecord } from '#test/support/sqs-events.ts';
@@ -59,10 +61,11 @@ describe('processItems (a batch of one sync)', () => {
     const counted = recording(db);
 
     // SQS delivered two of them twice in the same batch.
-    const failures = await processItems(syncId, [...ids, ids[0] as string, ids[4] as string], {
-      ...h.deps,
-      db: counted.db,
-    });
+    const failures = await processItems(
+      syncId,
+      [...ids, ids[0] as string, ids[4] as string],
+      withDb(h.deps, counted.db),
+    );
 
     expect(failures.size).toBe(0);
     expect(counted.seen.statements.filter((s) => s === RECORD_OUTCOMES)).toHaveLength(1);
@@ -143,7 +146,7 @@ describe('processItems (a batch of one sync)', () => {
     const { syncId, features: ids } = await startWithFeatures(h, project, prefixOf(), 6);
     const failing = failingOnce(db, (sql) => sql === RECORD_OUTCOMES);
 
-    const failures = await processItems(syncId, ids, { ...h.deps, db: failing });
+    const failures = await processItems(syncId, ids, withDb(h.deps, failing));
 
     expect([...failures.keys()].sort()).toEqual([...ids].sort());
     const released = (await nodes(db, syncId)).filter((n) => n.item_type === 'feature');
@@ -163,14 +166,11 @@ describe('processItems (a batch of one sync)', () => {
     const project = uniqueProject('ClaimFails');
     h.fake.addProject(project, 'Agile');
     const { syncId, features: ids } = await startWithFeatures(h, project, prefixOf(), 3);
-    const deps: PipelineDeps = {
-      ...h.deps,
-      db: {
-        query: (() => Promise.reject(new Error('database resuming'))) as Database['query'],
-        transaction: (fn) => db.transaction(fn),
-        close: () => db.close(),
-      },
-    };
+    const deps = withDb(h.deps, {
+      query: (() => Promise.reject(new Error('database resuming'))) as Database['query'],
+      transaction: (fn) => db.transaction(fn),
+      close: () => db.close(),
+    });
 
     await expect(processItems(syncId, ids, deps)).rejects.toThrow('database resuming');
     const states = (await nodes(db, syncId)).filter((n) => n.item_type === 'feature').map((n) => n.state);
@@ -197,7 +197,7 @@ describe('processor app: item messages grouped by sync', () => {
       item(a.syncId, a.features[0] as string),
     ];
 
-    const response = await createProcessorApp({ ...h.deps, db: counted.db })(sqsEvent(...records));
+    const response = await createProcessorApp(withDb(h.deps, counted.db))(sqsEvent(...records));
 
     expect(response).toEqual({ batchItemFailures: [] });
     expect(counted.seen.statements.filter((s) => s === RECORD_OUTCOMES)).toHaveLength(2);
@@ -217,6 +217,7 @@ describe('processor app: item messages grouped by sync', () => {
     const secretsDown: PipelineDeps = {
       ...h.deps,
       secrets: { ...h.deps.secrets, get: () => Promise.reject(new Error('secret store unavailable')) },
+      connections: new ConnectionCache(),
     };
     // A fresh deps object: no connection is cached, so every node needs the secret.
     const response = await createProcessorApp(secretsDown)(sqsEvent(...records));

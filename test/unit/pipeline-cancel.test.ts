@@ -1,8 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { ConflictError, NotFoundError } from '#core/errors.ts';
-import { cancelSync, sweep } from '#core/pipeline/finalize.ts';
+import { cancelSync } from '#core/pipeline/cancel.ts';
+import { ConnectionCache } from '#core/pipeline/connection.ts';
 import { processItem, processItems } from '#core/pipeline/process-item.ts';
+import { sweep } from '#core/pipeline/sweep.ts';
 import { AdoThrottledError } from '#core/ports/work-item-tracker.ts';
 import { sqlUuid } from '#store/database.ts';
 import { getSync, listEvents } from '#store/sync/sync-rows.ts';
@@ -24,6 +26,7 @@ import {
   startAndPrepare,
   tree,
   usePipelineDatabase,
+  withDb,
 } from '#test/support/pipeline-harness.ts';
 
 // cancelSync, and the reconciliation of nodes whose attempt ends after their sync was cancelled (each
@@ -157,6 +160,7 @@ describe('cancelSync', () => {
     const batch = processItems(syncId, [`${prefix}-e0`, `${prefix}-e1`, `${prefix}-e2`], {
       ...h.deps,
       secrets,
+      connections: new ConnectionCache(), // a fresh processor: it reads the PAT (slowly)
     });
     await new Promise((resolve) => setTimeout(resolve, 300));
 
@@ -276,7 +280,7 @@ describe('cancelSync', () => {
     const syncId = await startAndPrepare(h, project, tree(prefix, 2, 0, 0));
     h.queue.pending.length = 0;
     // The processor creates the work item, then dies before recording it: its claim is left behind.
-    await expect(processItem(syncId, epic, { ...h.deps, db: crashAfterCreate(db, 1) })).rejects.toThrow(
+    await expect(processItem(syncId, epic, withDb(h.deps, crashAfterCreate(db, 1)))).rejects.toThrow(
       /simulated crash/,
     );
     expect(await node(db, syncId, epic)).toMatchObject({ state: 'processing', attempts: 1, status: null });

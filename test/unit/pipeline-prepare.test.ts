@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { cancelSync } from '#core/pipeline/finalize.ts';
+import { cancelSync } from '#core/pipeline/cancel.ts';
 import { prepareSync } from '#core/pipeline/prepare-sync.ts';
 import {
   AdoAuthError,
@@ -64,15 +64,12 @@ describe('prepareSync', () => {
     await prepareSync(syncId, h.deps);
 
     expect(h.fake.calls).toMatchObject({ listWorkItemTypes: 1, listFields: reads });
-    const types = (await getSync(db, syncId)).workItemTypes as Record<
-      string,
-      { name: string; fields: string[] }
-    >;
-    expect(types.user_story?.name).toBe('User Story');
-    expect(types.user_story?.fields).toEqual(await h.fake.listFields(project, 'User Story'));
-    expect(types.user_story?.fields).toContain('Microsoft.VSTS.Common.AcceptanceCriteria');
-    expect(types.epic?.fields).toEqual(await h.fake.listFields(project, 'Epic'));
-    expect(types.epic?.fields).not.toContain('Microsoft.VSTS.Common.AcceptanceCriteria');
+    const types = (await getSync(db, syncId)).workItemTypes;
+    expect(types?.user_story?.name).toBe('User Story');
+    expect(types?.user_story?.fields).toEqual(await h.fake.listFields(project, 'User Story'));
+    expect(types?.user_story?.fields).toContain('Microsoft.VSTS.Common.AcceptanceCriteria');
+    expect(types?.epic?.fields).toEqual(await h.fake.listFields(project, 'Epic'));
+    expect(types?.epic?.fields).not.toContain('Microsoft.VSTS.Common.AcceptanceCriteria');
   });
 
   it('a missing project fails the sync with a message naming the project', async () => {

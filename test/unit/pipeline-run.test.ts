@@ -23,6 +23,7 @@ import {
   startAndPrepare,
   tree,
   usePipelineDatabase,
+  withDb,
 } from '#test/support/pipeline-harness.ts';
 
 // Running a sync: whole runs per process, then processItem on its own (duplicate deliveries, claims,
@@ -135,7 +136,7 @@ describe('processItem', () => {
     const epic = `${prefix}-e0`;
     h.queue.pending.length = 0;
     // The first processor creates the work item, then dies before recording it (and never releases).
-    const dying = { ...h.deps, db: crashAfterCreate(db, 1) };
+    const dying = withDb(h.deps, crashAfterCreate(db, 1));
     await expect(processItem(syncId, epic, dying)).rejects.toThrow(/simulated crash/);
     const [made] = h.fake.workItems(project);
     expect(await node(db, syncId, epic)).toMatchObject({ state: 'processing', attempts: 1, status: null });

@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { NotFoundError, ValidationError } from '#core/errors.ts';
-import { startSync } from '#core/pipeline/start-sync.ts';
 import { sqlUuid } from '#store/database.ts';
 import { getSync } from '#store/sync/sync-rows.ts';
 import { uniqueProject } from '#test/support/factories.ts';
@@ -14,6 +13,7 @@ import {
   nodes,
   prefixOf,
   start,
+  startRequest,
   tree,
   usePipelineDatabase,
 } from '#test/support/pipeline-harness.ts';
@@ -29,10 +29,11 @@ describe('startSync', () => {
     const project = uniqueProject('Start');
     const prefix = prefixOf();
 
-    const result = await startSync(
-      { project, query: { configId: h.configId }, body: tree(prefix, 1, 2, 1), actor: ACTOR },
-      h.deps,
-    );
+    const result = await startRequest(h.deps, {
+      project,
+      query: { configId: h.configId },
+      body: tree(prefix, 1, 2, 1),
+    });
 
     const syncId = result.sync_history_id;
     expect(result).toEqual({
@@ -109,10 +110,11 @@ describe('startSync', () => {
       const h = await createHarness(db);
       const project = uniqueProject('Invalid');
 
-      const error = await startSync(
-        { project, query: { configId: h.configId }, body: body(), actor: ACTOR },
-        h.deps,
-      ).catch((e: unknown) => e);
+      const error = await startRequest(h.deps, {
+        project,
+        query: { configId: h.configId },
+        body: body(),
+      }).catch((e: unknown) => e);
 
       expect(error).toBeInstanceOf(ValidationError);
       expect((error as ValidationError).details.map((d) => d.path)).toContain(path);
@@ -124,10 +126,11 @@ describe('startSync', () => {
   it('rejects a project name over 64 characters', async () => {
     const h = await createHarness(db);
 
-    const error = await startSync(
-      { project: 'p'.repeat(65), query: { configId: h.configId }, body: valid(), actor: ACTOR },
-      h.deps,
-    ).catch((e: unknown) => e);
+    const error = await startRequest(h.deps, {
+      project: 'p'.repeat(65),
+      query: { configId: h.configId },
+      body: valid(),
+    }).catch((e: unknown) => e);
 
     expect(error).toBeInstanceOf(ValidationError);
     expect((error as ValidationError).details).toEqual([{ path: 'project', message: expect.any(String) }]);
@@ -138,10 +141,11 @@ describe('startSync', () => {
     const h = await createHarness(db);
     const project = uniqueProject('NoConfig');
 
-    const error = await startSync(
-      { project, query: { configId: `missing-${randomUUID()}` }, body: valid(), actor: ACTOR },
-      h.deps,
-    ).catch((e: unknown) => e);
+    const error = await startRequest(h.deps, {
+      project,
+      query: { configId: `missing-${randomUUID()}` },
+      body: valid(),
+    }).catch((e: unknown) => e);
 
     expect(error).toBeInstanceOf(NotFoundError);
     expect(await countRows(db, 'sync_history', project)).toBe(0);
@@ -153,9 +157,7 @@ describe('startSync', () => {
     const project = uniqueProject('NoActive');
     await db.query('UPDATE azure_devops_configurations SET is_active = false WHERE is_active');
 
-    const error = await startSync({ project, query: {}, body: valid(), actor: ACTOR }, h.deps).catch(
-      (e: unknown) => e,
-    );
+    const error = await startRequest(h.deps, { project, query: {}, body: valid() }).catch((e: unknown) => e);
 
     expect(error).toBeInstanceOf(ValidationError);
     expect((error as ValidationError).details.map((d) => d.path)).toEqual(['configId']);
@@ -170,7 +172,7 @@ describe('startSync', () => {
       id: h.configId,
     });
     try {
-      const result = await startSync({ project, query: {}, body: valid(), actor: ACTOR }, h.deps);
+      const result = await startRequest(h.deps, { project, query: {}, body: valid() });
 
       expect((await getSync(db, result.sync_history_id)).view.target_config_id).toBe(h.configId);
     } finally {

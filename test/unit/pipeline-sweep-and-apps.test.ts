@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { sweep } from '#core/pipeline/finalize.ts';
 import { processItem } from '#core/pipeline/process-item.ts';
-import { startSync } from '#core/pipeline/start-sync.ts';
+import { sweep } from '#core/pipeline/sweep.ts';
 import { AdoTransientError } from '#core/ports/work-item-tracker.ts';
 import { createFinalizerApp } from '#lambdas/finalizer/app.ts';
 import { createProcessorApp } from '#lambdas/processor/app.ts';
@@ -13,7 +12,6 @@ import { uniqueProject } from '#test/support/factories.ts';
 import { crashAfterCreate } from '#test/support/faults.ts';
 import { expectSyncInvariants } from '#test/support/invariants.ts';
 import {
-  ACTOR,
   age,
   createHarness,
   drain,
@@ -25,8 +23,10 @@ import {
   rejected,
   start,
   startAndPrepare,
+  startRequest,
   tree,
   usePipelineDatabase,
+  withDb,
 } from '#test/support/pipeline-harness.ts';
 import { sqsEvent, sqsRecord } from '#test/support/sqs-events.ts';
 
@@ -109,10 +109,11 @@ describe('sweep', () => {
       queue: { send: () => Promise.reject(new Error('SQS unavailable')), retryLater: async () => undefined },
     };
 
-    const result = await startSync(
-      { project, query: { configId: h.configId }, body: tree(prefixOf(), 1, 1, 1), actor: ACTOR },
-      failing,
-    );
+    const result = await startRequest(failing, {
+      project,
+      query: { configId: h.configId },
+      body: tree(prefixOf(), 1, 1, 1),
+    });
     h.syncIds.add(result.sync_history_id);
 
     expect(result.status).toBe('pending');
@@ -176,7 +177,7 @@ describe('sweep', () => {
     const syncId = await startAndPrepare(h, project, tree(prefix, 1, 0, 0));
     h.queue.pending.length = 0;
     await expect(
-      processItem(syncId, `${prefix}-e0`, { ...h.deps, db: crashAfterCreate(db, 1) }),
+      processItem(syncId, `${prefix}-e0`, withDb(h.deps, crashAfterCreate(db, 1))),
     ).rejects.toThrow();
     expect(
       await age(
@@ -207,7 +208,10 @@ describe('sweep', () => {
     const syncId = await start(h, project, tree(prefix, 1, 1, 2));
     await drain(h, { drop: isItem(feature) });
     h.fake.failNext('createWorkItem', rejected());
-    const crashing = { ...h.deps, db: failingOnce(db, (sql) => sql.includes('descendants AS')) };
+    const crashing = withDb(
+      h.deps,
+      failingOnce(db, (sql) => sql.includes('descendants AS')),
+    );
     await expect(processItem(syncId, feature, crashing)).rejects.toThrow(/simulated crash/);
     expect(await node(db, syncId, feature)).toMatchObject({ status: 'failed', state: 'done' });
     expect((await nodes(db, syncId)).filter((n) => n.state === 'pending')).toHaveLength(2);

@@ -1,16 +1,17 @@
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import * as z from 'zod';
-import { StartSyncBody } from '#core/pipeline/start-sync.ts';
+import { StartSyncBody } from '#core/domain/sync-request.ts';
 import {
   isJsonContentType,
   JSON_LIMITS,
   jsonProblem,
-  parseJsonBody,
   printable,
+  readJsonBody,
   textProblem,
-} from '#lambdas/api/http.ts';
-import { type ApiRequest, createRouter, type RouteDef } from '#lambdas/api/router.ts';
+} from '#lambdas/api/input-checks.ts';
+import { type RouteInput, route } from '#lambdas/api/route.ts';
+import { createRouter } from '#lambdas/api/router.ts';
 
 import { proxyEvent } from '#test/support/proxy-event.ts';
 import { buildTree } from '#test/support/trees.ts';
@@ -141,33 +142,49 @@ describe('isJsonContentType', () => {
 });
 
 describe('createRouter before a route runs', () => {
-  const seen: ApiRequest[] = [];
-  const route = (method: RouteDef['method'], path: string, extra: Partial<RouteDef> = {}): RouteDef => ({
-    method,
-    path,
-    summary: path,
-    tag: 'test',
-    responses: {},
-    handler: async (request) => {
-      seen.push(request);
-      return {
-        statusCode: 200,
-        headers: {},
-        body: JSON.stringify({ body: extra.body ? parseJsonBody(request.event) : null }),
-      };
-    },
-    ...extra,
-  });
+  const seen: Array<RouteInput<unknown, unknown, unknown>> = [];
+  const define = route<unknown>();
+  const answer = { status: 200 as const, description: 'ok', schema: z.object({ body: z.unknown() }) };
+  const handler = async (input: RouteInput<unknown, unknown, unknown>) => {
+    seen.push(input);
+    return { body: input.body ?? null };
+  };
   const errors: string[] = [];
   const log = { debug() {}, info() {}, warn() {}, error: (message: string) => void errors.push(message) };
   const app = createRouter(
     [
-      route('POST', '/api/things', { body: z.object({ name: z.string() }) }),
-      route('POST', '/api/things/:id/touch'),
-      route('GET', '/api/things/:id', { params: z.object({ id: z.string().max(5, 'at most 5') }) }),
+      define({
+        method: 'POST',
+        path: '/api/things',
+        summary: 'things',
+        tag: 'test',
+        permission: 'user',
+        body: z.object({ name: z.string() }),
+        answer,
+        handler,
+      }),
+      define({
+        method: 'POST',
+        path: '/api/things/:id/touch',
+        summary: 'touch',
+        tag: 'test',
+        permission: 'user',
+        answer,
+        handler,
+      }),
+      define({
+        method: 'GET',
+        path: '/api/things/:id',
+        summary: 'thing',
+        tag: 'test',
+        permission: 'user',
+        params: z.object({ id: z.string().max(5, 'at most 5') }),
+        answer,
+        handler,
+      }),
     ],
+    { log, audit: { append: () => Promise.reject(new Error('nothing to audit here')) } },
     { auth: { mode: 'none' }, corsOrigins: [] },
-    log,
   );
   const call = async (event: APIGatewayProxyEvent) => {
     seen.length = 0;
@@ -180,19 +197,33 @@ describe('createRouter before a route runs', () => {
     };
   };
 
-  it('parses and checks a body once: the route reads the same value', async () => {
+  it('checks a body against the route schema and hands the route the parsed value', async () => {
     const event = proxyEvent({
       method: 'POST',
       path: '/api/things',
       headers: { 'content-type': 'application/json' },
-      body: '{"name":"a"}',
+      body: '{"name":"a","extra":1}',
     });
 
     const answer = await call(event);
 
     expect(answer.status).toBe(200);
-    expect(parseJsonBody(event)).toBe(parseJsonBody(event));
-    expect(answer.json).toEqual({ body: { name: 'a' } });
+    expect(readJsonBody(event)).toEqual({ name: 'a', extra: 1 });
+    expect(answer.json).toEqual({ body: { name: 'a' } }); // what the schema keeps
+  });
+
+  it('a body that fails the route schema is a 400 naming the field; the route never runs', async () => {
+    const answer = await call(
+      proxyEvent({
+        method: 'POST',
+        path: '/api/things',
+        headers: { 'content-type': 'application/json' },
+        body: '{"name":7}',
+      }),
+    );
+
+    expect(answer).toMatchObject({ status: 400, json: { success: false, details: [{ path: 'name' }] } });
+    expect(seen).toEqual([]);
   });
 
   it('ignores the body and its Content-Type on a route that takes none', async () => {

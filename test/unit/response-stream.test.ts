@@ -5,6 +5,7 @@ import { PgliteDatabase } from '#adapters/pglite-database.ts';
 import { frame, SSE_HEADERS, type StreamSink, tailEvents } from '#lambdas/api/sse.ts';
 import { writeToResponseStream } from '#lambdas/stream/response-stream.ts';
 import { runMigrations } from '#store/migrations.ts';
+import { SqlSyncStore } from '#store/sync/sql-sync-store.ts';
 import { appendEvent, closeSync, createSync } from '#store/sync/sync-rows.ts';
 import { buildPlan, newSync } from '#test/support/factories.ts';
 
@@ -62,7 +63,7 @@ describe('SSE streaming', () => {
         kind: 'stream',
         statusCode: 200,
         headers: SSE_HEADERS,
-        pump: (sink) => tailEvents(db, sync.view.id, 0, sink),
+        pump: (sink) => tailEvents(new SqlSyncStore(db), sync.view.id, 0, sink),
       },
       stream,
       runtime,
@@ -87,7 +88,7 @@ describe('SSE streaming', () => {
     let now = 0;
     const chunks: string[] = [];
     const sink: StreamSink = { write: async (c) => void chunks.push(c), closed: () => false };
-    await tailEvents(db, sync.view.id, 1, sink, {
+    await tailEvents(new SqlSyncStore(db), sync.view.id, 1, sink, {
       pollMs: 1_000,
       heartbeatMs: 15_000,
       maxDurationMs: 60_000,
@@ -106,7 +107,7 @@ describe('SSE streaming', () => {
     await closeSync(db, 'failed', { syncId: sync.view.id, reason: 'boom', skipReason: 'boom' });
     const read = async (after: number) => {
       const chunks: string[] = [];
-      await tailEvents(db, sync.view.id, after, {
+      await tailEvents(new SqlSyncStore(db), sync.view.id, after, {
         write: async (c) => void chunks.push(c),
         closed: () => false,
       });
@@ -120,7 +121,7 @@ describe('SSE streaming', () => {
   it('stops writing when the client is gone', async () => {
     const sync = await createSync(db, newSync(buildPlan(1)));
     const chunks: string[] = [];
-    await tailEvents(db, sync.view.id, 0, {
+    await tailEvents(new SqlSyncStore(db), sync.view.id, 0, {
       write: async (c) => void chunks.push(c),
       closed: () => chunks.length >= 1,
     });

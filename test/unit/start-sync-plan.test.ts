@@ -1,17 +1,18 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PgliteDatabase } from '#adapters/pglite-database.ts';
+import { StartSyncBody } from '#core/domain/sync-request.ts';
 import { ValidationError } from '#core/errors.ts';
 import { mapNodeToWorkItem } from '#core/mapping/field-mapping.ts';
 import type { HierarchyTypes } from '#core/mapping/work-item-types.ts';
-import { buildPlan, StartSyncBody, startSync } from '#core/pipeline/start-sync.ts';
+import { buildPlan } from '#core/pipeline/start-sync.ts';
 import { sqlUuid } from '#store/database.ts';
 import { uniqueProject } from '#test/support/factories.ts';
 import {
-  ACTOR,
   countRows,
   createHarness,
   createPipelineDatabase,
   prefixOf,
+  startRequest,
 } from '#test/support/pipeline-harness.ts';
 
 // What an accepted request stores per node: the payload keeps every raw key the field mapping reads and
@@ -93,10 +94,11 @@ describe('startSync stores what the field mapping needs', () => {
     const h = await createHarness(db);
     const prefix = prefixOf();
     const body = richTree(prefix);
-    const { sync_history_id: syncId } = await startSync(
-      { project: uniqueProject('Payload'), query: { configId: h.configId }, body, actor: ACTOR },
-      h.deps,
-    );
+    const { sync_history_id: syncId } = await startRequest(h.deps, {
+      project: uniqueProject('Payload'),
+      query: { configId: h.configId },
+      body,
+    });
 
     // What the processor reads back (pipeline-repository CLAIM) and hands to the mapping.
     const { rows } = await db.query<{ ardoq_id: string; name: string; payload: Record<string, unknown> }>(
@@ -165,10 +167,9 @@ describe('startSync: every parent is in the plan (the database no longer checks 
     const h = await createHarness(db);
     const project = uniqueProject('Parent');
 
-    const error = await startSync(
-      { project, query: { configId: h.configId }, body, actor: ACTOR },
-      h.deps,
-    ).catch((e: unknown) => e);
+    const error = await startRequest(h.deps, { project, query: { configId: h.configId }, body }).catch(
+      (e: unknown) => e,
+    );
 
     expect(error).toBeInstanceOf(ValidationError);
     expect((error as ValidationError).details.map((d) => d.path)).toContain(path);

@@ -1,71 +1,34 @@
 import { randomUUID } from 'node:crypto';
-import * as z from 'zod';
+import { parseOrganization } from '#core/domain/ado-organization.ts';
+import type { NewAuditLog } from '#core/domain/audit.ts';
+import { type ConfigurationView, toConfigurationView } from '#core/domain/configuration.ts';
 import type { Actor } from '#core/domain/sync-model.ts';
-import { formatPath, ValidationError } from '#core/errors.ts';
+import { ValidationError } from '#core/errors.ts';
+import type { Clock } from '#core/ports/clock.ts';
+import type { ConfigurationStore } from '#core/ports/configuration-store.ts';
 import type { SecretStore } from '#core/ports/secret-store.ts';
 import {
   AdoHostNotAllowedError,
   describeAdoFailure,
   type WorkItemTrackerFactory,
 } from '#core/ports/work-item-tracker.ts';
-import { appendAuditLog } from '#store/audit-log-store.ts';
-import type { Database } from '#store/database.ts';
-import {
-  activateConfiguration,
-  type ConfigurationRecord,
-  deleteConfiguration,
-  getConfiguration,
-  insertConfiguration,
-  updateConfiguration,
-} from '../../store/configuration-store.ts';
-import { parseOrganization } from '../domain/ado-organization.ts';
 
-/** `Configuration` as the frontend reads it (CONTRACT.md §6): camelCase, never the PAT. */
-export const ConfigurationView = z.object({
-  id: z.string(),
-  name: z.string(),
-  organization: z.string(),
-  isActive: z.boolean(),
-  isTested: z.boolean(),
-  testPassed: z.boolean(),
-  testError: z.string().optional(),
-  createdAt: z.iso.datetime(),
-  updatedAt: z.iso.datetime(),
-});
-export type ConfigurationView = z.infer<typeof ConfigurationView>;
-
-export function toConfigurationView(record: ConfigurationRecord): ConfigurationView {
-  const { secretRef: _secret, ...view } = record;
-  return view;
+/** A new configuration (validated at the edge: the route's body schema). */
+export interface NewConfigurationInput {
+  name: string;
+  organization: string;
+  patToken: string;
+  setActive?: boolean;
 }
 
-/**
- * An organization name or a base URL, checked for its shape here; whether its origin may receive a PAT
- * is asked of the tracker factory (`checkDestination`), which knows the allowed origins.
- */
-const organization = z
-  .string()
-  .trim()
-  .min(1, 'must not be empty')
-  .max(1000)
-  .superRefine((value, ctx) => {
-    const shape = parseOrganization(value);
-    if (!shape.ok) ctx.addIssue({ code: 'custom', message: shape.problem });
-  });
-
-export const CreateConfigurationBody = z.object({
-  name: z.string().trim().min(1, 'must not be empty').max(255),
-  organization,
-  patToken: z.string().trim().min(1, 'must not be empty').max(1000),
-  setActive: z.boolean().optional(),
-});
-export const UpdateConfigurationBody = CreateConfigurationBody.partial().omit({ setActive: true });
+/** A change of a configuration; absent fields stay. */
+export type ConfigurationChangeInput = Partial<Omit<NewConfigurationInput, 'setActive'>>;
 
 export interface ConfigurationDeps {
-  db: Database;
+  configurations: ConfigurationStore;
   secrets: SecretStore;
   trackers: WorkItemTrackerFactory;
-  now: () => Date;
+  clock: Clock;
 }
 
 export interface TestResult {
@@ -74,12 +37,18 @@ export interface TestResult {
   projectCount?: number;
 }
 
-function parse<S extends z.ZodType>(schema: S, body: unknown): z.output<S> {
-  const result = schema.safeParse(body);
-  if (result.success) return result.data;
-  const details = result.error.issues.map((i) => ({ path: formatPath(i.path), message: i.message }));
-  throw new ValidationError(`Invalid request: ${details[0]?.path}: ${details[0]?.message}`, details);
-}
+const auditEntry = (
+  actionType: NewAuditLog['actionType'],
+  id: string,
+  actor: Actor,
+  details?: Record<string, unknown>,
+): NewAuditLog => ({
+  actionType,
+  entityType: 'configuration',
+  entityId: id,
+  ...actor,
+  ...(details ? { details } : {}),
+});
 
 /**
  * A PAT goes only where it was entered for: the factory refuses (`AdoHostNotAllowedError`) an
@@ -122,14 +91,18 @@ async function runTest(
 }
 
 /** Creates a configuration: stores the PAT in the secret store, tests the connection, audits. */
-export async function createConfiguration(body: unknown, actor: Actor, deps: ConfigurationDeps) {
-  const input = parse(CreateConfigurationBody, body);
+export async function createConfiguration(
+  input: NewConfigurationInput,
+  actor: Actor,
+  deps: ConfigurationDeps,
+): Promise<{ configuration: ConfigurationView; testResult: TestResult }> {
   checkDestination(deps, input.organization, input.patToken);
   const id = randomUUID();
   const secretRef = await deps.secrets.put(id, input.patToken);
   const test = await runTest(deps, input.organization, input.patToken);
-  const configuration = await deps.db.transaction(async (tx) => {
-    const created = await insertConfiguration(tx, {
+  const activate = input.setActive === true && test.success;
+  const configuration = await deps.configurations.create(
+    {
       id,
       name: input.name,
       organization: input.organization,
@@ -137,26 +110,19 @@ export async function createConfiguration(body: unknown, actor: Actor, deps: Con
       isTested: true,
       testPassed: test.success,
       ...(test.success ? {} : { testError: test.message }),
-    });
-    await appendAuditLog(tx, {
-      actionType: 'config_created',
-      entityType: 'configuration',
-      entityId: id,
-      ...actor,
-      details: { name: input.name, organization: input.organization, test_passed: test.success },
-    });
-    if (input.setActive && test.success) {
-      const active = await activateConfiguration(tx, id);
-      await appendAuditLog(tx, {
-        actionType: 'config_activated',
-        entityType: 'configuration',
-        entityId: id,
-        ...actor,
-      });
-      return active;
-    }
-    return created;
-  });
+    },
+    {
+      activate,
+      audit: [
+        auditEntry('config_created', id, actor, {
+          name: input.name,
+          organization: input.organization,
+          test_passed: test.success,
+        }),
+        ...(activate ? [auditEntry('config_activated', id, actor)] : []),
+      ],
+    },
+  );
   const { projects: _p, ...testResult } = test;
   return { configuration: toConfigurationView(configuration), testResult };
 }
@@ -166,9 +132,13 @@ export async function createConfiguration(body: unknown, actor: Actor, deps: Con
  * bound to the organization it was entered for: moving to another base URL needs its PAT in the same
  * request (else 400 naming `organization`, nothing written).
  */
-export async function changeConfiguration(id: string, body: unknown, actor: Actor, deps: ConfigurationDeps) {
-  const input = parse(UpdateConfigurationBody, body);
-  const current = await getConfiguration(deps.db, id);
+export async function changeConfiguration(
+  id: string,
+  input: ConfigurationChangeInput,
+  actor: Actor,
+  deps: ConfigurationDeps,
+): Promise<ConfigurationView> {
+  const current = await deps.configurations.get(id);
   const organizationChanged = input.organization !== undefined && input.organization !== current.organization;
   const targetChanged =
     input.organization !== undefined &&
@@ -185,93 +155,72 @@ export async function changeConfiguration(id: string, body: unknown, actor: Acto
   }
   const secretRef = input.patToken ? await deps.secrets.put(id, input.patToken) : undefined;
   const reset = input.patToken !== undefined || organizationChanged;
-  const updated = await deps.db.transaction(async (tx) => {
-    const record = await updateConfiguration(tx, id, {
+  const updated = await deps.configurations.update(
+    id,
+    {
       ...(input.name ? { name: input.name } : {}),
       ...(input.organization ? { organization: input.organization } : {}),
       ...(secretRef ? { secretRef } : {}),
       ...(reset ? { isTested: false, testPassed: false, testError: null } : {}),
-    });
-    await appendAuditLog(tx, {
-      actionType: 'config_updated',
-      entityType: 'configuration',
-      entityId: id,
-      ...actor,
-      details: {
+    },
+    [
+      auditEntry('config_updated', id, actor, {
         fields: Object.keys(input).map((k) => (k === 'patToken' ? 'pat' : k)),
         ...(organizationChanged
           ? { organization: { from: current.organization, to: input.organization } }
           : {}),
-      },
-    });
-    return record;
-  });
+      }),
+    ],
+  );
   return toConfigurationView(updated);
 }
 
-export async function removeConfiguration(id: string, actor: Actor, deps: ConfigurationDeps) {
-  const removed = await deps.db.transaction(async (tx) => {
-    const record = await deleteConfiguration(tx, id);
-    await appendAuditLog(tx, {
-      actionType: 'config_deleted',
-      entityType: 'configuration',
-      entityId: id,
-      ...actor,
-      details: { name: record.name },
-    });
-    return record;
-  });
+export async function removeConfiguration(
+  id: string,
+  actor: Actor,
+  deps: ConfigurationDeps,
+): Promise<ConfigurationView> {
+  const current = await deps.configurations.get(id);
+  const removed = await deps.configurations.remove(id, [
+    auditEntry('config_deleted', id, actor, { name: current.name }),
+  ]);
   await deps.secrets.delete(removed.secretRef).catch(() => undefined);
   return toConfigurationView(removed);
 }
 
 /** Activates a configuration whose connection test passed (400 otherwise). */
-export async function makeActive(id: string, actor: Actor, deps: ConfigurationDeps) {
-  const current = await getConfiguration(deps.db, id);
+export async function makeActive(
+  id: string,
+  actor: Actor,
+  deps: ConfigurationDeps,
+): Promise<ConfigurationView> {
+  const current = await deps.configurations.get(id);
   if (!current.testPassed) {
     throw new ValidationError('Only a configuration whose connection test passed can be activated', [
       { path: 'id', message: 'connection test has not passed' },
     ]);
   }
-  const active = await deps.db.transaction(async (tx) => {
-    const record = await activateConfiguration(tx, id);
-    await appendAuditLog(tx, {
-      actionType: 'config_activated',
-      entityType: 'configuration',
-      entityId: id,
-      ...actor,
-    });
-    return record;
-  });
-  return toConfigurationView(active);
+  return toConfigurationView(
+    await deps.configurations.activate(id, [auditEntry('config_activated', id, actor)]),
+  );
 }
 
 /** Tests a stored configuration's connection, stores the result and audits it. */
 export async function testConnection(id: string, actor: Actor, deps: ConfigurationDeps) {
-  const current = await getConfiguration(deps.db, id);
+  const current = await deps.configurations.get(id);
   const test = await runTest(deps, current.organization, await deps.secrets.get(current.secretRef));
-  const updated = await deps.db.transaction(async (tx) => {
-    const record = await updateConfiguration(tx, id, {
-      isTested: true,
-      testPassed: test.success,
-      testError: test.success ? null : test.message,
-    });
-    await appendAuditLog(tx, {
-      actionType: 'connection_tested',
-      entityType: 'configuration',
-      entityId: id,
-      ...actor,
-      details: { success: test.success, message: test.message },
-    });
-    return record;
-  });
+  const updated = await deps.configurations.update(
+    id,
+    { isTested: true, testPassed: test.success, testError: test.success ? null : test.message },
+    [auditEntry('connection_tested', id, actor, { success: test.success, message: test.message })],
+  );
   return {
     success: test.success,
     message: test.message,
     data: {
       projects: test.projects ?? [],
       projectCount: test.projectCount ?? 0,
-      timestamp: deps.now().toISOString(),
+      timestamp: deps.clock.now().toISOString(),
     },
     configuration: toConfigurationView(updated),
   };

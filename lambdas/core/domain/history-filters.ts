@@ -1,8 +1,8 @@
 import * as z from 'zod';
+import { AuditActionType, AuditEntityType } from '#core/domain/audit.ts';
 import { SyncHistory } from '#core/domain/sync-history-view.ts';
 import { ItemType, OutcomeStatus, SyncStatus } from '#core/domain/sync-model.ts';
 import { type ErrorDetail, formatPath, ValidationError } from '#core/errors.ts';
-import { AuditActionType, AuditEntityType } from '#store/audit-log-store.ts';
 
 /**
  * Query strings of the read routes (CONTRACT.md §4) parsed into typed filters. Every value that is

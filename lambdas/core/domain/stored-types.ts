@@ -1,9 +1,15 @@
-import type { ItemType } from '#core/domain/sync-model.ts';
+import * as z from 'zod';
 
-/** The work item types discovered by `prepare`, stored on the sync (`work_item_types`). */
-export type StoredTypes = { process: string } & Record<ItemType, { name: string; fields: string[] }>;
+const TypeOfItem = z.object({ name: z.string().min(1), fields: z.array(z.string()) });
 
-export function isStoredTypes(value: unknown): value is StoredTypes {
-  const v = value as Partial<StoredTypes> | null;
-  return Boolean(v && typeof v.process === 'string' && v.epic && v.feature && v.user_story);
-}
+/**
+ * The work item types discovered by `prepare`, stored on the sync (`work_item_types`): the process and,
+ * per item type, the Azure DevOps type and the fields it has. Parsed where the row is read.
+ */
+export const StoredTypes = z.object({
+  process: z.string().min(1),
+  epic: TypeOfItem,
+  feature: TypeOfItem,
+  user_story: TypeOfItem,
+});
+export type StoredTypes = z.infer<typeof StoredTypes>;

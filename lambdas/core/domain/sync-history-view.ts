@@ -1,5 +1,4 @@
 import * as z from 'zod';
-import type { Row } from '#store/database.ts';
 import { ItemType, OutcomeStatus, SyncStatus } from './sync-model.ts';
 
 const count = z.number().int();
@@ -83,54 +82,43 @@ export const SyncHistoryItem = z.object({
 });
 export type SyncHistoryItem = z.infer<typeof SyncHistoryItem>;
 
-/** Copies the schema's keys from a database row: timestamps to ISO strings, NULL to an omitted key. */
-export function pickView<T extends z.ZodObject>(schema: T, row: Row): z.infer<T> {
-  const view: Record<string, unknown> = {};
-  for (const key of Object.keys(schema.shape)) {
-    const value = row[key];
-    if (value === null || value === undefined) continue;
-    view[key] = value instanceof Date ? value.toISOString() : value;
-  }
-  return view as z.infer<T>;
-}
-
-/** View keys that are not columns of `sync_history`: toSyncHistory computes them. */
-const COMPUTED_KEYS: ReadonlySet<string> = new Set(['cancel_requested_at']);
-
-/**
- * The `sync_history` columns toSyncHistory reads (a statement that selects columns rather than `*`
- * selects these): the view's own columns and the close request behind `cancel_requested_at`.
- */
-export const SYNC_HISTORY_COLUMNS: readonly string[] = [
-  ...Object.keys(SyncHistory.shape).filter((key) => !COMPUTED_KEYS.has(key)),
-  'close_requested',
-  'close_requested_at',
-];
-
-const TYPES = ['epics', 'features', 'user_stories'] as const;
-
-function counter(row: Row, column: string): number {
-  const value = row[column];
-  if (typeof value !== 'number') throw new Error(`sync_history row without its ${column} counter`);
-  return value;
+/** The per-type counters of a sync as stored: exact counts of its outcome rows by status. */
+export interface TypeCounters {
+  total: number;
+  created: number;
+  failed: number;
+  skipped: number;
 }
 
 /**
- * The one place a `sync_history` row becomes the view (the list page, GET /:id, the cancel answer and
- * every repository call give the same). The stored counters are exact per outcome status; the view's
- * per-type `failed` adds the skipped ones (see `perType`). A row missing a column it needs is a bug in
- * the statement that read it, so it throws rather than answer a wrong number.
+ * The one place a stored sync becomes the view the frontend reads (the list page, GET /:id, the cancel
+ * answer give the same): the stored counters are exact per outcome status; the view's per-type `failed`
+ * adds the skipped ones (see `perType`), and `cancel_requested_at` says a cancel is under way or done.
  */
-export function toSyncHistory(row: Row): SyncHistory {
-  const view = pickView(SyncHistory, row);
-  for (const type of TYPES) {
-    view[`${type}_failed`] = counter(row, `${type}_failed`) + counter(row, `${type}_skipped`);
+export function syncHistoryView(
+  fields: Omit<
+    SyncHistory,
+    | `${'epics' | 'features' | 'user_stories'}_${'total' | 'created' | 'failed' | 'skipped'}`
+    | 'cancel_requested_at'
+  >,
+  counters: Record<'epics' | 'features' | 'user_stories', TypeCounters>,
+  cancelRequestedAt: string | undefined,
+): SyncHistory {
+  const view: SyncHistory = { ...fields } as SyncHistory;
+  for (const type of ['epics', 'features', 'user_stories'] as const) {
+    const c = counters[type];
+    view[`${type}_total`] = c.total;
+    view[`${type}_created`] = c.created;
+    view[`${type}_failed`] = c.failed + c.skipped;
+    view[`${type}_skipped`] = c.skipped;
   }
-  if (!('close_requested' in row)) throw new Error('sync_history row without its close_requested column');
-  delete view.cancel_requested_at;
-  const requestedAt = row.close_requested === 'cancelled' ? row.close_requested_at : null;
-  if (requestedAt instanceof Date) view.cancel_requested_at = requestedAt.toISOString();
-  return view;
+  if (cancelRequestedAt !== undefined) view.cancel_requested_at = cancelRequestedAt;
+  return orderLike(SyncHistory, view);
 }
 
-export const toSyncHistoryItem = (row: Row): SyncHistoryItem => pickView(SyncHistoryItem, row);
+/** The view's keys in the schema's order (answers read the same whatever order they were built in). */
+function orderLike<T extends Record<string, unknown>>(schema: z.ZodObject, view: T): T {
+  const ordered: Record<string, unknown> = {};
+  for (const key of Object.keys(schema.shape)) if (view[key] !== undefined) ordered[key] = view[key];
+  return ordered as T;
+}

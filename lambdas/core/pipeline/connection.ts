@@ -1,13 +1,11 @@
+import type { ConfigurationRecord } from '#core/domain/configuration.ts';
 import { ValidationError } from '#core/errors.ts';
-import type { WorkItemTracker } from '#core/ports/work-item-tracker.ts';
-import {
-  type ConfigurationRecord,
-  getActiveConfiguration,
-  getConfiguration,
-} from '#store/configuration-store.ts';
-import type { PipelineDeps } from './deps.ts';
+import type { ConfigurationStore } from '#core/ports/configuration-store.ts';
+import type { SecretStore } from '#core/ports/secret-store.ts';
+import type { WorkItemTracker, WorkItemTrackerFactory } from '#core/ports/work-item-tracker.ts';
 
-interface Connection {
+/** A configuration with a tracker holding its PAT. */
+export interface Connection {
   configuration: ConfigurationRecord;
   tracker: WorkItemTracker;
 }
@@ -17,51 +15,61 @@ interface Cached {
   expiresAt: number;
 }
 
-// Per deps (one per cold start): item processors reuse the configuration and the PAT instead of
-// reading them again for every item, and notice a changed PAT within a minute. The nodes of a batch
-// connect at the same moment: they share one read (a failed read is not kept).
-const caches = new WeakMap<PipelineDeps, Map<string, Cached>>();
 const TTL_MS = 60_000;
+
+/**
+ * The trackers of the configurations in use, one cache per cold start (built with the deps): item
+ * processors reuse the configuration and the PAT instead of reading them for every item, and notice a
+ * changed PAT within a minute. The nodes of a batch connect at the same moment: they share one read
+ * (a failed read is not kept).
+ */
+export class ConnectionCache {
+  readonly #entries = new Map<string, Cached>();
+
+  constructor(private readonly now: () => number = Date.now) {}
+
+  /** A tracker for a configuration, with its PAT from the secret store. */
+  connect(
+    deps: {
+      configurations: Pick<ConfigurationStore, 'get'>;
+      secrets: Pick<SecretStore, 'get'>;
+      trackers: WorkItemTrackerFactory;
+    },
+    configId: string,
+  ): Promise<Connection> {
+    const now = this.now();
+    const hit = this.#entries.get(configId);
+    if (hit && hit.expiresAt > now) return hit.connection;
+    const connection = (async () => {
+      const configuration = await deps.configurations.get(configId);
+      const pat = await deps.secrets.get(configuration.secretRef);
+      return { configuration, tracker: deps.trackers({ organization: configuration.organization, pat }) };
+    })();
+    const entry = { connection, expiresAt: now + TTL_MS };
+    this.#entries.set(configId, entry);
+    connection.catch(() => {
+      if (this.#entries.get(configId) === entry) this.#entries.delete(configId);
+    });
+    return connection;
+  }
+
+  /** Forgets a cached connection (after an authentication failure or a configuration change). */
+  forget(configId: string): void {
+    this.#entries.delete(configId);
+  }
+}
 
 /** The configuration a sync names, or the active one; 404/400 with a clear message otherwise. */
 export async function resolveConfiguration(
-  deps: PipelineDeps,
+  deps: { configurations: Pick<ConfigurationStore, 'get' | 'active'> },
   configId: string | undefined,
 ): Promise<ConfigurationRecord> {
-  if (configId) return getConfiguration(deps.db, configId);
-  const active = await getActiveConfiguration(deps.db);
+  if (configId) return deps.configurations.get(configId);
+  const active = await deps.configurations.active();
   if (!active) {
     throw new ValidationError('No Azure DevOps configuration is active: create one or pass configId', [
       { path: 'configId', message: 'required when no configuration is active' },
     ]);
   }
   return active;
-}
-
-/** A tracker for a configuration, with its PAT from the secret store. */
-export function connect(deps: PipelineDeps, configId: string): Promise<Connection> {
-  let cache = caches.get(deps);
-  if (!cache) {
-    cache = new Map();
-    caches.set(deps, cache);
-  }
-  const now = deps.clock.now().getTime();
-  const hit = cache.get(configId);
-  if (hit && hit.expiresAt > now) return hit.connection;
-  const connection = (async () => {
-    const configuration = await getConfiguration(deps.db, configId);
-    const pat = await deps.secrets.get(configuration.secretRef);
-    return { configuration, tracker: deps.trackers({ organization: configuration.organization, pat }) };
-  })();
-  const entry = { connection, expiresAt: now + TTL_MS };
-  cache.set(configId, entry);
-  connection.catch(() => {
-    if (cache.get(configId) === entry) cache.delete(configId);
-  });
-  return connection;
-}
-
-/** Forgets a cached connection (after an authentication failure or a configuration change). */
-export function forgetConnection(deps: PipelineDeps, configId: string): void {
-  caches.get(deps)?.delete(configId);
 }

@@ -1,25 +1,14 @@
 import type { Clock } from '#core/ports/clock.ts';
+import type { ConfigurationStore } from '#core/ports/configuration-store.ts';
+import type { Log, PipelineMetrics } from '#core/ports/observability.ts';
 import type { SecretStore } from '#core/ports/secret-store.ts';
+import type { SyncStore } from '#core/ports/sync-store.ts';
 import type { WorkItemTrackerFactory } from '#core/ports/work-item-tracker.ts';
 import type { WorkQueue } from '#core/ports/work-queue.ts';
-import type { Database } from '#store/database.ts';
+import type { ConnectionCache } from './connection.ts';
 
-/** Structured logging, as Powertools' Logger offers it; never pass a PAT or a request body. */
-export interface Log {
-  debug(message: string, attributes?: Record<string, unknown>): void;
-  info(message: string, attributes?: Record<string, unknown>): void;
-  warn(message: string, attributes?: Record<string, unknown>): void;
-  error(message: string, attributes?: Record<string, unknown>): void;
-}
-
-/** Business metrics (CloudWatch EMF in AWS). */
-export interface PipelineMetrics {
-  count(
-    name: 'ItemsCreated' | 'ItemsFailed' | 'ItemsThrottled' | 'SyncsStarted' | 'SyncsFinished',
-    n?: number,
-  ): void;
-  durationMs(name: 'SyncDuration', ms: number): void;
-}
+export type { Log, PipelineMetrics } from '#core/ports/observability.ts';
+export { noMetrics, silentLog } from '#core/ports/observability.ts';
 
 export interface PipelineSettings {
   /** How long a sync may run before the sweep fails it. */
@@ -48,17 +37,46 @@ export const DEFAULT_SETTINGS: PipelineSettings = {
   cancelWaitMs: 10_000,
 };
 
-/** Everything the use cases need, built once per cold start and passed in (ports, not imports). */
+/**
+ * Every port the pipeline's use cases use, built once per cold start and passed in (ports, not
+ * imports). Each use case asks only for the part it uses (the `…Deps` types below), so each function
+ * builds only those adapters and is granted only what they need.
+ */
 export interface PipelineDeps {
-  db: Database;
+  syncs: SyncStore;
+  configurations: Pick<ConfigurationStore, 'get' | 'active'>;
   queue: WorkQueue;
-  secrets: SecretStore;
+  secrets: Pick<SecretStore, 'get'>;
   trackers: WorkItemTrackerFactory;
+  /** Trackers of the configurations in use, per cold start (see connection.ts). */
+  connections: ConnectionCache;
   clock: Clock;
   log: Log;
   metrics: PipelineMetrics;
   settings: PipelineSettings;
 }
 
-export const silentLog: Log = { debug() {}, info() {}, warn() {}, error() {} };
-export const noMetrics: PipelineMetrics = { count() {}, durationMs() {} };
+/** Closing a sync when its last outcome is in (finalize). */
+export type FinalizeDeps = Pick<PipelineDeps, 'syncs' | 'log' | 'metrics' | 'settings'>;
+/** A cancel request: close, then wait for the creates in flight. */
+export type CancelDeps = FinalizeDeps;
+/** The periodic repair: finalize, fail, resend. */
+export type SweepDeps = FinalizeDeps & Pick<PipelineDeps, 'queue'>;
+/** Accepting a sync: write it, send its prepare step. */
+export type StartDeps = Pick<
+  PipelineDeps,
+  'syncs' | 'configurations' | 'queue' | 'clock' | 'log' | 'metrics' | 'settings'
+>;
+/** The prepare step and the items: Azure DevOps through the configuration's PAT. */
+export type ProcessDeps = Pick<
+  PipelineDeps,
+  | 'syncs'
+  | 'configurations'
+  | 'queue'
+  | 'secrets'
+  | 'trackers'
+  | 'connections'
+  | 'log'
+  | 'metrics'
+  | 'settings'
+>;

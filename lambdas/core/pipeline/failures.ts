@@ -1,3 +1,4 @@
+import type { ConfigurationRecord } from '#core/domain/configuration.ts';
 import {
   AdoAuthError,
   AdoError,
@@ -5,9 +6,8 @@ import {
   AdoRejectedError,
   describeAdoFailure,
 } from '#core/ports/work-item-tracker.ts';
-import type { ConfigurationRecord } from '#store/configuration-store.ts';
-import { close } from './close.ts';
-import type { PipelineDeps } from './deps.ts';
+import type { FinalizeDeps } from './deps.ts';
+import { close } from './finalize.ts';
 
 /**
  * The clear sentence a user reads in `error_message` when a whole sync could not run: our words with
@@ -47,7 +47,7 @@ function reference(error: AdoError): string {
  * `reason` as its error) once the creates already in flight have recorded their outcomes.
  */
 export async function failSync(
-  deps: PipelineDeps,
+  deps: FinalizeDeps,
   syncId: string,
   reason: string,
   options: { fromPrepare?: boolean; code?: string } = {},

@@ -11,8 +11,8 @@ import {
   AdoRejectedError,
   type WorkItemTracker,
 } from '#core/ports/work-item-tracker.ts';
-import { connect, forgetConnection, resolveConfiguration } from './connection.ts';
-import type { PipelineDeps } from './deps.ts';
+import { resolveConfiguration } from './connection.ts';
+import type { ProcessDeps } from './deps.ts';
 import { describeSyncFailure } from './failures.ts';
 
 /**
@@ -31,11 +31,11 @@ export function findManagedWorkItems(
 export async function checkManagedWorkItems(
   project: string,
   configId: string | undefined,
-  deps: PipelineDeps,
+  deps: ProcessDeps,
   hint?: ProcessName,
 ): Promise<{ hasWorkItems: boolean; count: number; workItemIds: number[] }> {
   const configuration = await resolveConfiguration(deps, configId);
-  const { tracker } = await connect(deps, configuration.id);
+  const { tracker } = await deps.connections.connect(deps, configuration.id);
   try {
     const listed = await tracker.listWorkItemTypes(project);
     const types = resolveHierarchyTypes(
@@ -50,7 +50,7 @@ export async function checkManagedWorkItems(
       throw new NotFoundError(`Azure DevOps project "${project}" does not exist or is not visible`);
     }
     if (error instanceof AdoAuthError) {
-      forgetConnection(deps, configuration.id);
+      deps.connections.forget(configuration.id);
       throw new ValidationError(describeSyncFailure(error, project, configuration), [
         { path: 'configId', message: 'Azure DevOps refused this configuration’s PAT' },
       ]);

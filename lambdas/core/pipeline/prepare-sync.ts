@@ -1,3 +1,5 @@
+import type { StoredTypes } from '#core/domain/stored-types.ts';
+import type { SyncState } from '#core/domain/sync-state.ts';
 import { NotFoundError } from '#core/errors.ts';
 import { resolveHierarchyTypes, UnsupportedProcessError } from '#core/mapping/work-item-types.ts';
 import {
@@ -10,22 +12,10 @@ import {
   type WorkItemTracker,
 } from '#core/ports/work-item-tracker.ts';
 import { RetryLaterError } from '#core/ports/work-queue.ts';
-import { listRootItems } from '#store/sync/pipeline-rows.ts';
-import {
-  appendEvent,
-  claimPrepare,
-  isClosing,
-  markInProgress,
-  postponePrepare,
-  recordDeletions,
-  releasePrepare,
-  type SyncState,
-} from '#store/sync/sync-rows.ts';
-import type { StoredTypes } from '../domain/stored-types.ts';
-import { finalize, SyncClosingError } from './close.ts';
-import { connect, forgetConnection } from './connection.ts';
-import type { PipelineDeps } from './deps.ts';
+import type { Connection } from './connection.ts';
+import type { ProcessDeps } from './deps.ts';
 import { describeSyncFailure, failSync } from './failures.ts';
+import { finalize, SyncClosingError } from './finalize.ts';
 import { findManagedWorkItems } from './managed-items.ts';
 
 const DELETE_CHUNK = 200;
@@ -40,16 +30,16 @@ const MAX_RETRY_DELAY_SECONDS = 900;
  * message comes back later: `RetryLaterError`), then the sync fails. A close request seen before an
  * Azure DevOps call stops the step and closes the sync.
  */
-export async function prepareSync(syncId: string, deps: PipelineDeps): Promise<void> {
-  const sync = await claimPrepare(deps.db, syncId, deps.settings.staleSeconds);
+export async function prepareSync(syncId: string, deps: ProcessDeps): Promise<void> {
+  const sync = await deps.syncs.claimPrepare(syncId, deps.settings.staleSeconds);
   if (!sync) return; // not pending any more, or another prepare is at work
   if (sync.closeRequested) return stopForClose(deps, syncId);
   const project = sync.view.project_name;
   const configId = sync.view.target_config_id;
-  let connection: Awaited<ReturnType<typeof connect>> | undefined;
+  let connection: Connection | undefined;
   try {
     if (!configId) throw new NotFoundError('The sync names no Azure DevOps configuration');
-    connection = await connect(deps, configId);
+    connection = await deps.connections.connect(deps, configId);
     const { tracker } = connection;
     const hint = typeof sync.options.processTemplate === 'string' ? sync.options.processTemplate : undefined;
     const listed = await tracker.listWorkItemTypes(project);
@@ -73,9 +63,9 @@ export async function prepareSync(syncId: string, deps: PipelineDeps): Promise<v
       const ok = await deleteManagedItems(deps, sync, tracker, types);
       if (!ok) return;
     }
-    const started = await markInProgress(deps.db, syncId, types as unknown as Record<string, unknown>);
+    const started = await deps.syncs.start(syncId, types);
     if (!started) return stopForClose(deps, syncId); // a close was requested meanwhile
-    const roots = await listRootItems(deps.db, syncId);
+    const roots = await deps.syncs.rootItems(syncId);
     await deps.queue.send(roots.map((ardoqId) => ({ kind: 'item', syncId, ardoqId })));
     deps.log.info('sync started', {
       syncId,
@@ -97,14 +87,14 @@ export async function prepareSync(syncId: string, deps: PipelineDeps): Promise<v
       error instanceof UnsupportedProcessError ||
       error instanceof NotFoundError
     ) {
-      if (error instanceof AdoAuthError && configId) forgetConnection(deps, configId);
+      if (error instanceof AdoAuthError && configId) deps.connections.forget(configId);
       await failSync(deps, syncId, describeSyncFailure(error, project, connection?.configuration), {
         fromPrepare: true,
         ...codeOf(error),
       });
       return;
     }
-    await releasePrepare(deps.db, syncId);
+    await deps.syncs.releasePrepare(syncId);
     throw error; // database trouble: let the queue retry
   }
 }
@@ -112,8 +102,8 @@ export async function prepareSync(syncId: string, deps: PipelineDeps): Promise<v
 const codeOf = (error: unknown) => (error instanceof AdoError && error.code ? { code: error.code } : {});
 
 /** A close was requested: give the prepare claim back and close the sync (nothing was started). */
-async function stopForClose(deps: PipelineDeps, syncId: string): Promise<void> {
-  await releasePrepare(deps.db, syncId);
+async function stopForClose(deps: ProcessDeps, syncId: string): Promise<void> {
+  await deps.syncs.releasePrepare(syncId);
   await finalize(syncId, deps);
 }
 
@@ -124,7 +114,7 @@ async function stopForClose(deps: PipelineDeps, syncId: string): Promise<void> {
  * window has no room left, the sync fails (after one `overwrite:error` in overwrite mode).
  */
 async function postpone(
-  deps: PipelineDeps,
+  deps: ProcessDeps,
   sync: SyncState,
   error: AdoThrottledError | AdoTransientError,
 ): Promise<never | undefined> {
@@ -137,7 +127,7 @@ async function postpone(
   const asked = error instanceof AdoThrottledError ? Math.ceil(error.retryAfterMs / 1000) : 0;
   const delaySeconds = Math.min(MAX_RETRY_DELAY_SECONDS, Math.max(base * 2 ** (attempt - 1), asked));
   const reason = describeAdoFailure(error);
-  const postponed = await postponePrepare(deps.db, syncId, {
+  const postponed = await deps.syncs.postponePrepare(syncId, {
     delaySeconds,
     budgetMinutes,
     ...(overwrite ? { event: { name: 'overwrite:retrying', data: { reason } } } : {}),
@@ -151,14 +141,14 @@ async function postpone(
   const what = overwrite ? 'Overwrite failed' : 'The sync could not start';
   const message = `${what}: Azure DevOps kept failing for ${budgetMinutes} minutes (last: ${reason})`;
   if (overwrite) {
-    await appendEvent(deps.db, syncId, 'overwrite:error', { error: message, message: 'Overwrite failed' });
+    await deps.syncs.appendEvent(syncId, 'overwrite:error', { error: message, message: 'Overwrite failed' });
   }
   await failSync(deps, syncId, message, { fromPrepare: true });
   return;
 }
 
-async function stillPending(deps: PipelineDeps, syncId: string): Promise<boolean> {
-  if (await isClosing(deps.db, syncId)) {
+async function stillPending(deps: ProcessDeps, syncId: string): Promise<boolean> {
+  if ((await await deps.syncs.closingTo(syncId)) !== null) {
     await stopForClose(deps, syncId);
     return false;
   }
@@ -166,8 +156,8 @@ async function stillPending(deps: PipelineDeps, syncId: string): Promise<boolean
 }
 
 /** Throws SyncClosingError when a close was requested: the next Azure DevOps call must not start. */
-async function checkOpen(deps: PipelineDeps, syncId: string): Promise<void> {
-  if (await isClosing(deps.db, syncId)) throw new SyncClosingError(syncId);
+async function checkOpen(deps: ProcessDeps, syncId: string): Promise<void> {
+  if ((await await deps.syncs.closingTo(syncId)) !== null) throw new SyncClosingError(syncId);
 }
 
 /**
@@ -179,7 +169,7 @@ async function checkOpen(deps: PipelineDeps, syncId: string): Promise<void> {
  * fails at once with nothing created. Returns false when the sync failed.
  */
 async function deleteManagedItems(
-  deps: PipelineDeps,
+  deps: ProcessDeps,
   sync: SyncState,
   tracker: WorkItemTracker,
   types: StoredTypes,
@@ -187,7 +177,7 @@ async function deleteManagedItems(
   const syncId = sync.view.id;
   const project = sync.view.project_name;
   if (sync.prepareAttempts === 0) {
-    await appendEvent(deps.db, syncId, 'overwrite:started', {
+    await deps.syncs.appendEvent(syncId, 'overwrite:started', {
       message: `Looking for work items created by this sync service in ${project}`,
     });
   }
@@ -201,11 +191,11 @@ async function deleteManagedItems(
     ]);
     if (ids.length === 0) {
       if (deleted === 0) {
-        await appendEvent(deps.db, syncId, 'overwrite:no-items', {
+        await deps.syncs.appendEvent(syncId, 'overwrite:no-items', {
           message: 'No managed work items to delete',
         });
       } else {
-        await appendEvent(deps.db, syncId, 'overwrite:deleted', {
+        await deps.syncs.appendEvent(syncId, 'overwrite:deleted', {
           message: `Deleted ${deleted} managed work items (restorable from the recycle bin)`,
           count: deleted,
         });
@@ -214,8 +204,7 @@ async function deleteManagedItems(
     }
     const total = Math.max(sync.overwriteTotal ?? 0, deleted + ids.length);
     if (sync.overwriteTotal === null) {
-      await appendEvent(
-        deps.db,
+      await deps.syncs.appendEvent(
         syncId,
         'overwrite:deleting',
         { message: `Deleting ${ids.length} managed work items (to the recycle bin)`, count: ids.length },
@@ -229,7 +218,7 @@ async function deleteManagedItems(
       const chunkIds = ids.slice(chunk * DELETE_CHUNK, (chunk + 1) * DELETE_CHUNK);
       await tracker.deleteWorkItems(project, chunkIds);
       deleted += chunkIds.length;
-      const recorded = await recordDeletions(deps.db, syncId, chunkIds.length, {
+      const recorded = await deps.syncs.recordDeletions(syncId, chunkIds.length, {
         name: 'overwrite:progress',
         data: {
           message: `Deleted ${deleted} of ${total}`,
@@ -242,7 +231,7 @@ async function deleteManagedItems(
       });
       if (recorded.closing) throw new SyncClosingError(syncId);
     }
-    await appendEvent(deps.db, syncId, 'overwrite:deleted', {
+    await deps.syncs.appendEvent(syncId, 'overwrite:deleted', {
       message: `Deleted ${deleted} managed work items (restorable from the recycle bin)`,
       count: deleted,
     });
@@ -251,7 +240,7 @@ async function deleteManagedItems(
     if (!(error instanceof AdoAuthError || error instanceof AdoRejectedError)) throw error;
     const cause = describeSyncFailure(error, project);
     const message = `Overwrite failed: deleting the managed work items of ${project} (${deleted} deleted so far): ${cause}`;
-    await appendEvent(deps.db, syncId, 'overwrite:error', { error: message, message: 'Overwrite failed' });
+    await deps.syncs.appendEvent(syncId, 'overwrite:error', { error: message, message: 'Overwrite failed' });
     await failSync(deps, syncId, message, { fromPrepare: true, ...codeOf(error) });
     return false;
   }

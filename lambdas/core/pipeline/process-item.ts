@@ -1,5 +1,7 @@
+import type { StoredTypes } from '#core/domain/stored-types.ts';
 import type { Outcome } from '#core/domain/sync-model.ts';
 import { TERMINAL_STATUSES } from '#core/domain/sync-model.ts';
+import type { ClaimedItem, RecordResult } from '#core/domain/sync-state.ts';
 import { mapNodeToWorkItem, SYNC_TAG } from '#core/mapping/field-mapping.ts';
 import type { ResolvedTypes } from '#core/mapping/work-item-types.ts';
 import {
@@ -10,13 +12,10 @@ import {
   type CreatedWorkItem,
   type WorkItemTracker,
 } from '#core/ports/work-item-tracker.ts';
-import { type ClaimedItem, claimItems, releaseItem, releaseItems } from '#store/sync/pipeline-rows.ts';
-import { closingTo, type RecordResult, recordOutcomes, skipSubtree } from '#store/sync/sync-rows.ts';
-import { isStoredTypes, type StoredTypes } from '../domain/stored-types.ts';
-import { notStartedReason, SyncClosingError } from './close.ts';
-import { connect, forgetConnection } from './connection.ts';
-import type { PipelineDeps } from './deps.ts';
+import type { Connection } from './connection.ts';
+import type { ProcessDeps } from './deps.ts';
 import { describeSyncFailure, failSync } from './failures.ts';
+import { notStartedReason, SyncClosingError } from './finalize.ts';
 
 /** The marker in the hyperlink comment that ties a work item to one node of one sync. */
 export const syncMarker = (syncId: string, ardoqId: string) => `ardoq-sync:${syncId}:${ardoqId}`;
@@ -41,9 +40,9 @@ interface Settled {
 export async function processItems(
   syncId: string,
   ardoqIds: readonly string[],
-  deps: PipelineDeps,
+  deps: ProcessDeps,
 ): Promise<Map<string, unknown>> {
-  const items = await claimItems(deps.db, syncId, ardoqIds, deps.settings.staleSeconds);
+  const items = await deps.syncs.claimItems(syncId, ardoqIds, deps.settings.staleSeconds);
   if (items.length < new Set(ardoqIds).size) {
     deps.log.debug('nodes not claimable (done, held by another processor, or sync not running)', {
       syncId,
@@ -68,7 +67,7 @@ export async function processItems(
 }
 
 /** Processes one node (a batch of one); throws what failed it. */
-export async function processItem(syncId: string, ardoqId: string, deps: PipelineDeps): Promise<void> {
+export async function processItem(syncId: string, ardoqId: string, deps: ProcessDeps): Promise<void> {
   const failures = await processItems(syncId, [ardoqId], deps);
   if (failures.has(ardoqId)) throw failures.get(ardoqId);
 }
@@ -81,12 +80,12 @@ const CLOSE_CHECK_MS = 250;
  * was requested, no new create starts. The claim read the sync a moment ago; a create that waited
  * (pacing, an in-call retry) reads it again, at most once per CLOSE_CHECK_MS for the whole batch.
  */
-function closeCheck(deps: PipelineDeps, syncId: string): () => Promise<void> {
+function closeCheck(deps: ProcessDeps, syncId: string): () => Promise<void> {
   let checkedAt = Date.now();
   let reading: Promise<'cancelled' | 'failed' | null> | null = null;
   return async () => {
     if (Date.now() - checkedAt < CLOSE_CHECK_MS) return;
-    reading ??= closingTo(deps.db, syncId).finally(() => {
+    reading ??= deps.syncs.closingTo(syncId).finally(() => {
       checkedAt = Date.now();
       reading = null;
     });
@@ -102,23 +101,23 @@ function closeCheck(deps: PipelineDeps, syncId: string): () => Promise<void> {
  * skipped once Azure DevOps shows nothing), any other is skipped.
  */
 async function attempt(
-  deps: PipelineDeps,
+  deps: ProcessDeps,
   item: ClaimedItem,
   beforeSend: () => Promise<void>,
 ): Promise<Settled | null> {
   const { syncId, ardoqId } = item;
-  if (!item.targetConfigId || !isStoredTypes(item.workItemTypes)) {
+  if (!item.targetConfigId || !item.workItemTypes) {
     const reason = 'The sync lost its configuration or work item types';
     await record(deps, syncId, [{ ardoqId, status: 'failed', errorMessage: reason }]);
     await failSync(deps, syncId, reason);
     return null;
   }
   const types = item.workItemTypes;
-  let connection: Awaited<ReturnType<typeof connect>> | undefined;
+  let connection: Connection | undefined;
   try {
     const running = item.syncStatus === 'in_progress' && item.closeRequested === null;
     if (!running && item.attempts <= 1) return notStarted(item, item.closeRequested);
-    connection = await connect(deps, item.targetConfigId);
+    connection = await deps.connections.connect(deps, item.targetConfigId);
     const { tracker } = connection;
     if (item.attempts > 1) {
       const adopted = await findEarlierWorkItem(tracker, item, types);
@@ -149,7 +148,7 @@ function notStarted(item: ClaimedItem, to: 'cancelled' | 'failed' | null): Settl
   return { item, outcome: { ardoqId: item.ardoqId, status: 'skipped', errorMessage: notStartedReason(to) } };
 }
 
-function toWorkItem(deps: PipelineDeps, item: ClaimedItem, types: StoredTypes) {
+function toWorkItem(deps: ProcessDeps, item: ClaimedItem, types: StoredTypes) {
   const level = types[item.itemType];
   const resolved: ResolvedTypes = {
     process: types.process as ResolvedTypes['process'],
@@ -216,7 +215,7 @@ function createdOutcome(item: ClaimedItem, created: CreatedWorkItem): Settled {
  * fail, so their messages come back and the retry adopts what was created.
  */
 async function recordSettled(
-  deps: PipelineDeps,
+  deps: ProcessDeps,
   syncId: string,
   settled: readonly Settled[],
   failures: Map<string, unknown>,
@@ -230,7 +229,7 @@ async function recordSettled(
       settled.map((s) => s.outcome),
     );
   } catch (error) {
-    await releaseItems(deps.db, syncId, ids, true).catch(() => undefined);
+    await deps.syncs.releaseItems(syncId, ids, true).catch(() => undefined);
     for (const id of ids) failures.set(id, error);
     return;
   }
@@ -251,11 +250,11 @@ async function recordSettled(
 }
 
 async function record(
-  deps: PipelineDeps,
+  deps: ProcessDeps,
   syncId: string,
-  outcomes: Parameters<typeof recordOutcomes>[2],
+  outcomes: readonly Outcome[],
 ): Promise<RecordResult> {
-  const result = await recordOutcomes(deps.db, syncId, outcomes);
+  const result = await deps.syncs.recordOutcomes(syncId, outcomes);
   if (result.complete && result.inserted > 0 && !TERMINAL_STATUSES.includes(result.sync.status)) {
     await deps.queue.send([{ kind: 'finalize', syncId }]);
   }
@@ -263,10 +262,10 @@ async function record(
 }
 
 async function handleAdoFailure(
-  deps: PipelineDeps,
+  deps: ProcessDeps,
   item: ClaimedItem,
   error: unknown,
-  configuration: Awaited<ReturnType<typeof connect>>['configuration'] | undefined,
+  configuration: Connection['configuration'] | undefined,
 ): Promise<void> {
   const { syncId, ardoqId } = item;
   const message = { kind: 'item' as const, syncId, ardoqId };
@@ -275,7 +274,7 @@ async function handleAdoFailure(
     await record(deps, syncId, [
       { ardoqId, status: 'failed', errorMessage: error.message.slice(0, 10_000) || 'Rejected' },
     ]);
-    const skipped = await skipSubtree(deps.db, syncId, ardoqId);
+    const skipped = await deps.syncs.skipSubtree(syncId, ardoqId);
     if (skipped.complete && skipped.inserted > 0 && !TERMINAL_STATUSES.includes(skipped.sync.status)) {
       await deps.queue.send([{ kind: 'finalize', syncId }]);
     }
@@ -302,8 +301,8 @@ async function handleAdoFailure(
       return;
     }
     // Nothing was created: the node goes back (and is skipped by the close that follows).
-    await releaseItem(deps.db, syncId, ardoqId, false);
-    if (item.targetConfigId) forgetConnection(deps, item.targetConfigId);
+    await deps.syncs.releaseItems(syncId, [ardoqId], false);
+    if (item.targetConfigId) deps.connections.forget(item.targetConfigId);
     await failSync(deps, syncId, describeSyncFailure(error, item.projectName, configuration), {
       ...(error.code ? { code: error.code } : {}),
     });
@@ -311,11 +310,11 @@ async function handleAdoFailure(
   }
   if (error instanceof AdoThrottledError) {
     // Nothing was created; hand the wait to the queue instead of sleeping in the Lambda.
-    const released = await releaseItem(deps.db, syncId, ardoqId, false, error.retryAfterMs);
+    const released = (await deps.syncs.releaseItems(syncId, [ardoqId], false, error.retryAfterMs)).length > 0;
     if (!released) {
       // The sync is closing: the node will not be tried again.
       await record(deps, syncId, [
-        { ardoqId, status: 'skipped', errorMessage: notStartedReason(await closingTo(deps.db, syncId)) },
+        { ardoqId, status: 'skipped', errorMessage: notStartedReason(await deps.syncs.closingTo(syncId)) },
       ]);
       return;
     }
@@ -328,13 +327,13 @@ async function handleAdoFailure(
   if (error instanceof AdoTransientError) {
     // The create may have reached Azure DevOps: the retry looks for it before creating (or, on a
     // closing sync, instead of creating).
-    await releaseItem(deps.db, syncId, ardoqId, true);
+    await deps.syncs.releaseItems(syncId, [ardoqId], true);
     await deps.queue.send([message], { delaySeconds: deps.settings.transientRetrySeconds });
     deps.log.debug('item attempt uncertain, will reconcile', { syncId, ardoqId, error: error.name });
     return;
   }
   // Anything else (the database, the secret store) fails the message so the queue retries it. The
   // claim is given back when possible; the attempt counts, as the create may have happened.
-  await releaseItem(deps.db, syncId, ardoqId, true).catch(() => undefined);
+  await deps.syncs.releaseItems(syncId, [ardoqId], true).catch(() => undefined);
   throw error;
 }

@@ -1,22 +1,29 @@
-import * as z from 'zod';
-import {
-  pickView,
-  SYNC_HISTORY_COLUMNS,
-  SyncHistory,
-  SyncHistoryItem,
-  toSyncHistory,
-  toSyncHistoryItem,
-} from '#core/domain/sync-history-view.ts';
-import { NotFoundError } from '#core/errors.ts';
-import { AuditActionType, AuditLog } from '#store/audit-log-store.ts';
-import type { Queryable } from '#store/database.ts';
-import { sqlUuid } from '#store/database.ts';
+import type {
+  AuditLogPage,
+  AuditStats,
+  SyncHistoryItemPage,
+  SyncHistoryPage,
+  SyncStats,
+} from '#core/domain/history.ts';
+import { AuditStats as AuditStatsShape, SyncStats as SyncStatsShape } from '#core/domain/history.ts';
 import type {
   AuditLogFilters,
   SyncHistoryFilters,
   SyncItemsFilters,
   TimeRange,
-} from '../../core/domain/history-filters.ts';
+} from '#core/domain/history-filters.ts';
+import { SyncHistory } from '#core/domain/sync-history-view.ts';
+import { NotFoundError } from '#core/errors.ts';
+import type { HistoryStore } from '#core/ports/history-store.ts';
+import type { Queryable } from '#store/database.ts';
+import { sqlUuid } from '#store/database.ts';
+import { AuditRow, toAuditLog } from '../audit-log-store.ts';
+import {
+  ITEM_COLUMNS as ITEM_VIEW_COLUMNS,
+  SYNC_COLUMNS,
+  toSyncHistory,
+  toSyncHistoryItem,
+} from '../sync/sync-row.ts';
 import {
   chunkStatements,
   condition,
@@ -36,48 +43,6 @@ import {
  * snapshot; the total is exact, read from the trigger-kept counters of migration 0007 where they keep
  * the filter, else counted (page-statement.ts).
  */
-
-const count = z.number().int().nonnegative();
-
-/** `limit` is the effective (capped) limit; `has_more = offset + data.length < total`. */
-export const Pagination = z.object({
-  total: count,
-  limit: count.positive(),
-  offset: count,
-  has_more: z.boolean(),
-});
-export type Pagination = z.infer<typeof Pagination>;
-
-const page = <T extends z.ZodType>(item: T) => z.object({ data: z.array(item), pagination: Pagination });
-export const SyncHistoryPage = page(SyncHistory);
-export type SyncHistoryPage = z.infer<typeof SyncHistoryPage>;
-export const SyncHistoryItemPage = page(SyncHistoryItem);
-export type SyncHistoryItemPage = z.infer<typeof SyncHistoryItemPage>;
-export const AuditLogPage = page(AuditLog);
-export type AuditLogPage = z.infer<typeof AuditLogPage>;
-
-export const SyncStats = z.object({
-  total_syncs: count,
-  completed_syncs: count,
-  failed_syncs: count,
-  cancelled_syncs: count,
-  /** completed / total × 100, 2 decimals; 0 without syncs. */
-  success_rate: z.number().min(0).max(100),
-  /** Mean `duration_ms` of the completed syncs, rounded; 0 without any. */
-  average_duration_ms: count,
-  total_items_created: count,
-  total_items_failed: count,
-});
-export type SyncStats = z.infer<typeof SyncStats>;
-
-export const AuditStats = z.object({
-  total_events: count,
-  /** Events of the current UTC day (within the requested window). */
-  events_today: count,
-  /** Only the action types that occur. */
-  action_type_counts: z.partialRecord(AuditActionType, count.positive()),
-});
-export type AuditStats = z.infer<typeof AuditStats>;
 
 /**
  * The one value the schema allows (CHECK constraints of 0002): filtering by it keeps every row, so the
@@ -119,7 +84,7 @@ export async function listSyncs(db: Queryable, filters: SyncHistoryFilters): Pro
   ]);
   const sql = pageStatement({
     table: 'sync_history',
-    columns: SYNC_HISTORY_COLUMNS,
+    columns: SYNC_COLUMNS,
     where: w,
     order: ['created_at DESC', 'id DESC'],
   });
@@ -144,13 +109,13 @@ export async function syncStats(db: Queryable, range: Partial<TimeRange> = {}): 
 FROM sync_history WHERE ${w.sql}`,
     w.params,
   );
-  return SyncStats.parse(rows[0]);
+  return SyncStatsShape.parse(rows[0]);
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** An item page brings its plan position along, to be put in order (the view does not show it). */
-const ITEM_COLUMNS: readonly string[] = [...Object.keys(SyncHistoryItem.shape), 'position'];
+const ITEM_COLUMNS: readonly string[] = [...ITEM_VIEW_COLUMNS, 'position'];
 
 /**
  * Item rows per statement: at most this many, and no more than fit one Data API answer (1 MiB,
@@ -242,12 +207,12 @@ export async function listAuditLogs(db: Queryable, filters: AuditLogFilters): Pr
   ]);
   const sql = pageStatement({
     table: 'audit_logs',
-    columns: Object.keys(AuditLog.shape),
+    columns: Object.keys(AuditRow.shape),
     where: w,
     order: ['created_at DESC', 'id DESC'],
   });
   const { rows } = await db.query(sql, { ...w.params, limit: filters.limit, offset: filters.offset });
-  return toPage(rows, filters, (row) => pickView(AuditLog, row));
+  return toPage(rows, filters, toAuditLog);
 }
 
 /** The current UTC day, by the database clock (a STABLE expression: an index can serve it). */
@@ -280,5 +245,26 @@ SELECT coalesce(sum(n), 0)::int AS total_events, ${today} AS events_today,
 FROM by_type`,
     w.params,
   );
-  return AuditStats.parse(rows[0]);
+  return AuditStatsShape.parse(rows[0]);
+}
+
+/** `HistoryStore` over SQL. */
+export class SqlHistoryStore implements HistoryStore {
+  constructor(private readonly db: Queryable) {}
+
+  syncs(filters: SyncHistoryFilters): Promise<SyncHistoryPage> {
+    return listSyncs(this.db, filters);
+  }
+  syncStats(range: Partial<TimeRange>): Promise<SyncStats> {
+    return syncStats(this.db, range);
+  }
+  items(syncId: string, filters: SyncItemsFilters): Promise<SyncHistoryItemPage> {
+    return listSyncItems(this.db, syncId, filters);
+  }
+  auditLogs(filters: AuditLogFilters): Promise<AuditLogPage> {
+    return listAuditLogs(this.db, filters);
+  }
+  auditStats(range: Partial<TimeRange>): Promise<AuditStats> {
+    return auditStats(this.db, range);
+  }
 }

@@ -1,5 +1,5 @@
+import type { TimeRange } from '#core/domain/history-filters.ts';
 import type { Row, SqlParam } from '#store/database.ts';
-import type { TimeRange } from '../../core/domain/history-filters.ts';
 
 /**
  * The building blocks of the list statements (history-queries.ts): WHERE clauses assembled from fixed

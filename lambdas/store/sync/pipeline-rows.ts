@@ -1,29 +1,34 @@
-import type { Queryable } from '#store/database.ts';
-import { sqlJson, sqlUuid } from '#store/database.ts';
-import type { ItemType, SyncStatus } from '../../core/domain/sync-model.ts';
+import * as z from 'zod';
+import { StoredTypes } from '#core/domain/stored-types.ts';
+import { ItemType, SyncStatus } from '#core/domain/sync-model.ts';
+import type { ClaimedItem, NodeKey, SweepNodeList, SweepSyncList } from '#core/domain/sync-state.ts';
+import type { Queryable } from '../database.ts';
+import { sqlJson, sqlUuid } from '../database.ts';
+import { col, parseRow } from '../rows.ts';
 import { ARDOQ_ID_KEYS, lockPlanRows } from './statements.ts';
 
-/** One claimed node with everything the processor needs, read in the claiming statement. */
-export interface ClaimedItem {
-  syncId: string;
-  ardoqId: string;
-  itemType: ItemType;
-  name: string;
-  payload: Record<string, unknown>;
-  /** Attempts including this one: > 1 means an earlier attempt may have reached Azure DevOps. */
-  attempts: number;
-  parentArdoqId: string | null;
-  parentAzureDevOpsId: number | null;
-  children: string[];
-  syncStatus: SyncStatus;
-  /** The status the sync is closing to (a cancel or a failure was requested): create nothing new. */
-  closeRequested: 'cancelled' | 'failed' | null;
-  projectName: string;
-  targetConfigId: string | null;
-  workItemTypes: Record<string, unknown> | null;
-  options: Record<string, unknown>;
-  syncStartedAt: Date;
-}
+/** A row of CLAIM_ITEMS. */
+const ClaimRow = z.object({
+  ardoq_id: col.text,
+  item_type: ItemType,
+  name: col.text,
+  payload: col.json,
+  attempts: col.int,
+  parent_ardoq_id: col.nullableText,
+  parent_azure_devops_id: col.nullableInt,
+  children: z.array(z.string()),
+  sync_status: SyncStatus,
+  close_requested: z.enum(['cancelled', 'failed']).nullable(),
+  project_name: col.text,
+  target_config_id: col.nullableText,
+  work_item_types: StoredTypes.nullable(),
+  options: col.json,
+  sync_started_at: col.time,
+});
+const IdRow = z.object({ id: col.text });
+const ArdoqIdRow = z.object({ ardoq_id: col.text });
+const NodeRow = z.object({ sync_history_id: col.text, ardoq_id: col.text });
+const CountRow = z.object({ n: col.int });
 
 // The nodes are locked first (in ardoq_id order: two processors claiming overlapping batches, as SQS
 // delivers duplicates in any grouping, cannot deadlock), then updated by row id (see lockPlanRows).
@@ -71,24 +76,27 @@ export async function claimItems(
     ardoqIds: sqlJson([...new Set(ardoqIds)]),
     staleSeconds,
   });
-  return rows.map((r) => ({
-    syncId,
-    ardoqId: r.ardoq_id as string,
-    itemType: r.item_type as ItemType,
-    name: r.name as string,
-    payload: r.payload as Record<string, unknown>,
-    attempts: r.attempts as number,
-    parentArdoqId: (r.parent_ardoq_id as string | null) ?? null,
-    parentAzureDevOpsId: (r.parent_azure_devops_id as number | null) ?? null,
-    children: r.children as string[],
-    syncStatus: r.sync_status as SyncStatus,
-    closeRequested: (r.close_requested as 'cancelled' | 'failed' | null) ?? null,
-    projectName: r.project_name as string,
-    targetConfigId: (r.target_config_id as string | null) ?? null,
-    workItemTypes: (r.work_item_types as Record<string, unknown> | null) ?? null,
-    options: r.options as Record<string, unknown>,
-    syncStartedAt: r.sync_started_at as Date,
-  }));
+  return rows.map((row) => {
+    const r = parseRow(ClaimRow, row, 'claim items');
+    return {
+      syncId,
+      ardoqId: r.ardoq_id,
+      itemType: r.item_type,
+      name: r.name,
+      payload: r.payload,
+      attempts: r.attempts,
+      parentArdoqId: r.parent_ardoq_id,
+      parentAzureDevOpsId: r.parent_azure_devops_id,
+      children: r.children,
+      syncStatus: r.sync_status,
+      closeRequested: r.close_requested,
+      projectName: r.project_name,
+      targetConfigId: r.target_config_id,
+      workItemTypes: r.work_item_types,
+      options: r.options,
+      syncStartedAt: r.sync_started_at,
+    };
+  });
 }
 
 /** See releaseItems: locked by primary key like a claim, then given back by row id. */
@@ -126,13 +134,13 @@ export async function releaseItems(
   throttledMs = 0,
 ): Promise<string[]> {
   if (ardoqIds.length === 0) return [];
-  const { rows } = await db.query<{ ardoq_id: string }>(RELEASE_ITEMS, {
+  const { rows } = await db.query(RELEASE_ITEMS, {
     syncId: sqlUuid(syncId),
     ardoqIds: sqlJson([...ardoqIds]),
     reachedAdo,
     throttledMs: Math.max(0, Math.round(throttledMs)),
   });
-  return rows.map((r) => r.ardoq_id);
+  return rows.map((row) => parseRow(ArdoqIdRow, row, 'release items').ardoq_id);
 }
 
 export const releaseItem = async (
@@ -145,13 +153,13 @@ export const releaseItem = async (
 
 /** Epics of a sync (what `prepare` enqueues). */
 export async function listRootItems(db: Queryable, syncId: string): Promise<string[]> {
-  const { rows } = await db.query<{ ardoq_id: string }>(
+  const { rows } = await db.query(
     `SELECT ardoq_id FROM sync_plan_items
      WHERE sync_history_id = CAST(:syncId AS uuid) AND parent_ardoq_id IS NULL AND state <> 'done'
      ORDER BY position`,
     { syncId: sqlUuid(syncId) },
   );
-  return rows.map((r) => r.ardoq_id);
+  return rows.map((row) => parseRow(ArdoqIdRow, row, 'root items').ardoq_id);
 }
 
 export interface SweepFindings {
@@ -170,10 +178,8 @@ export interface SweepFindings {
 }
 const FIRST_UUID = '00000000-0000-0000-0000-000000000000';
 
-type SyncList = 'toFinalize' | 'pastDeadline' | 'prepareExpired' | 'toPrepare';
-type NodeList = 'stranded' | 'unskippedParents';
-export type SweepList = SyncList | NodeList;
-type NodeKey = { syncId: string; ardoqId: string };
+type SyncList = SweepSyncList;
+type NodeList = SweepNodeList;
 
 const STALE = 'now() - make_interval(secs => :staleSeconds)';
 
@@ -228,12 +234,12 @@ export async function sweepSyncPage(
   limit: number,
   after = FIRST_UUID,
 ): Promise<string[]> {
-  const { rows } = await db.query<{ id: string }>(
+  const { rows } = await db.query(
     `SELECT id FROM sync_history WHERE ${SYNC_LISTS[list]} AND id > CAST(:afterSync AS uuid)
      ORDER BY id LIMIT :limit`,
     { staleSeconds, limit, afterSync: sqlUuid(after) },
   );
-  return rows.map((r) => r.id);
+  return rows.map((row) => parseRow(IdRow, row, 'sweep').id);
 }
 
 /** One page of one node list, after the key `after` (exclusive). */
@@ -244,13 +250,16 @@ export async function sweepNodePage(
   limit: number,
   after: NodeKey = { syncId: FIRST_UUID, ardoqId: '' },
 ): Promise<NodeKey[]> {
-  const { rows } = await db.query<{ sync_history_id: string; ardoq_id: string }>(NODE_LISTS[list], {
+  const { rows } = await db.query(NODE_LISTS[list], {
     staleSeconds,
     limit,
     afterSync: sqlUuid(after.syncId),
     afterNode: after.ardoqId,
   });
-  return rows.map((r) => ({ syncId: r.sync_history_id, ardoqId: r.ardoq_id }));
+  return rows.map((row) => {
+    const r = parseRow(NodeRow, row, 'sweep');
+    return { syncId: r.sync_history_id, ardoqId: r.ardoq_id };
+  });
 }
 
 /** The first page (`limit` rows) of every list the periodic sweep repairs (DESIGN.md §2). */
@@ -271,10 +280,25 @@ export async function findSweepWork(
   };
 }
 
+/**
+ * After a restart of a runtime whose queue lived in memory: every claim of the dead process is
+ * expired and every prepare claim given back (the sweep then resends their work at once). Returns how
+ * many syncs are open.
+ */
+export async function expireClaimsAfterRestart(db: Queryable): Promise<number> {
+  const open = await countOpenSyncs(db);
+  if (open === 0) return 0;
+  await db.query(`UPDATE sync_plan_items SET claimed_at = '-infinity' WHERE state = 'processing'`);
+  await db.query(
+    `UPDATE sync_history SET prepare_claimed_at = NULL WHERE status = 'pending' AND prepare_claimed_at IS NOT NULL`,
+  );
+  return open;
+}
+
 /** How many syncs are still open (what a restarted local runtime resumes). */
 export async function countOpenSyncs(db: Queryable): Promise<number> {
-  const { rows } = await db.query<{ n: number }>(
+  const { rows } = await db.query(
     `SELECT count(*)::int AS n FROM sync_history WHERE status IN ('pending', 'in_progress')`,
   );
-  return rows[0]?.n ?? 0;
+  return parseRow(CountRow, rows[0], 'open syncs').n;
 }

@@ -1,82 +1,33 @@
-import type { z } from 'zod';
-import { type ErrorDetail, formatPath, NotFoundError, ValidationError } from '#core/errors.ts';
-import type { Database, Queryable, Row } from '#store/database.ts';
-import { sqlJson, sqlUuid } from '#store/database.ts';
-import { type SyncHistory, toSyncHistory } from '../../core/domain/sync-history-view.ts';
-import {
-  Actor,
-  ITEM_DEPTH,
-  NewSync,
-  Outcome,
-  type SyncStatus,
-  TERMINAL_STATUSES,
-} from '../../core/domain/sync-model.ts';
+import * as z from 'zod';
+import type { StoredTypes } from '#core/domain/stored-types.ts';
+import { ITEM_DEPTH, type NewSync, type Outcome, TERMINAL_STATUSES } from '#core/domain/sync-model.ts';
+import type { CloseInput, RecordResult, SyncEvent, SyncState } from '#core/domain/sync-state.ts';
+import { NotFoundError, ValidationError } from '#core/errors.ts';
+import type { Database, Queryable, Row } from '../database.ts';
+import { sqlJson, sqlUuid } from '../database.ts';
+import { col, parseRow } from '../rows.ts';
 import * as SQL from './statements.ts';
+import { toSyncState } from './sync-row.ts';
 
 /**
- * The sync-history data layer: every write is one statement (see sync-history-sql.ts), written once
- * for every adapter.
+ * The sync-history statements as functions over a database (the SqlSyncStore's implementation): every
+ * write is one statement (see statements.ts), written once for every adapter; every row is parsed at
+ * this edge (sync-row.ts).
  */
 
-/** A sync row with the internal counters the pipeline needs besides the public view. */
-export interface SyncState {
-  view: SyncHistory;
-  status: SyncStatus;
-  totalItems: number;
-  outcomes: number;
-  lastEventSeq: number;
-  /** Request options (process template hint, field mapping id). */
-  options: Record<string, unknown>;
-  workItemTypes: Record<string, unknown> | null;
-  /** The status a requested close leads to; the sync stays open until nothing is in flight. */
-  closeRequested: 'cancelled' | 'failed' | null;
-  /** Prepare attempts that failed and were postponed so far. */
-  prepareAttempts: number;
-  /** Overwrite mode: how many managed work items the first search found to delete. */
-  overwriteTotal: number | null;
-  /** Time the sync's work waited for Azure DevOps' throttling, in ms. */
-  throttledMs: number;
-}
+const toState = (row: Row | undefined) => toSyncState(row);
 
-export interface RecordResult {
-  /** Outcome rows this call really inserted (0 for a pure duplicate). */
-  inserted: number;
-  /** Of those, the `created` outcomes. */
-  insertedCreated: number;
-  sync: SyncState;
-  /** Every node has its outcome: time to finalize. */
-  complete: boolean;
-}
-
-function parse<S extends z.ZodType>(schema: S, input: unknown, what: string): z.output<S> {
-  const result = schema.safeParse(input);
-  if (result.success) return result.data;
-  const details: ErrorDetail[] = result.error.issues.map((issue) => ({
-    path: formatPath(issue.path),
-    message: issue.message,
-  }));
-  const first = details[0];
-  throw new ValidationError(
-    `Invalid ${what}: ${first ? `${first.path} ${first.message}` : 'unknown'}`,
-    details,
-  );
-}
-
-function toState(row: Row): SyncState {
-  return {
-    view: toSyncHistory(row),
-    status: row.status as SyncStatus,
-    totalItems: row.total_items as number,
-    outcomes: (row.items_created as number) + (row.items_failed as number) + (row.items_skipped as number),
-    lastEventSeq: row.last_event_seq as number,
-    options: (row.options as Record<string, unknown> | undefined) ?? {},
-    workItemTypes: (row.work_item_types as Record<string, unknown> | null | undefined) ?? null,
-    closeRequested: (row.close_requested as 'cancelled' | 'failed' | null | undefined) ?? null,
-    prepareAttempts: (row.prepare_attempts as number | undefined) ?? 0,
-    overwriteTotal: (row.overwrite_total as number | null | undefined) ?? null,
-    throttledMs: Number(row.throttled_ms ?? 0),
-  };
-}
+// The extra columns some statements return beside the sync row.
+const PlanRowsRow = z.object({ plan_rows: col.int });
+const InsertedRow = z.object({ inserted: col.int, inserted_created: col.int });
+const DeletionsRow = z.object({ deletion_count: col.int, close_requested: z.string().nullable() });
+const DelayRow = z.object({ delay_seconds: col.int });
+const SeqRow = z.object({ seq: col.int });
+const ClosingRow = z.object({
+  status: z.string(),
+  close_requested: z.enum(['cancelled', 'failed']).nullable(),
+});
+const EventRow = z.object({ seq: col.int, event: col.text, data: col.json });
 
 /**
  * Budget of one create statement's plan parameter as the Data API request carries it (JSON text inside
@@ -100,7 +51,7 @@ const requestBytes = (json: string) => Buffer.byteLength(JSON.stringify(json)) -
  * Cuts the plan into JSON arrays of rows, each at most `budget` request bytes (`first` for the chunk
  * that rides with the sync row). A node too large for any request is a validation error.
  */
-function chunkPlan(sync: z.output<typeof NewSync>, first: number, budget: number): string[] {
+function chunkPlan(sync: NewSync, first: number, budget: number): string[] {
   const chunks: string[] = [];
   let rows: string[] = [];
   let size = 2; // the brackets
@@ -144,7 +95,7 @@ export async function createSync(
   input: NewSync,
   options: CreateSyncOptions = {},
 ): Promise<SyncState> {
-  const sync = parse(NewSync, input, 'sync');
+  const sync = input;
   const count = (type: string) => sync.plan.filter((node) => node.itemType === type).length;
   const params = {
     projectName: sync.projectName,
@@ -155,10 +106,10 @@ export async function createSync(
     epicsTotal: count('epic'),
     featuresTotal: count('feature'),
     userStoriesTotal: count('user_story'),
-    userId: sync.actor.userId ?? null,
-    sourceIp: sync.actor.sourceIp ?? null,
-    userAgent: sync.actor.userAgent ?? null,
-    options: sqlJson(sync.options),
+    userId: sync.actor?.userId ?? null,
+    sourceIp: sync.actor?.sourceIp ?? null,
+    userAgent: sync.actor?.userAgent ?? null,
+    options: sqlJson(sync.options ?? {}),
     deadlineAt: sync.deadlineAt,
     firstPosition: 0,
   };
@@ -169,19 +120,20 @@ export async function createSync(
     const { rows } = await tx.query(SQL.CREATE_SYNC, { ...params, plan: first });
     const row = rows[0];
     if (!row) throw new Error('sync was not created');
-    let planRows = row.plan_rows as number;
+    const state = toState(row);
+    let planRows = parseRow(PlanRowsRow, row, 'create sync').plan_rows;
     let firstPosition = planRows;
     for (const plan of rest) {
-      const chunk = await tx.query<{ plan_rows: number }>(SQL.INSERT_PLAN_CHUNK, {
-        syncId: sqlUuid(row.id as string),
+      const chunk = await tx.query(SQL.INSERT_PLAN_CHUNK, {
+        syncId: sqlUuid(state.view.id),
         plan,
         firstPosition,
       });
-      planRows += chunk.rows[0]?.plan_rows ?? 0;
+      planRows += parseRow(PlanRowsRow, chunk.rows[0], 'plan chunk').plan_rows;
       firstPosition = planRows;
     }
     if (planRows !== sync.plan.length) throw new Error('sync was not created with its whole plan');
-    return toState(row);
+    return state;
   };
   return rest.length === 0 ? create(db) : inTransaction(db, create);
 }
@@ -229,7 +181,7 @@ export async function releasePrepare(db: Queryable, syncId: string): Promise<voi
 export async function markInProgress(
   db: Queryable,
   syncId: string,
-  workItemTypes?: Record<string, unknown>,
+  workItemTypes?: StoredTypes,
 ): Promise<SyncState | null> {
   const { rows } = await db.query(SQL.MARK_IN_PROGRESS, {
     syncId: sqlUuid(syncId),
@@ -256,15 +208,6 @@ export async function finalizeSync(
   return rows[0] ? toState(rows[0]) : null;
 }
 
-export interface CloseInput {
-  syncId: string;
-  /** cancelled: the user's message; failed: the error_message. */
-  reason: string;
-  /** The outcome message written on each node that had not started. */
-  skipReason: string;
-  actor?: Actor;
-}
-
 /**
  * Asks an open sync to close (cancelled or failed), in one statement: every node that had not started
  * is skipped with its counters and events, and the sync records the status it is closing to. It stays
@@ -277,7 +220,7 @@ export async function requestClose(
   to: 'cancelled' | 'failed',
   input: CloseInput,
 ): Promise<SyncState | null> {
-  const actor = parse(Actor, input.actor ?? {}, 'actor');
+  const actor = input.actor ?? {};
   const { rows } = await db.query(SQL.REQUEST_CLOSE, {
     syncId: sqlUuid(input.syncId),
     to,
@@ -312,10 +255,9 @@ export async function recordOutcomes(
   syncId: string,
   outcomes: readonly Outcome[],
 ): Promise<RecordResult> {
-  const valid = outcomes.map((o, i) => parse(Outcome, o, `outcome ${i}`));
-  const ids = new Set(valid.map((o) => o.ardoqId));
-  if (ids.size !== valid.length) throw new ValidationError('Each node can have only one outcome per call');
-  const rows = valid.map((o) =>
+  const ids = new Set(outcomes.map((o) => o.ardoqId));
+  if (ids.size !== outcomes.length) throw new Error('Each node can have only one outcome per call');
+  const rows = outcomes.map((o) =>
     o.status === 'created'
       ? {
           ardoq_id: o.ardoqId,
@@ -341,9 +283,10 @@ function toRecordResult(syncId: string, result: { rows: Row[] }): RecordResult {
   const row = result.rows[0];
   if (!row) throw new NotFoundError(`Sync ${syncId} not found`);
   const sync = toState(row);
+  const counts = parseRow(InsertedRow, row, 'record outcomes');
   return {
-    inserted: row.inserted as number,
-    insertedCreated: row.inserted_created as number,
+    inserted: counts.inserted,
+    insertedCreated: counts.inserted_created,
     sync,
     complete: sync.outcomes === sync.totalItems,
   };
@@ -368,7 +311,8 @@ export async function recordDeletions(
     data: sqlJson(event.data),
   });
   if (!rows[0]) throw new NotFoundError(`Sync ${syncId} not found or not pending`);
-  return { deletionCount: rows[0].deletion_count as number, closing: rows[0].close_requested !== null };
+  const row = parseRow(DeletionsRow, rows[0], 'record deletions');
+  return { deletionCount: row.deletion_count, closing: row.close_requested !== null };
 }
 
 /**
@@ -382,14 +326,14 @@ export async function appendEvent(
   data: Record<string, unknown>,
   options: { overwriteTotal?: number } = {},
 ): Promise<number> {
-  const { rows } = await db.query<{ seq: number }>(SQL.APPEND_EVENT, {
+  const { rows } = await db.query(SQL.APPEND_EVENT, {
     syncId: sqlUuid(syncId),
     event: name,
     data: sqlJson(data),
     overwriteTotal: options.overwriteTotal ?? null,
   });
   if (!rows[0]) throw new NotFoundError(`Sync ${syncId} not found or already finished`);
-  return rows[0].seq;
+  return parseRow(SeqRow, rows[0], 'append event').seq;
 }
 
 /**
@@ -414,7 +358,9 @@ export async function postponePrepare(
     event: retry.event?.name ?? null,
     data: sqlJson(retry.event?.data ?? {}),
   });
-  return rows[0] ? { sync: toState(rows[0]), delaySeconds: rows[0].delay_seconds as number } : null;
+  return rows[0]
+    ? { sync: toState(rows[0]), delaySeconds: parseRow(DelayRow, rows[0], 'postpone prepare').delay_seconds }
+    : null;
 }
 
 /**
@@ -422,12 +368,12 @@ export async function postponePrepare(
  * call. A terminal or unknown sync counts as closing too (its status, or 'failed').
  */
 export async function closingTo(db: Queryable, syncId: string): Promise<'cancelled' | 'failed' | null> {
-  const { rows } = await db.query<{ status: SyncStatus; close_requested: 'cancelled' | 'failed' | null }>(
+  const { rows } = await db.query(
     'SELECT status, close_requested FROM sync_history WHERE id = CAST(:syncId AS uuid)',
     { syncId: sqlUuid(syncId) },
   );
-  const row = rows[0];
-  if (!row) return 'failed';
+  if (!rows[0]) return 'failed';
+  const row = parseRow(ClosingRow, rows[0], 'closing');
   if (row.close_requested) return row.close_requested;
   if (row.status === 'pending' || row.status === 'in_progress') return null;
   return row.status === 'cancelled' ? 'cancelled' : 'failed';
@@ -437,12 +383,6 @@ export async function closingTo(db: Queryable, syncId: string): Promise<'cancell
 export const isClosing = async (db: Queryable, syncId: string): Promise<boolean> =>
   (await closingTo(db, syncId)) !== null;
 
-export interface SyncEvent {
-  seq: number;
-  event: string;
-  data: Record<string, unknown>;
-}
-
 /** The events of a sync after `afterSeq`, in order (the SSE replay). */
 export async function listEvents(
   db: Queryable,
@@ -450,11 +390,11 @@ export async function listEvents(
   afterSeq = 0,
   limit = 500,
 ): Promise<SyncEvent[]> {
-  const { rows } = await db.query<{ seq: number; event: string; data: Record<string, unknown> }>(
+  const { rows } = await db.query(
     `SELECT seq, event, data FROM sync_events
      WHERE sync_history_id = CAST(:syncId AS uuid) AND seq > :afterSeq
      ORDER BY seq LIMIT :limit`,
     { syncId: sqlUuid(syncId), afterSeq, limit },
   );
-  return rows;
+  return rows.map((row) => parseRow(EventRow, row, 'sync_events'));
 }

@@ -1,0 +1,43 @@
+import type * as z from 'zod';
+import { ConnectionCache } from '#core/pipeline/connection.ts';
+import { DEFAULT_SETTINGS } from '#core/pipeline/deps.ts';
+import { systemClock } from '#core/ports/clock.ts';
+import type { Log, PipelineMetrics } from '#core/ports/observability.ts';
+import { adoTrackers, dataApiDatabase, patSecrets, sqsWorkQueue } from '#lambdas/runtime/aws-clients.ts';
+import { pipelineSettingsFrom } from '#lambdas/runtime/pipeline-settings.ts';
+import { SqlAuditTrail } from '#store/audit-log-store.ts';
+import { SqlConfigurationStore } from '#store/configuration-store.ts';
+import { SqlHistoryStore } from '#store/history/history-store.ts';
+import { SqlSyncStore } from '#store/sync/sql-sync-store.ts';
+import type { ApiDeps } from './deps.ts';
+import type { RouterConfig, RouterDeps } from './router.ts';
+import type { ApiSettings } from './settings.ts';
+
+/** The buffered API function's adapters, built once per cold start from its settings. */
+export function apiDeps(
+  settings: z.output<typeof ApiSettings>,
+  log: Log,
+  metrics: PipelineMetrics,
+): ApiDeps & RouterDeps {
+  const db = dataApiDatabase(settings);
+  return {
+    syncs: new SqlSyncStore(db),
+    history: new SqlHistoryStore(db),
+    configurations: new SqlConfigurationStore(db),
+    audit: new SqlAuditTrail(db),
+    queue: sqsWorkQueue(settings),
+    secrets: patSecrets(settings),
+    trackers: adoTrackers(settings),
+    connections: new ConnectionCache(),
+    clock: systemClock,
+    log,
+    metrics,
+    settings: pipelineSettingsFrom(settings, DEFAULT_SETTINGS),
+  };
+}
+
+/** In AWS, API Gateway's Cognito authorizer authenticates; its groups claim names the admins. */
+export const apiRouterConfig = (settings: { CORS_ORIGINS: string[]; ADMIN_GROUP: string }): RouterConfig => ({
+  auth: { mode: 'authorizer', adminGroup: settings.ADMIN_GROUP },
+  corsOrigins: settings.CORS_ORIGINS,
+});

@@ -1,0 +1,31 @@
+import type * as z from 'zod';
+import { DEFAULT_SETTINGS } from '#core/pipeline/deps.ts';
+import { systemClock } from '#core/ports/clock.ts';
+import type { Log, PipelineMetrics } from '#core/ports/observability.ts';
+import type { StreamDeps } from '#lambdas/api/deps.ts';
+import type { RouterDeps } from '#lambdas/api/router.ts';
+import { dataApiDatabase, sqsWorkQueue } from '#lambdas/runtime/aws-clients.ts';
+import { pipelineSettingsFrom } from '#lambdas/runtime/pipeline-settings.ts';
+import { SqlAuditTrail } from '#store/audit-log-store.ts';
+import { SqlConfigurationStore } from '#store/configuration-store.ts';
+import { SqlSyncStore } from '#store/sync/sql-sync-store.ts';
+import type { StreamSettings } from './settings.ts';
+
+/** The streaming function's adapters, built once per cold start from its settings. */
+export function streamDeps(
+  settings: z.output<typeof StreamSettings>,
+  log: Log,
+  metrics: PipelineMetrics,
+): StreamDeps & RouterDeps {
+  const db = dataApiDatabase(settings);
+  return {
+    syncs: new SqlSyncStore(db),
+    configurations: new SqlConfigurationStore(db),
+    audit: new SqlAuditTrail(db),
+    queue: sqsWorkQueue(settings),
+    clock: systemClock,
+    log,
+    metrics,
+    settings: pipelineSettingsFrom(settings, DEFAULT_SETTINGS),
+  };
+}
