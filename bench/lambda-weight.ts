@@ -9,7 +9,7 @@ import { median, now, round } from './stats.ts';
 
 export const PROJECT_ROOT = fileURLToPath(new URL('../', import.meta.url));
 
-/** The function entries CDK bundles (lambdas/migrate/handler.ts only when it exists). */
+/** The function entries CDK bundles. */
 export const LAMBDA_ENTRIES = [
   'lambdas/api/handler.ts',
   'lambdas/stream/handler.ts',
@@ -22,7 +22,7 @@ export const LAMBDA_ENTRIES = [
 const BANNER =
   "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);";
 
-/** The environment the handlers parse at cold start (lambdas/runtime/aws-deps.ts), with dummy values. */
+/** The environment the handlers parse at cold start (each one's lambdas/<function>/settings.ts), with dummy values. */
 export const HANDLER_ENV: Record<string, string> = {
   AWS_REGION: 'us-east-1',
   AWS_DEFAULT_REGION: 'us-east-1',
@@ -32,6 +32,7 @@ export const HANDLER_ENV: Record<string, string> = {
   DB_CLUSTER_ARN: 'arn:aws:rds:us-east-1:123456789012:cluster:bench',
   DB_SECRET_ARN: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:bench',
   DB_NAME: 'ardoq_sync',
+  RUNTIME_DB_SECRET_ARN: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:bench-runtime',
   WORK_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/123456789012/work',
   FINALIZE_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/123456789012/finalize',
   PAT_SECRET_PREFIX: 'ardoq-sync/pat',

@@ -2,10 +2,17 @@ import { Duration, RemovalPolicy, Stack, type StackProps, Validations } from 'aw
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as rds from 'aws-cdk-lib/aws-rds';
+import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
 import type { StageConfig } from './config.ts';
 import { SyncQueue } from './constructs/sync-queue.ts';
 import { UserDirectory } from './constructs/user-directory.ts';
+
+/**
+ * The database user of the running functions (created by migrations/0009_runtime_role.sql): DML on
+ * the tables they use, no DDL, no TRUNCATE, nothing on the audit trigger.
+ */
+export const RUNTIME_DB_USER = 'ardoq_sync_app';
 
 export interface StatefulStackProps extends StackProps {
   config: StageConfig;
@@ -17,8 +24,15 @@ export interface StatefulStackProps extends StackProps {
  * directory (users and their MFA secrets are data too).
  */
 export class StatefulStack extends Stack {
+  /** Its `secret` is the schema owner's (master user `sync_admin`): for the migrate function only. */
   readonly cluster: rds.DatabaseCluster;
   readonly databaseName: string;
+  /**
+   * Credentials of the runtime role {@link RUNTIME_DB_USER}, for the api, stream, processor and
+   * finalizer functions (Data API with this secret). Its password reaches the database through the
+   * migrate function, which alone holds the owner's secret.
+   */
+  readonly runtimeSecret: secretsmanager.ISecret;
   /** Prepare and item messages, consumed by the processor. */
   readonly workQueue: SyncQueue;
   /** Finalize messages, consumed by the finalizer. */
@@ -78,6 +92,20 @@ export class StatefulStack extends Stack {
       reason:
         'Rotation needs a rotation function inside this isolated VPC plus a Secrets Manager interface endpoint (no NAT by design). Only the Data API uses these credentials, on behalf of roles granted by bindDatabase; rotate by hand until the endpoint exists.',
     });
+
+    // The runtime role's password: generated here, set in the database by the migrate function.
+    // masterarn (the owner's secret) is what multi-user rotation needs, should it come.
+    const runtimeSecret = new rds.DatabaseSecret(this, 'RuntimeSecret', {
+      username: RUNTIME_DB_USER,
+      dbname: database.name,
+      masterSecret: this.cluster.secret,
+    });
+    Validations.of(runtimeSecret).acknowledge({
+      id: 'AwsSolutions-SMG4',
+      reason:
+        'Rotation needs a rotation function inside this isolated VPC plus a Secrets Manager interface endpoint (no NAT by design). Only the Data API uses these credentials, on behalf of the runtime functions; the migrate function sets the password from this secret on each run. Rotate by hand until the endpoint exists.',
+    });
+    this.runtimeSecret = runtimeSecret.attach(this.cluster);
 
     this.workQueue = new SyncQueue(this, 'WorkQueue', {
       consumerTimeoutSeconds: functions.processor.timeoutSeconds,

@@ -29,7 +29,10 @@ export const ADMIN_GROUP = 'admins';
 export interface StatelessStackProps extends StackProps {
   config: StageConfig;
   /** What the stateful stack keeps: database, queues, user directory. */
-  data: Pick<StatefulStack, 'cluster' | 'databaseName' | 'workQueue' | 'finalizeQueue' | 'users'>;
+  data: Pick<
+    StatefulStack,
+    'cluster' | 'databaseName' | 'runtimeSecret' | 'workQueue' | 'finalizeQueue' | 'users'
+  >;
 }
 
 /**
@@ -82,7 +85,7 @@ export class StatelessStack extends Stack {
       settings: z.ZodObject,
     ) =>
       new SyncFunction(this, id, { ...common, ...props })
-        .bindDatabase(data.cluster, data.databaseName)
+        .bindDatabase(data.cluster, data.databaseName, data.runtimeSecret)
         .withSettings(settings, settingValues);
 
     const api = fn(
@@ -149,6 +152,7 @@ export class StatelessStack extends Stack {
     this.migration = new SchemaMigration(this, 'SchemaMigration', {
       cluster: data.cluster,
       databaseName: data.databaseName,
+      runtimeSecret: data.runtimeSecret,
       function: { ...common, ...sizes.migrate },
     });
     this.migration.runBefore(api, apiStream, processor, finalizer);

@@ -12,6 +12,8 @@ export const FIELDS = {
   DB_CLUSTER_ARN: z.string().min(1),
   DB_SECRET_ARN: z.string().min(1),
   DB_NAME: z.string().min(1),
+  /** The runtime role's credentials secret, read by the migrate function only (it sets that role's password). */
+  RUNTIME_DB_SECRET_ARN: z.string().min(1),
   WORK_QUEUE_URL: z.url(),
   FINALIZE_QUEUE_URL: z.url(),
   /** PAT secrets live under `<prefix>/<configuration id>` in Secrets Manager. */

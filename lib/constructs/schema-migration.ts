@@ -1,16 +1,24 @@
 import { type CfnResource, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as rds from 'aws-cdk-lib/aws-rds';
+import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as triggers from 'aws-cdk-lib/triggers';
 import { Construct } from 'constructs';
+import { MigrateSettings } from '#lambdas/migrate/settings.ts';
 import { SyncFunction, type SyncFunctionProps } from './sync-function.ts';
 
 /** Construct id of the provider `triggers.Trigger` adds to the stack once (aws-cdk-lib internals). */
 const TRIGGER_PROVIDER_ID = 'AWSCDK.TriggerCustomResourceProviderCustomResourceProvider';
 
 export interface SchemaMigrationProps {
+  /** The migrate function connects with the cluster's own secret: the schema owner (master user). */
   cluster: rds.DatabaseCluster;
   databaseName: string;
+  /**
+   * The runtime role's secret (`StatefulStack.runtimeSecret`): the migrate function reads it to set
+   * that role's password.
+   */
+  runtimeSecret: secretsmanager.ISecret;
   function: Pick<
     SyncFunctionProps,
     'timeoutSeconds' | 'memoryMb' | 'logRetentionDays' | 'logLevel' | 'tracing'
@@ -29,13 +37,19 @@ export class SchemaMigration extends Construct {
 
   constructor(scope: Construct, id: string, props: SchemaMigrationProps) {
     super(scope, id);
+    const { runtimeSecret } = props;
+    if (!props.cluster.secret)
+      throw new Error('SchemaMigration needs a cluster with generated owner credentials');
     this.migrate = new SyncFunction(this, 'Migrate', {
       entry: 'lambdas/migrate/handler.ts',
       serviceName: 'migrate',
       description: 'Applies pending schema migrations (deploy-time trigger)',
       bundleFolders: ['migrations'],
       ...props.function,
-    }).bindDatabase(props.cluster, props.databaseName);
+    }).bindDatabase(props.cluster, props.databaseName, props.cluster.secret);
+    // Read only: the password goes into the database; the secret itself is never changed here.
+    runtimeSecret.grantRead(this.migrate.fn);
+    this.migrate.withSettings(MigrateSettings, { RUNTIME_DB_SECRET_ARN: runtimeSecret.secretArn });
 
     this.trigger = new triggers.Trigger(this, 'Trigger', {
       handler: this.migrate.fn,

@@ -7,6 +7,7 @@ import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as rds from 'aws-cdk-lib/aws-rds';
+import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type * as z from 'zod';
@@ -45,6 +46,15 @@ const BOUND_VARIABLES = new Set([
   'FINALIZE_QUEUE_URL',
   'PAT_SECRET_PREFIX',
 ]);
+
+/** What a Data API client calls (DataApiDatabase: statements and transactions). */
+export const DATA_API_ACTIONS = [
+  'rds-data:ExecuteStatement',
+  'rds-data:BatchExecuteStatement',
+  'rds-data:BeginTransaction',
+  'rds-data:CommitTransaction',
+  'rds-data:RollbackTransaction',
+] as const;
 
 /** SQS event source defaults (DESIGN.md §2): batches of 10 with partial batch failures. */
 export const SQS_BATCH_SIZE = 10;
@@ -129,12 +139,23 @@ export class SyncFunction extends Construct {
     }
   }
 
-  /** Data API access to the cluster (statements and its credentials secret) + DB_CLUSTER_ARN/DB_SECRET_ARN/DB_NAME. */
-  bindDatabase(cluster: rds.DatabaseCluster, databaseName: string): this {
-    if (!cluster.secret) throw new Error('bindDatabase needs a cluster with generated credentials');
-    cluster.grantDataApiAccess(this.fn);
+  /**
+   * Data API statements on the cluster as the database user of `credentials` (read access to that one
+   * secret, nothing else) + DB_CLUSTER_ARN/DB_SECRET_ARN/DB_NAME. The runtime functions pass the
+   * runtime role's secret, the migrate function the owner's (`cluster.secret`): unlike
+   * `cluster.grantDataApiAccess`, which would also grant the owner's secret to every caller.
+   */
+  bindDatabase(
+    cluster: rds.IDatabaseCluster,
+    databaseName: string,
+    credentials: secretsmanager.ISecret,
+  ): this {
+    this.fn.addToRolePolicy(
+      new iam.PolicyStatement({ actions: [...DATA_API_ACTIONS], resources: [cluster.clusterArn] }),
+    );
+    credentials.grantRead(this.fn);
     this.fn.addEnvironment('DB_CLUSTER_ARN', cluster.clusterArn);
-    this.fn.addEnvironment('DB_SECRET_ARN', cluster.secret.secretArn);
+    this.fn.addEnvironment('DB_SECRET_ARN', credentials.secretArn);
     this.fn.addEnvironment('DB_NAME', databaseName);
     return this;
   }

@@ -39,7 +39,8 @@ describe('StatefulStack', () => {
       ServerlessV2ScalingConfiguration: { MinCapacity: 0, MaxCapacity: 4, SecondsUntilAutoPause: 1800 },
     });
     template.hasResourceProperties('AWS::RDS::DBInstance', { DBInstanceClass: 'db.serverless' });
-    template.resourceCountIs('AWS::SecretsManager::Secret', 1);
+    // The owner's (master user) and the runtime role's (test/infra/database-roles.test.ts).
+    template.resourceCountIs('AWS::SecretsManager::Secret', 2);
     template.resourceCountIs('AWS::EC2::NatGateway', 0);
     template.hasResource('AWS::RDS::DBCluster', { DeletionPolicy: 'Delete' });
   });

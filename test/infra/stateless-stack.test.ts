@@ -10,6 +10,7 @@ import type * as z from 'zod';
 import { ROUTES } from '#lambdas/api/route-table.ts';
 import { ApiSettings } from '#lambdas/api/settings.ts';
 import { FinalizerSettings } from '#lambdas/finalizer/settings.ts';
+import { MigrateSettings } from '#lambdas/migrate/settings.ts';
 import { ProcessorSettings } from '#lambdas/processor/settings.ts';
 import { StreamSettings } from '#lambdas/stream/settings.ts';
 import { API_ROUTES } from '#lib/api-routes.ts';
@@ -71,6 +72,7 @@ const SETTINGS: Record<string, z.ZodObject> = {
   'api-stream': StreamSettings,
   processor: ProcessorSettings,
   finalizer: FinalizerSettings,
+  migrate: MigrateSettings,
 };
 /** Set by SyncFunction for the Lambda runtime and Powertools, not read by our settings. */
 const RUNTIME_VARIABLES = new Set([
@@ -312,7 +314,78 @@ describe('functions', () => {
     expect(Object.keys(environmentOf('api-stream'))).not.toContain('PAT_SECRET_PREFIX');
     expect(Object.keys(environmentOf('finalizer'))).not.toContain('PAT_SECRET_PREFIX');
     expect(Object.keys(environmentOf('finalizer'))).not.toContain('FINALIZE_QUEUE_URL');
+    expect(Object.keys(environmentOf('migrate'))).not.toContain('WORK_QUEUE_URL');
     expect(sync.staleSeconds).toBeGreaterThan(functions.processor.timeoutSeconds);
+  });
+
+  it('grant each role exactly what its function’s deps use: the runtime database user to all but migrate', () => {
+    const cluster = 'cluster';
+    const runtime = 'RuntimeSecretAttachment';
+    const owner = 'DatabaseSecretAttachment';
+    const work = 'WorkQueue';
+    const finalize = 'FinalizeQueue';
+    const pat = 'pat/*';
+    const DATA_API = [
+      'rds-data:BatchExecuteStatement',
+      'rds-data:BeginTransaction',
+      'rds-data:CommitTransaction',
+      'rds-data:ExecuteStatement',
+      'rds-data:RollbackTransaction',
+    ].join(',');
+    const READ_SECRET = 'secretsmanager:DescribeSecret,secretsmanager:GetSecretValue';
+    const SEND = 'sqs:GetQueueAttributes,sqs:GetQueueUrl,sqs:SendMessage';
+    const CONSUME =
+      'sqs:ChangeMessageVisibility,sqs:DeleteMessage,sqs:GetQueueAttributes,sqs:GetQueueUrl,sqs:ReceiveMessage';
+    const LOGS = 'logs:CreateLogStream,logs:PutLogEvents';
+    const grants = (service: string) =>
+      roleStatements(service)
+        .map((s) => {
+          const resource = JSON.stringify(s.Resource);
+          const on = [cluster, runtime, owner, work, finalize, pat, 'Logs'].find((name) =>
+            name === cluster ? resource.includes(':cluster:') : resource.includes(name),
+          );
+          return `${[s.Action].flat().sort().join(',')} on ${on ?? resource}`;
+        })
+        .sort();
+    const expected = (...lines: string[]) => [`${LOGS} on Logs`, ...lines].sort();
+    expect(grants('api')).toEqual(
+      expected(
+        `${DATA_API} on ${cluster}`,
+        `${READ_SECRET} on ${runtime}`,
+        `${SEND} on ${work}`,
+        `secretsmanager:CreateSecret,secretsmanager:DeleteSecret,secretsmanager:DescribeSecret,secretsmanager:GetSecretValue,secretsmanager:PutSecretValue on ${pat}`,
+      ),
+    );
+    expect(grants('api-stream')).toEqual(
+      expected(`${DATA_API} on ${cluster}`, `${READ_SECRET} on ${runtime}`, `${SEND} on ${work}`),
+    );
+    expect(grants('processor')).toEqual(
+      expected(
+        `${DATA_API} on ${cluster}`,
+        `${READ_SECRET} on ${runtime}`,
+        `${SEND} on ${work}`,
+        `${CONSUME} on ${work}`,
+        `${SEND} on ${finalize}`,
+        `${READ_SECRET} on ${pat}`,
+      ),
+    );
+    expect(grants('finalizer')).toEqual(
+      expected(
+        `${DATA_API} on ${cluster}`,
+        `${READ_SECRET} on ${runtime}`,
+        `${SEND} on ${work}`,
+        `${CONSUME} on ${finalize}`,
+      ),
+    );
+    expect(grants('migrate')).toEqual(
+      expected(`${DATA_API} on ${cluster}`, `${READ_SECRET} on ${owner}`, `${READ_SECRET} on ${runtime}`),
+    );
+    // The variable names the secret the role may read.
+    for (const service of ['api', 'api-stream', 'processor', 'finalizer']) {
+      expect(JSON.stringify(environmentOf(service).DB_SECRET_ARN), service).toContain(runtime);
+    }
+    expect(JSON.stringify(environmentOf('migrate').DB_SECRET_ARN)).toContain(owner);
+    expect(JSON.stringify(environmentOf('migrate').RUNTIME_DB_SECRET_ARN)).toContain(runtime);
   });
 
   describe('bundles', () => {
@@ -367,6 +440,7 @@ describe('functions', () => {
             WORK_QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/123456789012/work',
             FINALIZE_QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/123456789012/finalize',
             PAT_SECRET_PREFIX: 'ardoq-ado-sync/test/pat',
+            RUNTIME_DB_SECRET_ARN: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:runtime',
           },
           timeout: 60_000,
         },
