@@ -190,7 +190,7 @@ async function measureSync(bench: BenchSystem, options: PipelineOptions): Promis
   // Everything before the POST (migrations, configuration, resume) is not the workload's.
   counting.reset();
   await bench.resetSimulatorStats();
-  const messages0 = { ...system.queue.stats };
+  const messages0 = { ...bench.sqsSends };
   const invocations0 = {
     work: system.eventSources.work.invocations,
     finalize: system.eventSources.finalize.invocations,
@@ -290,8 +290,8 @@ async function measureSync(bench: BenchSystem, options: PipelineOptions): Promis
     ),
     hotPathStatements: hot,
     ...(dataApiCalls ? { dataApiCalls } : {}),
-    messages: system.queue.stats.messages - messages0.messages,
-    sendBatches: system.queue.stats.batches - messages0.batches,
+    messages: bench.sqsSends.messages - messages0.messages,
+    sendBatches: bench.sqsSends.batches - messages0.batches,
     invocations: {
       work: system.eventSources.work.invocations - invocations0.work,
       finalize: system.eventSources.finalize.invocations - invocations0.finalize,

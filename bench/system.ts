@@ -10,6 +10,7 @@ import type { SecretStore } from '#core/ports/secret-store.ts';
 import type { SimStats } from '#sim/ado/index.ts';
 import { type Database, sqlUuid } from '#store/database.ts';
 import { closeSync } from '#store/sync/sync-rows.ts';
+import { countSqsSends, type SqsSendCounts } from '#test/support/sqs-send-counter.ts';
 import { CountingDatabase, type StatementEvent } from './counting-db.ts';
 import { type SimulatorThread, startSimulatorThread } from './simulator-thread.ts';
 import { now } from './stats.ts';
@@ -101,6 +102,8 @@ export interface BenchSystem {
   raw: Database;
   dataApi?: DataApiDatabase;
   tally: LogTally;
+  /** SendMessageBatch calls and messages sent, counted on the SQS client (not in the adapter). */
+  sqsSends: SqsSendCounts;
   /** The simulator's counters (it runs on its own thread, like the remote service it stands for). */
   simulatorStats(): Promise<SimStats>;
   resetSimulatorStats(): Promise<void>;
@@ -223,6 +226,7 @@ export async function startBenchSystem(options: BenchSystemOptions): Promise<Ben
   const simulatorThread: SimulatorThread = simulator;
   const rawDb: Database = raw;
   if (options.processors === false) await system.eventSources.work.stop();
+  const sqsSends = countSqsSends(system.sqs);
 
   // Terminal transitions, seen as they commit: finalize or close statements returning the sync row.
   const terminal = new Map<string, TerminalSync>();
@@ -260,6 +264,7 @@ export async function startBenchSystem(options: BenchSystemOptions): Promise<Ben
     raw: rawDb,
     ...(dataApi ? { dataApi: dataApi.db } : {}),
     tally,
+    sqsSends,
     simulatorStats: () => simulatorThread.stats(),
     resetSimulatorStats: () => simulatorThread.resetStats(),
     post,

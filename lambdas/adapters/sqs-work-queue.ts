@@ -11,9 +11,6 @@ const MAX_ROUNDS = 5;
 
 /** `WorkQueue` over SQS: item and prepare messages to the work queue, finalize to the finalize queue. */
 export class SqsWorkQueue implements WorkQueue {
-  /** SendMessageBatch calls made (benchmarks: messages and calls per item). */
-  readonly stats = { batches: 0, messages: 0 };
-
   constructor(
     private readonly client: SQSClient,
     /** A function that never sends finalize messages is not given the finalize queue. */
@@ -70,9 +67,7 @@ export class SqsWorkQueue implements WorkQueue {
       ...(delaySeconds !== undefined ? { DelaySeconds: delaySeconds } : {}),
     }));
     for (let round = 1; entries.length > 0; round++) {
-      this.stats.batches += 1;
       const result = await this.client.send(new SendMessageBatchCommand({ QueueUrl: url, Entries: entries }));
-      this.stats.messages += result.Successful?.length ?? 0;
       const failed = new Set((result.Failed ?? []).map((f) => f.Id));
       const senderFault = (result.Failed ?? []).find((f) => f.SenderFault);
       if (senderFault)

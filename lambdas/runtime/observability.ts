@@ -7,9 +7,12 @@ export function createLogger(serviceName: string): Logger {
   return new Logger({ serviceName });
 }
 
-/** Business metrics as CloudWatch EMF (namespace ArdoqAdoSync), flushed by the handler. */
+/** Namespace of the business metrics (the CDK's metric filters, alarms and dashboard read it too). */
+export const METRICS_NAMESPACE = 'ArdoqAdoSync';
+
+/** Business metrics as CloudWatch EMF (namespace METRICS_NAMESPACE), flushed by the handler. */
 export function createMetrics(serviceName: string): { metrics: Metrics; port: PipelineMetrics } {
-  const metrics = new Metrics({ namespace: 'ArdoqAdoSync', serviceName });
+  const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName });
   return {
     metrics,
     port: {

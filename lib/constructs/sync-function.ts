@@ -11,12 +11,13 @@ import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type * as z from 'zod';
+import { METRICS_NAMESPACE } from '#lambdas/runtime/observability.ts';
 
 /** The repository root: entries, `package-lock.json` and bundled extras are resolved from here. */
 export const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
-/** Namespace of the business metrics the functions emit as EMF (lambdas/runtime/observability.ts). */
-export const METRICS_NAMESPACE = 'ArdoqAdoSync';
+// The business metrics' namespace is the functions' own (they emit EMF with it), defined once there.
+export { METRICS_NAMESPACE };
 
 // ESM output still meets CommonJS dependencies that call `require` (the AWS SDK's, some of middy's).
 const ESM_REQUIRE_BANNER =

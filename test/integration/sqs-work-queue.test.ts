@@ -9,11 +9,13 @@ import {
   type SendMessageBatchCommandOutput,
   type SendMessageBatchRequestEntry,
   SQSClient,
+  type SQSClientConfig,
 } from '@aws-sdk/client-sqs';
 import { buildApp } from 'fauxqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SqsWorkQueue } from '#adapters/sqs-work-queue.ts';
 import type { WorkMessage } from '#core/ports/work-queue.ts';
+import { countSqsSends, type SqsSendCounts } from '#test/support/sqs-send-counter.ts';
 
 // SqsWorkQueue against a real SQS emulator (fauxqs, in-process as bin/local/local-system.ts starts it).
 // Failures SQS reports per entry are injected by a thin wrapper around the REAL client: the entries it
@@ -21,19 +23,30 @@ import type { WorkMessage } from '#core/ports/work-queue.ts';
 
 let fauxqs: ReturnType<typeof buildApp>;
 let sqs: SQSClient;
+let sqsConfig: SQSClientConfig;
+
+/** A client of its own whose SendMessageBatch calls are counted (the adapter keeps no counters). */
+const countedClients: SQSClient[] = [];
+function countedClient(): { client: SQSClient; sent: SqsSendCounts } {
+  const client = new SQSClient(sqsConfig);
+  countedClients.push(client);
+  return { client, sent: countSqsSends(client) };
+}
 
 beforeAll(async () => {
   fauxqs = buildApp({ logger: false });
   await fauxqs.listen({ port: 0, host: '127.0.0.1' });
-  sqs = new SQSClient({
+  sqsConfig = {
     endpoint: `http://127.0.0.1:${(fauxqs.server.address() as { port: number }).port}`,
     region: 'us-east-1',
     credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-  });
+  };
+  sqs = new SQSClient(sqsConfig);
 });
 
 afterAll(async () => {
   sqs?.destroy();
+  for (const client of countedClients) client.destroy();
   await fauxqs?.close();
 });
 
@@ -149,12 +162,13 @@ function recordingSleep() {
 describe('SqsWorkQueue.send', () => {
   it('sends 25 messages in 3 SendMessageBatch calls and each arrives exactly once with its JSON body', async () => {
     const queues = await createQueues();
-    const queue = new SqsWorkQueue(sqs, queues);
+    const { client, sent } = countedClient();
+    const queue = new SqsWorkQueue(client, queues);
     const messages = itemMessages(25);
 
     await queue.send(messages);
 
-    expect(queue.stats).toEqual({ batches: 3, messages: 25 });
+    expect(sent).toEqual({ batches: 3, messages: 25 });
     const received = await drain(queues.workQueueUrl, 25);
     expect(received).toHaveLength(25);
     expect(sortByJson(received)).toEqual(sortByJson(messages));
@@ -192,16 +206,18 @@ describe('SqsWorkQueue.send', () => {
 
   it('sends nothing for an empty list', async () => {
     const queues = await createQueues();
-    const queue = new SqsWorkQueue(sqs, queues);
+    const { client, sent } = countedClient();
+    const queue = new SqsWorkQueue(client, queues);
 
     await queue.send([]);
 
-    expect(queue.stats).toEqual({ batches: 0, messages: 0 });
+    expect(sent).toEqual({ batches: 0, messages: 0 });
   });
 
   it('routes finalize messages to the finalize queue and prepare/item messages to the work queue', async () => {
     const queues = await createQueues();
-    const queue = new SqsWorkQueue(sqs, queues);
+    const { client, sent } = countedClient();
+    const queue = new SqsWorkQueue(client, queues);
     const id = syncId();
     const otherId = syncId();
     const work: WorkMessage[] = [{ kind: 'prepare', syncId: id }, ...itemMessages(3, id)];
@@ -212,7 +228,7 @@ describe('SqsWorkQueue.send', () => {
 
     await queue.send([finalize[0]!, ...work.slice(0, 2), finalize[1]!, ...work.slice(2)]);
 
-    expect(queue.stats.batches).toBe(2); // one per queue
+    expect(sent.batches).toBe(2); // one per queue
     expect(sortByJson(await drain(queues.workQueueUrl, work.length))).toEqual(sortByJson(work));
     expect(sortByJson(await drain(queues.finalizeQueueUrl, finalize.length))).toEqual(sortByJson(finalize));
   });
@@ -268,7 +284,6 @@ describe('SqsWorkQueue.send', () => {
       messages[4],
       messages[7],
     ]);
-    expect(queue.stats).toEqual({ batches: 2, messages: 10 });
     expect(waits).toHaveLength(1); // backs off once before the resend
     const received = await drain(queues.workQueueUrl, 10);
     expect(received).toHaveLength(10);
@@ -277,14 +292,15 @@ describe('SqsWorkQueue.send', () => {
 
   it('throws when SQS refuses a message as the sender’s fault (a real InvalidMessageContents)', async () => {
     const queues = await createQueues();
-    const queue = new SqsWorkQueue(sqs, queues, async () => {});
+    const { client, sent } = countedClient();
+    const queue = new SqsWorkQueue(client, queues, async () => {});
     // U+FFFF survives JSON.stringify and is a character SQS does not accept in a body.
     const poisoned: WorkMessage = { kind: 'item', syncId: syncId(), ardoqId: 'bad\uffff' };
 
     await expect(queue.send([...itemMessages(2), poisoned])).rejects.toThrow(
       /SQS refused a message: InvalidMessageContents/,
     );
-    expect(queue.stats.batches).toBe(1); // a sender fault is not retried
+    expect(sent.batches).toBe(1); // a sender fault is not retried
   });
 
   it('throws on an injected sender fault without resending', async () => {
@@ -311,7 +327,7 @@ describe('SqsWorkQueue.send', () => {
 
     expect(calls).toHaveLength(5);
     expect(calls.slice(1).every((entries) => entries.length === 1 && entries[0]?.Id === '0')).toBe(true);
-    expect(queue.stats.batches).toBe(5);
+    expect(calls.map((entries) => entries.length)).toEqual([4, 1, 1, 1, 1]);
     // Exponential back-off between rounds, none after the last one.
     expect(waits).toHaveLength(4);
     expect(waits).toEqual([...waits].sort((a, b) => a - b));

@@ -5,6 +5,8 @@
  * bumped under the row lock of the same statement (DESIGN.md §3).
  */
 
+import { addCounts, COUNT_OUTCOMES } from './counters.ts';
+
 const SYNC_ID = 'CAST(:syncId AS uuid)';
 
 /**
@@ -216,40 +218,18 @@ ins AS (
 ),
 counts AS (
   SELECT count(*)::int AS n,
-    (count(*) FILTER (WHERE status = 'created'))::int AS created,
-    (count(*) FILTER (WHERE status = 'failed'))::int AS failed,
-    (count(*) FILTER (WHERE status = 'skipped'))::int AS skipped,
-    (count(*) FILTER (WHERE item_type = 'epic' AND status = 'created'))::int AS epics_created,
-    (count(*) FILTER (WHERE item_type = 'epic' AND status = 'failed'))::int AS epics_failed,
-    (count(*) FILTER (WHERE item_type = 'epic' AND status = 'skipped'))::int AS epics_skipped,
-    (count(*) FILTER (WHERE item_type = 'feature' AND status = 'created'))::int AS features_created,
-    (count(*) FILTER (WHERE item_type = 'feature' AND status = 'failed'))::int AS features_failed,
-    (count(*) FILTER (WHERE item_type = 'feature' AND status = 'skipped'))::int AS features_skipped,
-    (count(*) FILTER (WHERE item_type = 'user_story' AND status = 'created'))::int AS user_stories_created,
-    (count(*) FILTER (WHERE item_type = 'user_story' AND status = 'failed'))::int AS user_stories_failed,
-    (count(*) FILTER (WHERE item_type = 'user_story' AND status = 'skipped'))::int AS user_stories_skipped
+    ${COUNT_OUTCOMES}
   FROM ins
 ),
 h AS (
   UPDATE sync_history s SET
-    items_created = s.items_created + c.created,
-    items_failed = s.items_failed + c.failed,
-    items_skipped = s.items_skipped + c.skipped,
-    epics_created = s.epics_created + c.epics_created,
-    epics_failed = s.epics_failed + c.epics_failed,
-    epics_skipped = s.epics_skipped + c.epics_skipped,
-    features_created = s.features_created + c.features_created,
-    features_failed = s.features_failed + c.features_failed,
-    features_skipped = s.features_skipped + c.features_skipped,
-    user_stories_created = s.user_stories_created + c.user_stories_created,
-    user_stories_failed = s.user_stories_failed + c.user_stories_failed,
-    user_stories_skipped = s.user_stories_skipped + c.user_stories_skipped,
+    ${addCounts('s', 'c')},
     last_event_seq = s.last_event_seq + c.n
     ${closing}
   FROM counts c
   -- Nothing inserted (a duplicate delivery): the row is left alone, and read below instead.
   WHERE s.id = ${SYNC_ID} AND s.status IN ('pending', 'in_progress') ${requestClose ? '' : 'AND c.n > 0'}
-  RETURNING s.*, c.n AS inserted, c.created AS inserted_created
+  RETURNING s.*, c.n AS inserted, c.items_created AS inserted_created
 ),
 item_events AS (
   INSERT INTO sync_events (sync_history_id, seq, event, data)

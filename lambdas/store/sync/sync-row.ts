@@ -5,6 +5,7 @@ import { ItemType, OutcomeStatus, SyncStatus } from '#core/domain/sync-model.ts'
 import type { SyncState } from '#core/domain/sync-state.ts';
 import type { Row } from '../database.ts';
 import { asView, col, parseRow } from '../rows.ts';
+import { COUNTER_FIELDS } from './counters.ts';
 
 const counter = col.int;
 
@@ -19,21 +20,10 @@ export const SyncRow = z.object({
   status: SyncStatus,
   overwrite_mode: col.bool,
   total_items: counter,
-  items_created: counter,
-  items_failed: counter,
-  items_skipped: counter,
+  ...COUNTER_FIELDS,
   epics_total: counter,
-  epics_created: counter,
-  epics_failed: counter,
-  epics_skipped: counter,
   features_total: counter,
-  features_created: counter,
-  features_failed: counter,
-  features_skipped: counter,
   user_stories_total: counter,
-  user_stories_created: counter,
-  user_stories_failed: counter,
-  user_stories_skipped: counter,
   deletion_count: counter,
   started_at: col.time,
   completed_at: col.nullableTime,
