@@ -29,23 +29,40 @@ const AdoOrigin = z
     'a loopback origin is the Lambda runtime API, never an Azure DevOps',
   );
 
-const fn = (timeoutSeconds: number, memoryMb: number, maxTimeoutSeconds = 900) =>
+/**
+ * Reserved concurrency: the function always has this many executions and never takes more, so open
+ * SSE streams cannot starve the processor of the account's pool (nor the processor the API). `null`
+ * reserves nothing (an account whose concurrency quota is too small to keep 100 unreserved).
+ */
+const Reserved = z.number().int().min(1).max(1000).nullable();
+
+const fn = (timeoutSeconds: number, memoryMb: number, reserved: number, maxTimeoutSeconds = 900) =>
   z
     .object({
       timeoutSeconds: z.number().int().min(3).max(maxTimeoutSeconds).default(timeoutSeconds),
       memoryMb: z.number().int().min(128).max(10_240).default(memoryMb),
+      reservedConcurrency: Reserved.default(reserved),
     })
     .prefault({});
 
-/** Event source `maxConcurrency` (2..1000): the lever that keeps us under Azure DevOps' rate limits. */
-const consumer = (timeoutSeconds: number, memoryMb: number, maxConcurrency: number) =>
+/**
+ * Event source `maxConcurrency` (2..1000): the lever that keeps us under Azure DevOps' rate limits.
+ * Reserved concurrency defaults to it plus `extra` (the finalizer's sweep runs beside its consumers).
+ */
+const consumer = (timeoutSeconds: number, memoryMb: number, maxConcurrency: number, extra = 0) =>
   z
     .object({
       timeoutSeconds: z.number().int().min(3).max(900).default(timeoutSeconds),
       memoryMb: z.number().int().min(128).max(10_240).default(memoryMb),
       maxConcurrency: z.number().int().min(2).max(1000).default(maxConcurrency),
+      reservedConcurrency: Reserved.optional(),
     })
-    .prefault({});
+    .prefault({})
+    .transform((f) => ({
+      ...f,
+      reservedConcurrency:
+        f.reservedConcurrency === undefined ? f.maxConcurrency + extra : f.reservedConcurrency,
+    }));
 
 const Auth = z
   .discriminatedUnion('mode', [
@@ -106,12 +123,15 @@ export const StageConfig = z
     functions: z
       .object({
         /** Buffered REST integrations end at 29 s. */
-        api: fn(29, 512, 29),
-        /** SSE streams: the tail ends itself after 14 minutes, API Gateway streams for 15 at most. */
-        apiStream: fn(900, 512),
+        api: fn(29, 512, 10, 29),
+        /**
+         * SSE streams: the tail ends itself after 14 minutes, API Gateway streams for 15 at most. Each
+         * open stream holds one execution: 20 browsers watching at once, the 21st waits (429, retried).
+         */
+        apiStream: fn(900, 512, 20),
         processor: consumer(90, 512, 4),
-        finalizer: consumer(60, 256, 2),
-        migrate: fn(300, 256),
+        finalizer: consumer(60, 256, 2, 1),
+        migrate: fn(300, 256, 1),
       })
       .prefault({}),
     logs: z
@@ -195,6 +215,23 @@ export const StageConfig = z
         path: ['sync', 'staleSeconds'],
         message:
           'sync.staleSeconds must exceed functions.processor.timeoutSeconds (a live claim is not stranded)',
+      });
+    }
+    const { processor, finalizer } = config.functions;
+    if (processor.reservedConcurrency !== null && processor.reservedConcurrency < processor.maxConcurrency) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['functions', 'processor', 'reservedConcurrency'],
+        message:
+          'functions.processor.reservedConcurrency must be at least its maxConcurrency (else SQS batches are throttled)',
+      });
+    }
+    if (finalizer.reservedConcurrency !== null && finalizer.reservedConcurrency <= finalizer.maxConcurrency) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['functions', 'finalizer', 'reservedConcurrency'],
+        message:
+          'functions.finalizer.reservedConcurrency must exceed its maxConcurrency (the sweep needs one more)',
       });
     }
     if (config.database.minCapacity > config.database.maxCapacity) {

@@ -21,10 +21,8 @@ import { SyncApi } from './constructs/sync-api.ts';
 import { SyncDashboard } from './constructs/sync-dashboard.ts';
 import { SyncFunction, type SyncFunctionProps } from './constructs/sync-function.ts';
 import { SyncMetrics } from './constructs/sync-metrics.ts';
+import { ADMIN_GROUP } from './constructs/user-directory.ts';
 import type { StatefulStack } from './stateful-stack.ts';
-
-/** The Cognito group whose members may change configurations (the API's `admin` routes). */
-export const ADMIN_GROUP = 'admins';
 
 export interface StatelessStackProps extends StackProps {
   config: StageConfig;
@@ -118,6 +116,7 @@ export class StatelessStack extends Stack {
         description: 'Work queue: prepare syncs, create work items in Azure DevOps',
         timeoutSeconds: sizes.processor.timeoutSeconds,
         memoryMb: sizes.processor.memoryMb,
+        reservedConcurrency: sizes.processor.reservedConcurrency,
       },
       ProcessorSettings,
     )
@@ -133,6 +132,7 @@ export class StatelessStack extends Stack {
         description: 'Finalize queue and the one-minute sweep',
         timeoutSeconds: sizes.finalizer.timeoutSeconds,
         memoryMb: sizes.finalizer.memoryMb,
+        reservedConcurrency: sizes.finalizer.reservedConcurrency,
         // The stuck-sync alarm reads the sweep's info-level "sweep repaired" log line.
         logLevel: config.logs.level === 'DEBUG' ? 'DEBUG' : 'INFO',
       },

@@ -21,7 +21,7 @@ export interface SchemaMigrationProps {
   runtimeSecret: secretsmanager.ISecret;
   function: Pick<
     SyncFunctionProps,
-    'timeoutSeconds' | 'memoryMb' | 'logRetentionDays' | 'logLevel' | 'tracing'
+    'timeoutSeconds' | 'memoryMb' | 'reservedConcurrency' | 'logRetentionDays' | 'logLevel' | 'tracing'
   >;
 }
 

@@ -31,6 +31,8 @@ export interface SyncFunctionProps {
   description: string;
   timeoutSeconds: number;
   memoryMb: number;
+  /** Executions reserved for (and the most allowed to) this function; null: the account's shared pool. */
+  reservedConcurrency: number | null;
   logRetentionDays: number;
   logLevel: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
   tracing: 'off' | 'xray';
@@ -96,6 +98,9 @@ export class SyncFunction extends Construct {
       architecture: lambda.Architecture.ARM_64,
       timeout: Duration.seconds(props.timeoutSeconds),
       memorySize: props.memoryMb,
+      ...(props.reservedConcurrency === null
+        ? {}
+        : { reservedConcurrentExecutions: props.reservedConcurrency }),
       role,
       logGroup: this.logGroup,
       tracing: props.tracing === 'xray' ? lambda.Tracing.ACTIVE : lambda.Tracing.DISABLED,

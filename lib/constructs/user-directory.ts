@@ -3,6 +3,12 @@ import * as cognito from 'aws-cdk-lib/aws-cognito';
 import { Construct } from 'constructs';
 import type { StageConfig } from '../config.ts';
 
+/**
+ * The Cognito group whose members may change configurations (the API's `admin` routes); its name
+ * reaches the API function as ADMIN_GROUP and the router reads it from the `cognito:groups` claim.
+ */
+export const ADMIN_GROUP = 'admins';
+
 export interface UserDirectoryProps {
   auth: StageConfig['auth'];
   /** Keep the pool (and its users) from deletion. */
@@ -95,6 +101,12 @@ export class UserDirectory extends Construct {
             },
           }
         : { supportedIdentityProviders: [cognito.UserPoolClientIdentityProvider.COGNITO] }),
+    });
+
+    new cognito.CfnUserPoolGroup(this, 'AdminsGroup', {
+      userPoolId: pool.userPoolId,
+      groupName: ADMIN_GROUP,
+      description: 'May create, change, delete and activate configurations',
     });
 
     this.userPool = pool;

@@ -43,6 +43,7 @@ function bundleMigrate(): string {
     function: {
       timeoutSeconds: 300,
       memoryMb: 256,
+      reservedConcurrency: 1,
       logRetentionDays: 7,
       logLevel: 'INFO',
       tracing: 'off',

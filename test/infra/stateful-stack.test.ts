@@ -2,6 +2,7 @@ import { App } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadStageConfig } from '#lib/config.ts';
+import { ADMIN_GROUP } from '#lib/constructs/user-directory.ts';
 import { StatefulStack } from '#lib/stateful-stack.ts';
 
 function synth(context: { stage?: string; stages?: unknown }) {
@@ -157,6 +158,25 @@ describe('StatefulStack', () => {
         ],
         PreventUserExistenceErrors: 'ENABLED',
       });
+    });
+
+    it('creates the admins group whose members may change configurations (issue 15)', () => {
+      const template = synth({ stage: 'dev' });
+      const pool = Object.keys(template.findResources('AWS::Cognito::UserPool'))[0];
+      template.resourceCountIs('AWS::Cognito::UserPoolGroup', 1);
+      template.hasResourceProperties('AWS::Cognito::UserPoolGroup', {
+        GroupName: ADMIN_GROUP,
+        UserPoolId: { Ref: pool },
+      });
+      expect(ADMIN_GROUP).toBe('admins');
+    });
+
+    it('leaves the groups of an existing user pool alone', () => {
+      const template = synth({
+        stage: 'dev',
+        stages: { dev: { auth: { mode: 'existing-user-pool', userPoolId: 'eu-west-1_AbC123xyz' } } },
+      });
+      template.resourceCountIs('AWS::Cognito::UserPoolGroup', 0);
     });
 
     it('rejects an existing user pool id that does not look like one', () => {

@@ -14,6 +14,7 @@ import { MigrateSettings } from '#lambdas/migrate/settings.ts';
 import { ProcessorSettings } from '#lambdas/processor/settings.ts';
 import { StreamSettings } from '#lambdas/stream/settings.ts';
 import { API_ROUTES } from '#lib/api-routes.ts';
+import { loadStageConfig } from '#lib/config.ts';
 import { PROJECT_ROOT } from '#lib/constructs/sync-function.ts';
 import {
   annotationsOf,
@@ -270,6 +271,40 @@ describe('functions', () => {
         ],
       },
     });
+  });
+
+  it('reserve concurrency per function, so open SSE streams can never starve the processor', () => {
+    const { functions } = synth.config;
+    const reserved = (service: string) => functionProperties(service).ReservedConcurrentExecutions;
+    expect({
+      api: reserved('api'),
+      'api-stream': reserved('api-stream'),
+      processor: reserved('processor'),
+      finalizer: reserved('finalizer'),
+      migrate: reserved('migrate'),
+    }).toEqual({ api: 10, 'api-stream': 20, processor: 4, finalizer: 3, migrate: 1 });
+    // The processor's pollers always find an execution; the sweep always finds one beside them.
+    expect(reserved('processor')).toBeGreaterThanOrEqual(functions.processor.maxConcurrency);
+    expect(reserved('finalizer')).toBeGreaterThan(functions.finalizer.maxConcurrency);
+  });
+
+  it('follow a stage’s reserved concurrency, default it from maxConcurrency, and refuse a processor starved by it', () => {
+    const config = (functions: Record<string, unknown>) =>
+      loadStageConfig({ stage: 'xy', stages: { xy: { functions } } });
+    expect(config({ processor: { maxConcurrency: 8 } }).functions.processor.reservedConcurrency).toBe(8);
+    expect(config({ apiStream: { reservedConcurrency: 50 } }).functions.apiStream.reservedConcurrency).toBe(
+      50,
+    );
+    expect(
+      config({ apiStream: { reservedConcurrency: null } }).functions.apiStream.reservedConcurrency,
+    ).toBeNull();
+    expect(() => config({ processor: { maxConcurrency: 8, reservedConcurrency: 4 } })).toThrow(
+      /processor.reservedConcurrency must be at least its maxConcurrency/,
+    );
+    expect(() => config({ finalizer: { maxConcurrency: 2, reservedConcurrency: 2 } })).toThrow(
+      /finalizer.reservedConcurrency must exceed its maxConcurrency/,
+    );
+    expect(() => config({ api: { reservedConcurrency: 0 } })).toThrow();
   });
 
   it('give each function exactly the variables of its own settings schema, with the stage’s values', () => {
