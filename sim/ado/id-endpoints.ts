@@ -1,5 +1,5 @@
 import { badRequest, workItemNotFound } from './errors.ts';
-import type { Outcome, RouteRequest } from './routes.ts';
+import type { Outcome, RouteRequest } from './route-types.ts';
 import type { ItemRecord, SimState } from './state.ts';
 import { parseWiql, runWiql, WIQL_RESULT_LIMIT } from './wiql.ts';
 import { workItemJson } from './wire.ts';

@@ -1,25 +1,15 @@
 import { createWorkItem, parseCreatePatch, titleOf } from './create.ts';
 import { badRequest, ruleError, SimHttpError } from './errors.ts';
-import type { CreateFault, FaultPlan, TransportFault } from './faults.ts';
+import type { CreateFault, FaultPlan } from './faults.ts';
 import { deleteItems, wiql, workItemsBatch } from './id-endpoints.ts';
 import { FIELDS, PROCESSES } from './processes.ts';
+import type { Outcome, RouteRequest } from './route-types.ts';
 import type { ProjectRecord, SimState } from './state.ts';
 import { fieldJson, projectJson, typeJson, workItemJson } from './wire.ts';
 
 /** Endpoint handlers: from a decoded request to an answer, or a SimHttpError. */
 
-export interface RouteRequest {
-  method: string;
-  /** The decoded segment before `_apis` (project name or id), if any. */
-  project?: string;
-  /** Decoded segments after `_apis`. */
-  rest: string[];
-  query: URLSearchParams;
-  contentType: string;
-  body: string;
-}
-
-export type Outcome = { status: number; json: unknown; drop?: boolean } | { fault: TransportFault };
+export type { Outcome, RouteRequest } from './route-types.ts';
 
 const ok = (json: unknown): Outcome => ({ status: 200, json });
 const list = (value: unknown[]): Outcome => ok({ count: value.length, value });
