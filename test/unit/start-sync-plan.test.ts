@@ -100,7 +100,7 @@ describe('startSync stores what the field mapping needs', () => {
       body,
     });
 
-    // What the processor reads back (pipeline-repository CLAIM) and hands to the mapping.
+    // What the processor reads back (store/sync/pipeline-rows.ts CLAIM_ITEMS) and hands to the mapping.
     const { rows } = await db.query<{ ardoq_id: string; name: string; payload: Record<string, unknown> }>(
       'SELECT ardoq_id, name, payload FROM sync_plan_items WHERE sync_history_id = CAST(:id AS uuid) ORDER BY position',
       { id: sqlUuid(syncId) },

@@ -1,5 +1,5 @@
 /**
- * The statements behind the sync-history repository. Each state change is ONE statement (data-modifying
+ * The statements behind SqlSyncStore (the SyncStore port). Each state change is ONE statement (data-modifying
  * CTEs) that also writes its audit log and its event, so nothing can be half-written and every adapter,
  * the Data API included, runs it in one call. Event numbers come from `sync_history.last_event_seq`,
  * bumped under the row lock of the same statement (DESIGN.md §3).

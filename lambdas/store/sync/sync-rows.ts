@@ -41,7 +41,7 @@ export interface CreateSyncOptions {
   maxPlanStatementBytes?: number;
 }
 
-/** A plan row as the create statements read it (sync-history-sql.ts `planRows`). */
+/** A plan row as the create statements read it (statements.ts `planRows`). */
 type PlanRow = [string, string | null, number, string] | [string, string | null, number, string, object];
 
 /** Bytes a JSON text adds to a Data API request: it travels as a JSON string, quotes and `\` escaped. */
