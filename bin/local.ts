@@ -51,13 +51,15 @@ console.log(
     : 'Azure DevOps: the active configuration',
 );
 console.log(`listening on ${system.url}`);
+// With tokens on, the examples carry the plain user's (a sync and its reads need no admin).
+const auth = options.authTokens ? ` -H 'authorization: Bearer ${options.authTokens.reader}'` : '';
 console.log('\nTry it:');
 console.log(
-  `  curl -s -X POST '${system.url}/api/azure-devops/projects/${encodeURIComponent(project)}/workitems' \\\n` +
+  `  curl -s -X POST '${system.url}/api/azure-devops/projects/${encodeURIComponent(project)}/workitems'${auth} \\\n` +
     `    -H 'content-type: application/json' -d '${example}'`,
 );
-console.log(`  curl -s ${system.url}/api/sync-history/<sync_history_id from the answer>`);
-console.log(`  curl -sN ${system.url}/api/sync-history/<sync_history_id>/events     # live progress (SSE)`);
+console.log(`  curl -s${auth} ${system.url}/api/sync-history/<sync_history_id from the answer>`);
+console.log(`  curl -sN${auth} ${system.url}/api/sync-history/<sync_history_id>/events     # live progress (SSE)`);
 console.log(`API description: ${system.url}/api/openapi.json`);
 if (options.authTokens) {
   console.log("Authentication: every route but /api/health needs 'Authorization: Bearer <token>'");
