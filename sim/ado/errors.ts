@@ -39,6 +39,30 @@ export const projectNotFound = (name: string) =>
     'ProjectDoesNotExistWithNameException',
   );
 
+/** An error of the core area (projects, operations, processes): its typeName is in that namespace. */
+export const coreError = (status: number, message: string, typeKey: string) =>
+  new SimHttpError(status, message, typeKey, {
+    typeName: `Microsoft.TeamFoundation.Core.WebApi.${typeKey}, Microsoft.TeamFoundation.Core.WebApi`,
+  });
+
+/**
+ * TF200019 is the message the service gives for a duplicate project name (seen in users' reports). The
+ * 409 status and the typeKey are not verified against a real organization.
+ */
+export const projectAlreadyExists = (name: string) =>
+  coreError(
+    409,
+    `TF200019: The following project already exists on the Azure DevOps Server: ${name}. You cannot create a new project with the same name as an existing project. Provide a different name.`,
+    'ProjectAlreadyExistsException',
+  );
+
+/** Unverified wording: the service's answer to an unknown operation id was not captured. */
+export const operationNotFound = (id: string) =>
+  coreError(404, `The operation with id ${id} does not exist.`, 'OperationNotFoundException');
+
+/** Unverified wording: an invalid create-project request (name, capabilities, process, visibility). */
+export const invalidProject = (message: string) => coreError(400, message, 'ArgumentException');
+
 export const typeNotFound = (name: string) =>
   new SimHttpError(404, `VS402323: Work item type ${name} does not exist.`, 'WorkItemTypeNotFoundException');
 

@@ -1,18 +1,9 @@
+import { seededRandom } from '../shared/random.ts';
 import type { FailNextKind, FailNextOp, SimFaults } from './types.ts';
 
-/** Fault decisions: rates drawn from a seeded PRNG, and one-shot faults queued by tests (which win). */
+export { seededRandom };
 
-/** mulberry32: small, fast and good enough to make fault rates reproducible from a seed. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Fault decisions: rates drawn from a seeded PRNG, and one-shot faults queued by tests (which win). */
 
 interface OneShot {
   op: FailNextOp;
@@ -30,6 +21,8 @@ export class FaultPlan {
   private readonly random: () => number;
   private readonly queue: OneShot[] = [];
   private readonly rejected = new Set<string>();
+  /** resultMessages of the next project creations that are to end `failed`. */
+  private readonly projectFailures: string[] = [];
   faults: SimFaults;
 
   constructor(faults: SimFaults = {}, seed = 1) {
@@ -39,6 +32,15 @@ export class FaultPlan {
 
   failNext(op: FailNextOp, kind: FailNextKind, count = 1, title?: string): void {
     if (count > 0) this.queue.push({ op, kind, remaining: count, ...(title !== undefined && { title }) });
+  }
+
+  failProjectCreations(resultMessage: string, count = 1): void {
+    for (let i = 0; i < count; i++) this.projectFailures.push(resultMessage);
+  }
+
+  /** For an accepted project creation: the resultMessage its operation is to fail with, if any. */
+  projectCreation(): string | undefined {
+    return this.projectFailures.shift();
   }
 
   rejectTitles(titles: Iterable<string>): void {

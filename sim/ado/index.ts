@@ -3,16 +3,23 @@
  * only. Used by `npm start`, `npm run ado-sim`, the tests and the bench; never by the Lambdas (sim/README.md).
  */
 
-export { PROCESS_NAMES } from './processes.ts';
+export { PROCESS_NAMES, SYSTEM_PROCESSES, type SystemProcessDef } from './processes.ts';
 export { startAdoSimulator } from './server.ts';
 export type {
+  AdoProjectControls,
   AdoSimulator,
   AdoSimulatorOptions,
   FailNextKind,
   FailNextOp,
+  InheritedProcessOptions,
   ProcessName,
   SimFaults,
+  SimOperation,
+  SimOperationStatus,
+  SimProcess,
   SimProject,
+  SimProjectInfo,
+  SimProjectState,
   SimRelation,
   SimStats,
   SimWorkItem,

@@ -181,3 +181,47 @@ export function knownField(name: string): FieldDef | undefined {
     (d) => d.referenceName.toLowerCase() === wanted || d.name.toLowerCase() === wanted,
   );
 }
+
+/** Type id of "no parent": the parentProcessTypeId of the system processes. */
+export const NO_PARENT_PROCESS = '00000000-0000-0000-0000-000000000000';
+
+export interface SystemProcessDef {
+  name: ProcessName;
+  typeId: string;
+  description: string;
+  isDefault: boolean;
+}
+
+/**
+ * The four system processes with the service's type ids and descriptions, in the order an organization's
+ * `GET /_apis/work/processes` was seen to list them (CMMI, Scrum, Basic, Agile).
+ */
+export const SYSTEM_PROCESSES: readonly SystemProcessDef[] = [
+  {
+    name: 'CMMI',
+    typeId: '27450541-8e31-4150-9947-dc59f998fc01',
+    description:
+      'This template is for more formal projects requiring a framework for process improvement and an auditable record of decisions.',
+    isDefault: false,
+  },
+  {
+    name: 'Scrum',
+    typeId: '6b724908-ef14-45cf-84f8-768b5384da45',
+    description: 'This template is for teams who follow the Scrum framework.',
+    isDefault: false,
+  },
+  {
+    name: 'Basic',
+    typeId: 'b8a3a935-7e91-48b8-a94c-606d37c3e9f2',
+    description:
+      'This template is flexible for any process and great for teams getting started with Azure DevOps.',
+    isDefault: false,
+  },
+  {
+    name: 'Agile',
+    typeId: 'adcc42ab-9882-485e-a3ed-7678f01f66bc',
+    description:
+      'This template is flexible and will work great for most teams using Agile planning methods, including those practicing Scrum.',
+    isDefault: true,
+  },
+];

@@ -12,4 +12,6 @@ export interface RouteRequest {
   body: string;
 }
 
-export type Outcome = { status: number; json: unknown; drop?: boolean } | { fault: TransportFault };
+export type Outcome =
+  | { status: number; json: unknown; drop?: boolean; headers?: Record<string, string> }
+  | { fault: TransportFault };

@@ -3,9 +3,17 @@ import { badRequest, ruleError, SimHttpError } from './errors.ts';
 import type { CreateFault, FaultPlan } from './faults.ts';
 import { deleteItems, wiql, workItemsBatch } from './id-endpoints.ts';
 import { FIELDS, PROCESSES } from './processes.ts';
+import {
+  coreProcesses,
+  createProject,
+  getOperation,
+  getProject,
+  listProjects,
+  workProcesses,
+} from './project-endpoints.ts';
 import type { Outcome, RouteRequest } from './route-types.ts';
 import type { ProjectRecord, SimState } from './state.ts';
-import { fieldJson, projectJson, typeJson, workItemJson } from './wire.ts';
+import { fieldJson, typeJson, workItemJson } from './wire.ts';
 
 /** Endpoint handlers: from a decoded request to an answer, or a SimHttpError. */
 
@@ -60,9 +68,29 @@ export function route(state: SimState, plan: FaultPlan, req: RouteRequest): Outc
     if (req.method !== method) throw methodNotAllowed(req.method);
   };
 
-  if (req.project === undefined && one(rest, ['projects'])) {
-    expect('GET');
-    return list(state.projects.map((p) => projectJson(state, p)));
+  if (req.project === undefined) {
+    const id = req.rest[1];
+    if (one(rest, ['projects'])) {
+      if (req.method === 'POST') return createProject(state, plan, jsonBody(req));
+      expect('GET');
+      return listProjects(state, req);
+    }
+    if (area === 'projects' && id !== undefined && rest.length === 2) {
+      expect('GET');
+      return getProject(state, req, id);
+    }
+    if (area === 'operations' && id !== undefined && rest.length === 2) {
+      expect('GET');
+      return getOperation(state, id);
+    }
+    if (area === 'work' && resource === 'processes' && rest.length <= 3) {
+      expect('GET');
+      return workProcesses(state, req, req.rest[2]);
+    }
+    if (area === 'process' && resource === 'processes' && rest.length <= 3) {
+      expect('GET');
+      return coreProcesses(state, req.rest[2]);
+    }
   }
   if (area === 'wit' && resource === 'workitemsbatch' && rest.length === 2) {
     expect('POST');

@@ -8,7 +8,7 @@ import { FaultPlan, type TransportFault } from './faults.ts';
 import { type FieldDef, findField, PROCESS_NAMES } from './processes.ts';
 import { type Outcome, route } from './routes.ts';
 import { SimState } from './state.ts';
-import type { AdoSimulator, AdoSimulatorOptions, SimStats } from './types.ts';
+import type { AdoProjectControls, AdoSimulator, AdoSimulatorOptions, SimStats } from './types.ts';
 
 /** HTTP plumbing: authentication, api-version, faults, latency, statistics; endpoints live in routes.ts. */
 
@@ -79,6 +79,26 @@ function splitPath(pathname: string): { project?: string; rest: string[] } | und
 const isCreateRequest = (method: string | undefined, pathname: string) =>
   method === 'POST' && /\/_apis\/wit\/workitems\/(\$|%24)[^/]+$/i.test(pathname);
 
+/** Which core-area counter a request adds to (organization-level routes only). */
+function coreArea(pathname: string): 'project' | 'operation' | 'process' | undefined {
+  const path = splitPath(pathname);
+  if (!path || path.project !== undefined) return undefined;
+  const [area, resource] = path.rest.map((s) => s.toLowerCase());
+  if (area === 'projects') return 'project';
+  if (area === 'operations') return 'operation';
+  if ((area === 'work' || area === 'process') && resource === 'processes') return 'process';
+  return undefined;
+}
+
+function countCoreRequest(stats: SimStats, method: string | undefined, pathname: string): void {
+  const area = coreArea(pathname);
+  if (area === 'project') {
+    stats.projectRequests += 1;
+    if (method === 'POST' && (splitPath(pathname)?.rest.length ?? 0) === 1) stats.projectCreates += 1;
+  } else if (area === 'operation') stats.operationRequests += 1;
+  else if (area === 'process') stats.processRequests += 1;
+}
+
 function send(
   res: ServerResponse,
   status: number,
@@ -113,18 +133,22 @@ const DEFAULT_PROJECTS = PROCESS_NAMES.map((process) => ({ name: `${process} Pro
 
 export async function startAdoSimulator(
   options: AdoSimulatorOptions & { port?: number },
-): Promise<AdoSimulator> {
+): Promise<AdoSimulator & AdoProjectControls> {
   if (!options.pat) throw new Error('startAdoSimulator needs a PAT');
   const plan = new FaultPlan(options.faults, options.seed ?? 1);
-  const stats: SimStats = {
+  /** The counters `resetStats` zeroes (createsInFlight is live state, not a counter). */
+  const zeroed = () => ({
     requests: 0,
     creates: 0,
-    createsInFlight: 0,
-    peakConcurrentCreates: 0,
     createMs: 0,
     throttled: 0,
     dropped: 0,
-  };
+    projectRequests: 0,
+    projectCreates: 0,
+    operationRequests: 0,
+    processRequests: 0,
+  });
+  const stats: SimStats = { ...zeroed(), createsInFlight: 0, peakConcurrentCreates: 0 };
   let state: SimState | undefined;
 
   async function handle(req: IncomingMessage, res: ServerResponse, url: URL, sim: SimState): Promise<void> {
@@ -162,7 +186,7 @@ export async function startAdoSimulator(
       req.socket.destroy();
       return;
     }
-    send(res, outcome.status, outcome.json);
+    send(res, outcome.status, outcome.json, outcome.headers);
   }
 
   const server = createServer((req, res) => {
@@ -170,6 +194,7 @@ export async function startAdoSimulator(
     const sim = state;
     const url = new URL(req.url ?? '/', sim?.baseUrl ?? 'http://127.0.0.1');
     const isCreate = isCreateRequest(req.method, url.pathname);
+    countCoreRequest(stats, req.method, url.pathname);
     const startedAt = performance.now();
     if (isCreate) {
       stats.creates += 1;
@@ -202,6 +227,9 @@ export async function startAdoSimulator(
   });
   const { port } = server.address() as AddressInfo;
   const sim = new SimState(`http://127.0.0.1:${port}`);
+  sim.projectPageSize = options.projectPageSize;
+  sim.projectMaxPageSize = options.projectMaxPageSize;
+  if (options.projectCreateDelayMs !== undefined) sim.projectCreateDelayMs = options.projectCreateDelayMs;
   for (const p of options.projects ?? DEFAULT_PROJECTS) sim.addProject(p.name, p.process);
   state = sim;
 
@@ -221,6 +249,41 @@ export async function startAdoSimulator(
     addProject: (name, process) => {
       sim.addProject(name, process);
     },
+    addInheritedProcess: (name, parent, processOptions) =>
+      sim.addInheritedProcess(name, parent, processOptions).typeId,
+    projects: () =>
+      sim.allProjects().map((p) => ({
+        id: p.id,
+        name: p.name,
+        ...(p.description !== undefined && { description: p.description }),
+        state: sim.projectState(p),
+        visibility: p.visibility,
+        processName: p.processRecord.name,
+        processTypeId: p.processRecord.typeId,
+        process: p.process,
+        sourceControlType: p.sourceControlType,
+      })),
+    operations: () =>
+      [...sim.operations.values()].map((o) => {
+        const status = sim.operationStatus(o);
+        return {
+          id: o.id,
+          projectId: o.project.id,
+          projectName: o.project.name,
+          status,
+          ...(status === 'failed' && o.failure !== undefined && { resultMessage: o.failure }),
+        };
+      }),
+    processes: () => sim.processes.map(({ base: _base, ...process }) => ({ ...process })),
+    setProjectCreateDelay: (ms) => {
+      sim.projectCreateDelayMs = Math.max(0, ms);
+    },
+    failNextProjectCreate: (resultMessage, count) =>
+      plan.failProjectCreations(
+        resultMessage ??
+          'TF30170: The plugin Microsoft.ProjectCreationWizard.WorkItemTracking failed during task WITs.',
+        count,
+      ),
     seedWorkItem: (projectName, typeName, fields) => {
       const project = sim.project(projectName);
       const type = sim.type(project, typeName);
@@ -238,7 +301,7 @@ export async function startAdoSimulator(
     workItems: (project) => sim.list(project, false),
     recycleBin: (project) => sim.list(project, true),
     resetStats: () => {
-      Object.assign(stats, { requests: 0, creates: 0, createMs: 0, throttled: 0, dropped: 0 });
+      Object.assign(stats, zeroed());
       stats.peakConcurrentCreates = stats.createsInFlight;
     },
   };

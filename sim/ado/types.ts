@@ -28,6 +28,63 @@ export interface AdoSimulatorOptions {
   faults?: SimFaults;
   /** Seed of the PRNG that draws the fault rates, so runs are reproducible. */
   seed?: number;
+  /** Projects per `GET /_apis/projects` answer when the request has no `$top`; default 100 (the service's). */
+  projectPageSize?: number;
+  /**
+   * Largest page answered even when `$top` asks for more; default none (the service honours `$top`).
+   * Lets a test make a client that always sends a large `$top` follow continuation tokens.
+   */
+  projectMaxPageSize?: number;
+  /** Milliseconds from `POST /_apis/projects` until its operation ends (succeeded or failed); default 1,500. */
+  projectCreateDelayMs?: number;
+}
+
+/** Project states of the REST contract that the simulator produces. */
+export type SimProjectState = 'wellFormed' | 'createPending' | 'new';
+
+/** A project as tests see it (a snapshot). */
+export interface SimProjectInfo {
+  id: string;
+  name: string;
+  description?: string;
+  /** wellFormed once usable; createPending (queued) or new (being created) while its operation runs. */
+  state: SimProjectState;
+  visibility: 'private' | 'public';
+  /** Name of the process the project was created with (a system or an inherited one). */
+  processName: string;
+  processTypeId: string;
+  /** The system process whose work item types the project has (an inherited process's parent). */
+  process: ProcessName;
+  sourceControlType: 'Git' | 'Tfvc';
+}
+
+export type SimOperationStatus = 'queued' | 'inProgress' | 'succeeded' | 'failed' | 'cancelled';
+
+/** A long-running operation (project creation) as tests see it. */
+export interface SimOperation {
+  id: string;
+  projectId: string;
+  projectName: string;
+  status: SimOperationStatus;
+  resultMessage?: string;
+}
+
+/** A process (`GET /_apis/work/processes`) as tests see it. */
+export interface SimProcess {
+  typeId: string;
+  name: string;
+  referenceName: string | null;
+  description: string;
+  parentProcessTypeId: string;
+  isEnabled: boolean;
+  isDefault: boolean;
+  customizationType: 'system' | 'inherited';
+}
+
+export interface InheritedProcessOptions {
+  /** Default true; a disabled process is listed but refused by project creation. */
+  enabled?: boolean;
+  description?: string;
 }
 
 export interface SimRelation {
@@ -65,6 +122,14 @@ export interface SimStats {
   throttled: number;
   /** Create requests whose socket was destroyed without an answer. */
   dropped: number;
+  /** Requests to `/_apis/projects` and `/_apis/projects/{project}` (list, get, create). */
+  projectRequests: number;
+  /** Of those, `POST /_apis/projects` (project creations asked for, whatever their answer). */
+  projectCreates: number;
+  /** Requests to `/_apis/operations/{id}`. */
+  operationRequests: number;
+  /** Requests to `/_apis/work/processes[/{id}]` and `/_apis/process/processes[/{id}]`. */
+  processRequests: number;
 }
 
 export interface AdoSimulator {
@@ -80,7 +145,11 @@ export interface AdoSimulator {
   failNext(op: FailNextOp, kind: FailNextKind, count?: number, title?: string): void;
   /** Titles for which a create answers 400 TF401320 (a rule error): lets tests make specific items fail. */
   rejectTitles(titles: Iterable<string>): void;
-  addProject(name: string, process: ProcessName): void;
+  /**
+   * Adds a usable (wellFormed) project at once, as if created long ago. `process` is a system process
+   * name or the name of a process added with addInheritedProcess().
+   */
+  addProject(name: string, process: string): void;
   /** Creates a work item directly, as a human would in the UI (no tag unless given). */
   seedWorkItem(project: string, type: string, fields: Record<string, unknown>): SimWorkItem;
   /** Work items not deleted, oldest first (snapshots). */
@@ -89,4 +158,34 @@ export interface AdoSimulator {
   recycleBin(project?: string): SimWorkItem[];
   readonly stats: SimStats;
   resetStats(): void;
+}
+
+/**
+ * The simulator's project, operation and process knobs (what `startAdoSimulator` answers besides
+ * AdoSimulator). A separate interface so that stand-ins typed as AdoSimulator (the bench's thread proxy)
+ * need not implement them.
+ */
+export interface AdoProjectControls {
+  /**
+   * Adds an inherited process (customizationType "inherited") whose projects behave as the system parent's;
+   * answers its typeId. Throws on an unknown parent or a name already used.
+   */
+  addInheritedProcess(
+    name: string,
+    parentProcessName: ProcessName,
+    options?: InheritedProcessOptions,
+  ): string;
+  /** Every project, those being created included, in list order (snapshots). */
+  projects(): SimProjectInfo[];
+  /** Every project creation operation, oldest first (snapshots). */
+  operations(): SimOperation[];
+  /** Every process, as `GET /_apis/work/processes` lists them. */
+  processes(): SimProcess[];
+  /**
+   * Delay from `POST /_apis/projects` until its operation ends. Read when an operation is looked at, so
+   * it applies to creations under way too: `setProjectCreateDelay(0)` ends them all now.
+   */
+  setProjectCreateDelay(ms: number): void;
+  /** The next `count` (default 1) project creations are accepted (202), then their operation ends `failed`. */
+  failNextProjectCreate(resultMessage?: string, count?: number): void;
 }

@@ -1,7 +1,14 @@
 import type { FieldDef, TypeDef } from './processes.ts';
-import type { ItemRecord, ProjectRecord, SimState } from './state.ts';
+import {
+  guidOf,
+  type ItemRecord,
+  type OperationRecord,
+  type ProcessRecord,
+  type ProjectRecord,
+  type SimState,
+} from './state.ts';
 
-/** JSON shapes the service answers with (work items, types, fields, projects). */
+/** JSON shapes the service answers with (work items, types, fields, projects, operations, processes). */
 
 export interface WorkItemView {
   relations: boolean;
@@ -88,14 +95,107 @@ export function typeJson(state: SimState, project: ProjectRecord, type: TypeDef)
   };
 }
 
+/** TeamProjectReference, as `GET /_apis/projects` lists it. */
 export function projectJson(state: SimState, project: ProjectRecord): Record<string, unknown> {
   return {
     id: project.id,
     name: project.name,
+    ...(project.description !== undefined && { description: project.description }),
     url: `${state.baseUrl}/_apis/projects/${project.id}`,
-    state: 'wellFormed',
-    revision: 1,
-    visibility: 'private',
-    lastUpdateTime: '2024-01-01T00:00:00.000Z',
+    state: state.projectState(project),
+    revision: project.revision,
+    visibility: project.visibility,
+    lastUpdateTime: project.lastUpdateTime,
+  };
+}
+
+/** TeamProject, as `GET /_apis/projects/{project}` answers it (capabilities only when asked for). */
+export function teamProjectJson(
+  state: SimState,
+  project: ProjectRecord,
+  includeCapabilities: boolean,
+): Record<string, unknown> {
+  const url = `${state.baseUrl}/_apis/projects/${project.id}`;
+  const teamId = guidOf(`team:${project.id}`);
+  return {
+    ...projectJson(state, project),
+    ...(includeCapabilities && {
+      capabilities: {
+        versioncontrol: {
+          sourceControlType: project.sourceControlType,
+          gitEnabled: project.sourceControlType === 'Git' ? 'True' : 'False',
+          tfvcEnabled: project.sourceControlType === 'Tfvc' ? 'True' : 'False',
+        },
+        processTemplate: {
+          templateName: project.processRecord.name,
+          templateTypeId: project.processRecord.typeId,
+        },
+      },
+    }),
+    _links: {
+      self: { href: url },
+      collection: { href: `${state.baseUrl}/_apis/projectCollections/${guidOf('collection')}` },
+      web: { href: `${state.baseUrl}/${encodeURIComponent(project.name)}` },
+    },
+    defaultTeam: { id: teamId, name: `${project.name} Team`, url: `${url}/teams/${teamId}` },
+  };
+}
+
+/** OperationReference (the 202 of a creation) or Operation (`GET /_apis/operations/{id}`). */
+export function operationJson(
+  state: SimState,
+  operation: OperationRecord,
+  full: boolean,
+): Record<string, unknown> {
+  const url = `${state.baseUrl}/_apis/operations/${operation.id}`;
+  if (!full) return { id: operation.id, status: 'queued', url };
+  const status = state.operationStatus(operation);
+  return {
+    id: operation.id,
+    status,
+    url,
+    _links: { self: { href: url } },
+    ...(status === 'failed' && { resultMessage: operation.failure }),
+  };
+}
+
+/** ProcessInfo of `GET /_apis/work/processes`; `$expand=projects` adds the usable projects using it. */
+export function processJson(
+  state: SimState,
+  process: ProcessRecord,
+  expandProjects: boolean,
+): Record<string, unknown> {
+  const projects = state.projects
+    .filter((p) => p.processRecord === process)
+    .map((p) => ({
+      id: p.id,
+      name: p.name,
+      ...(p.description !== undefined && { description: p.description }),
+      url: `vstfs:///Classification/TeamProject/${p.id}`,
+    }));
+  return {
+    typeId: process.typeId,
+    name: process.name,
+    referenceName: process.referenceName,
+    description: process.description,
+    ...(expandProjects && projects.length > 0 && { projects }),
+    parentProcessTypeId: process.parentProcessTypeId,
+    isEnabled: process.isEnabled,
+    isDefault: process.isDefault,
+    customizationType: process.customizationType,
+  };
+}
+
+/** Process of the core area, `GET /_apis/process/processes` (what clients list templates with). */
+export function coreProcessJson(state: SimState, process: ProcessRecord): Record<string, unknown> {
+  const url = `${state.baseUrl}/_apis/process/processes/${process.typeId}`;
+  return {
+    id: process.typeId,
+    description: process.description,
+    isDefault: process.isDefault,
+    type: process.customizationType,
+    url,
+    name: process.name,
+    _links: { self: { href: url } },
   };
 }
