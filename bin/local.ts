@@ -50,6 +50,11 @@ console.log(
     ? `Azure DevOps: built-in simulator at ${system.simulator.url} (projects: Agile Project, Scrum Project, CMMI Project, Basic Project)`
     : 'Azure DevOps: the active configuration',
 );
+console.log(
+  system.ardoqSimulator
+    ? `Ardoq: built-in simulator at ${system.ardoqSimulator.url} (workspace "${system.ardoqSimulator.demoWorkspace.name}")`
+    : 'Ardoq: the active configuration',
+);
 console.log(`listening on ${system.url}`);
 // With tokens on, the examples carry the plain user's (a sync and its reads need no admin).
 const auth = options.authTokens ? ` -H 'authorization: Bearer ${options.authTokens.reader}'` : '';
@@ -59,7 +64,9 @@ console.log(
     `    -H 'content-type: application/json' -d '${example}'`,
 );
 console.log(`  curl -s${auth} ${system.url}/api/sync-history/<sync_history_id from the answer>`);
-console.log(`  curl -sN${auth} ${system.url}/api/sync-history/<sync_history_id>/events     # live progress (SSE)`);
+console.log(
+  `  curl -sN${auth} ${system.url}/api/sync-history/<sync_history_id>/events     # live progress (SSE)`,
+);
 console.log(`API description: ${system.url}/api/openapi.json`);
 if (options.authTokens) {
   console.log("Authentication: every route but /api/health needs 'Authorization: Bearer <token>'");

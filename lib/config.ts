@@ -192,6 +192,24 @@ export const StageConfig = z
         allowedOrigins: z.array(AdoOrigin).default([]),
       })
       .prefault({}),
+    ardoq: z
+      .object({
+        /** ARDOQ_ALLOWED_ORIGINS of the API function; empty = https://*.ardoq.com only. */
+        allowedOrigins: z.array(AdoOrigin).default([]),
+        /** ARDOQ_HIERARCHY_TYPES: the Ardoq component types of the five levels, domain to user story. */
+        hierarchyTypes: z
+          .array(
+            z
+              .string()
+              .trim()
+              .min(1)
+              .max(100)
+              .regex(/^[^,]+$/, 'a type name has no comma'),
+          )
+          .length(5)
+          .default(['Domain', 'Initiative', 'Epic', 'Feature', 'User Story']),
+      })
+      .prefault({}),
     alarms: z
       .object({
         /** Subscribe this address to a topic created for the alarms. */

@@ -76,6 +76,10 @@ export class StatelessStack extends Stack {
       // Only when set: the functions then allow exactly dev.azure.com and *.visualstudio.com.
       ADO_ALLOWED_ORIGINS:
         config.ado.allowedOrigins.length > 0 ? config.ado.allowedOrigins.join(',') : undefined,
+      // Only when set: an Ardoq token then goes to https://*.ardoq.com only.
+      ARDOQ_ALLOWED_ORIGINS:
+        config.ardoq.allowedOrigins.length > 0 ? config.ardoq.allowedOrigins.join(',') : undefined,
+      ARDOQ_HIERARCHY_TYPES: config.ardoq.hierarchyTypes.join(','),
     };
     const fn = (
       id: string,

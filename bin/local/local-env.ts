@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import * as z from 'zod';
 import { organizationProblem, parseAllowedOrigins } from '#core/domain/ado-organization.ts';
+import { parseArdoqHost, parseHierarchyTypes } from '#core/domain/ardoq.ts';
 import { DEFAULT_SETTINGS } from '#core/pipeline/deps.ts';
 import { pipelineSettingsFromEnv } from '#lambdas/runtime/pipeline-settings.ts';
 import type { LocalSystemOptions } from './local-system.ts';
@@ -47,6 +48,31 @@ export const LocalEnv = z.object({
     .string()
     .optional()
     .meta({ description: 'Origins a PAT may be sent to besides dev.azure.com and *.visualstudio.com' }),
+  ARDOQ_API_HOST: z.string().min(1).optional().meta({
+    description:
+      'A real Ardoq (e.g. https://app.ardoq.com), configured on first start instead of the simulator (needs ARDOQ_API_TOKEN)',
+  }),
+  ARDOQ_API_TOKEN: z.string().min(1).optional().meta({ description: 'The API token of ARDOQ_API_HOST' }),
+  ARDOQ_ORG_LABEL: z
+    .string()
+    .min(1)
+    .optional()
+    .meta({ description: 'The X-org label of ARDOQ_API_HOST (required on app.ardoq.com)' }),
+  ARDOQ_SIM_PORT: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(65_535)
+    .default(8082)
+    .meta({ description: 'Port of the built-in Ardoq simulator' }),
+  ARDOQ_ALLOWED_ORIGINS: z
+    .string()
+    .optional()
+    .meta({ description: 'Origins an Ardoq token may be sent to besides https://*.ardoq.com' }),
+  ARDOQ_HIERARCHY_TYPES: z.string().optional().meta({
+    description:
+      'The Ardoq component types of the five levels, comma-separated (default Domain,Initiative,Epic,Feature,User Story)',
+  }),
   SWEEP_INTERVAL_SECONDS: z.coerce
     .number()
     .min(1)
@@ -83,6 +109,17 @@ export function localOptionsFromEnv(
       ? undefined
       : organizationProblem(local.ADO_ORGANIZATION, adoAllowedOrigins);
   if (refused) throw new Error(`ADO_ORGANIZATION: ${refused}`);
+  if (local.ARDOQ_API_HOST && !local.ARDOQ_API_TOKEN) throw new Error('ARDOQ_API_HOST needs ARDOQ_API_TOKEN');
+  const ardoqAllowedOrigins = parseAllowedOrigins(local.ARDOQ_ALLOWED_ORIGINS, {
+    loopback: true,
+    setting: 'ARDOQ_ALLOWED_ORIGINS',
+  });
+  let ardoqHost: string | undefined;
+  if (local.ARDOQ_API_HOST) {
+    const host = parseArdoqHost(local.ARDOQ_API_HOST, ardoqAllowedOrigins);
+    if (!host.ok) throw new Error(`ARDOQ_API_HOST: ${host.problem}`);
+    ardoqHost = host.apiHost;
+  }
   return {
     port: local.PORT,
     dataDir: local.LOCAL_DATA_DIR,
@@ -91,6 +128,20 @@ export function localOptionsFromEnv(
     sweepIntervalMs: local.SWEEP_INTERVAL_SECONDS * 1000,
     simulatorPort: local.ADO_SIM_PORT,
     adoAllowedOrigins,
+    ardoqSimulatorPort: local.ARDOQ_SIM_PORT,
+    ardoqAllowedOrigins,
+    ...(local.ARDOQ_HIERARCHY_TYPES
+      ? { hierarchyTypes: parseHierarchyTypes(local.ARDOQ_HIERARCHY_TYPES) }
+      : {}),
+    ...(ardoqHost && local.ARDOQ_API_TOKEN
+      ? {
+          ardoq: {
+            apiHost: ardoqHost,
+            token: local.ARDOQ_API_TOKEN,
+            ...(local.ARDOQ_ORG_LABEL ? { orgLabel: local.ARDOQ_ORG_LABEL } : {}),
+          },
+        }
+      : {}),
     ...(local.ADO_ORGANIZATION && local.ADO_PAT
       ? { organization: { name: local.ADO_ORGANIZATION, pat: local.ADO_PAT } }
       : {}),

@@ -3,11 +3,13 @@ import type { Server } from 'node:http';
 import { join } from 'node:path';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { adoTrackerFactory } from '#adapters/ado-rest-work-item-tracker.ts';
+import { ardoqClientFactory } from '#adapters/ardoq-rest-client.ts';
 import { readMigrations } from '#adapters/migration-files.ts';
 import { PgliteDatabase } from '#adapters/pglite-database.ts';
 import { PostgresDatabase } from '#adapters/postgres-database.ts';
 import { LocalSecretStore } from '#adapters/secret-stores.ts';
 import { SqsWorkQueue } from '#adapters/sqs-work-queue.ts';
+import { DEFAULT_HIERARCHY_TYPES, type HierarchyTypes } from '#core/domain/ardoq.ts';
 import { ConnectionCache } from '#core/pipeline/connection.ts';
 import { DEFAULT_SETTINGS, type PipelineSettings } from '#core/pipeline/deps.ts';
 import { sweep } from '#core/pipeline/sweep.ts';
@@ -23,22 +25,28 @@ import type { TailOptions } from '#lambdas/api/sse.ts';
 import { createFinalizerApp } from '#lambdas/finalizer/app.ts';
 import { createProcessorApp } from '#lambdas/processor/app.ts';
 import type { AdoSimulator } from '#sim/ado/index.ts';
+import type { ArdoqSimulator } from '#sim/ardoq/index.ts';
 import { SqlAuditTrail } from '#store/audit-log-store.ts';
-import { SqlConfigurationStore } from '#store/configuration-store.ts';
+import { adoConfigurationStore, ardoqConfigurationStore } from '#store/configuration-store.ts';
 import type { Database } from '#store/database.ts';
 import { SqlHistoryStore } from '#store/history/history-store.ts';
 import { runMigrations } from '#store/migrations.ts';
 import { SqlSyncStore } from '#store/sync/sql-sync-store.ts';
 import { serveApi } from './api-gateway-adapter.ts';
 import { InvocationTimeout } from './invocation-timeout.ts';
-import { type ConfigurationOptions, ensureConfiguration } from './local-configuration.ts';
+import {
+  type ArdoqConfigurationOptions,
+  type ConfigurationOptions,
+  ensureArdoqConfiguration,
+  ensureConfiguration,
+} from './local-configuration.ts';
 import { createQueues, queueDepth } from './local-queues.ts';
 import { SqsEventSource } from './sqs-event-source.ts';
 import { startLocalSqsService } from './sqs-service.ts';
 
 export { SIMULATOR_CONFIG_NAME } from './local-configuration.ts';
 
-export interface LocalSystemOptions extends ConfigurationOptions {
+export interface LocalSystemOptions extends ConfigurationOptions, ArdoqConfigurationOptions {
   /** HTTP port (0 = any free port). */
   port: number;
   /** PGlite data directory and local secrets; ignored for the database when `databaseUrl` or `db` is set. */
@@ -62,6 +70,12 @@ export interface LocalSystemOptions extends ConfigurationOptions {
    * built-in simulator's own origin is added when it runs.
    */
   adoAllowedOrigins?: string[];
+  /** Origins an Ardoq token may go to besides https://*.ardoq.com (ARDOQ_ALLOWED_ORIGINS); the simulator's is added. */
+  ardoqAllowedOrigins?: string[];
+  /** The Ardoq component types of the five levels (ARDOQ_HIERARCHY_TYPES). */
+  hierarchyTypes?: HierarchyTypes;
+  /** How long a project create waits for Azure DevOps' operation before answering (default 10 s). */
+  projectCreateWaitMs?: number;
   corsOrigins?: string[];
   /**
    * When set, every route but the public ones requires one of these bearer tokens (LOCAL_AUTH_TOKEN
@@ -94,6 +108,7 @@ export interface LocalSystem {
   /** The database the handlers use (interposers included). */
   db: Database;
   simulator?: AdoSimulator;
+  ardoqSimulator?: ArdoqSimulator;
   queue: SqsWorkQueue;
   sqs: SQSClient;
   queueUrls: { work: string; workDlq: string; finalize: string; finalizeDlq: string };
@@ -145,7 +160,7 @@ export async function startLocalSystem(options: LocalSystemOptions): Promise<Loc
 
   // The handlers' database refuses work after an invocation's timeout, like a stopped Lambda.
   const handlersDb = timeout.wrapDb(db);
-  const configurations = new SqlConfigurationStore(handlersDb);
+  const configurations = adoConfigurationStore(handlersDb);
   // Before the tracker factory: the simulator's origin (a random loopback port) is an allowed one.
   const simulator = await ensureConfiguration(configurations, secrets, options);
   const simulatorOrigins = simulator ? [new URL(simulator.url).origin] : [];
@@ -153,10 +168,23 @@ export async function startLocalSystem(options: LocalSystemOptions): Promise<Loc
     allowedOrigins: [...(options.adoAllowedOrigins ?? []), ...simulatorOrigins],
   });
   const trackers = options.interpose?.trackers ? options.interpose.trackers(ado) : ado;
+  const ardoqConfigurations = ardoqConfigurationStore(handlersDb);
+  const ardoqSimulator = await ensureArdoqConfiguration(ardoqConfigurations, secrets, options);
+  const ardoqAllowedOrigins = [
+    ...(options.ardoqAllowedOrigins ?? []),
+    ...(ardoqSimulator ? [new URL(ardoqSimulator.url).origin] : []),
+  ];
   const deps: LocalDeps = {
     syncs: new SqlSyncStore(handlersDb),
     history: new SqlHistoryStore(handlersDb),
     configurations,
+    ardoqConfigurations,
+    ardoq: ardoqClientFactory({ allowedOrigins: ardoqAllowedOrigins }),
+    ardoqAllowedOrigins,
+    hierarchyTypes: options.hierarchyTypes ?? DEFAULT_HIERARCHY_TYPES,
+    ...(options.projectCreateWaitMs !== undefined
+      ? { projectCreateWaitMs: options.projectCreateWaitMs }
+      : {}),
     audit: new SqlAuditTrail(handlersDb),
     queue: timeout.wrapQueue(options.interpose?.queue ? options.interpose.queue(queue) : queue),
     secrets,
@@ -212,6 +240,7 @@ export async function startLocalSystem(options: LocalSystemOptions): Promise<Loc
     deps,
     db,
     ...(simulator ? { simulator } : {}),
+    ...(ardoqSimulator ? { ardoqSimulator } : {}),
     queue,
     sqs,
     queueUrls,
@@ -226,6 +255,7 @@ export async function startLocalSystem(options: LocalSystemOptions): Promise<Loc
       sqs.destroy();
       await fauxqs.close();
       if (simulator !== options.simulatorInstance) await simulator?.close();
+      if (ardoqSimulator !== options.ardoqSimulatorInstance) await ardoqSimulator?.close();
       if (ownsDb) await rawDb.close();
     },
   };

@@ -84,6 +84,7 @@ const CODE_CLASSES: Record<string, 'auth' | 'throttled' | 'transient' | 'project
   TF201036: 'rejected', // a second parent
   TF201063: 'rejected', // link type or URL not supported
   VS402337: 'rejected', // WIQL above 20,000 results
+  TF200019: 'rejected', // "The following project already exists …" (a project create; unverified status)
 };
 
 export function isJsonContentType(contentType: string | null): boolean {

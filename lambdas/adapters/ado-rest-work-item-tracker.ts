@@ -1,10 +1,14 @@
 import { isLoopbackHost, parseAllowedOrigins, resolveAdoBaseUrl } from '#core/domain/ado-organization.ts';
 import {
+  type AdoOperation,
+  type AdoProcess,
   type AdoProject,
+  type AdoProjectDetails,
   AdoRejectedError,
   AdoTransientError,
   type CreatedWorkItem,
   type CreateWorkItemOptions,
+  type NewAdoProject,
   type NewWorkItem,
   type TrackerConnection,
   type WorkItemDetails,
@@ -79,16 +83,90 @@ export class AdoRestWorkItemTracker implements WorkItemTracker {
         retry: 'idempotent',
       });
       for (const entry of asArray(asRecord(answer.json)?.value)) {
-        const project = asRecord(entry);
-        if (typeof project?.id === 'string' && typeof project.name === 'string') {
-          projects.push({ id: project.id, name: project.name });
-        }
+        const project = projectOf(entry);
+        if (project) projects.push(project);
       }
       token = answer.headers.get('x-ms-continuationtoken');
       if (!token || seenTokens.has(token)) return projects;
       seenTokens.add(token);
     }
     return projects;
+  }
+
+  async getProject(idOrName: string): Promise<AdoProjectDetails | null> {
+    if (!idOrName) throw new Error('Azure DevOps project name must not be empty');
+    try {
+      const answer = await this.#http.send({
+        method: 'GET',
+        url: `${this.baseUrl}/_apis/projects/${encodeURIComponent(idOrName)}?includeCapabilities=true&${API_VERSION}`,
+        retry: 'idempotent',
+        projectScoped: true,
+      });
+      const project = projectOf(answer.json);
+      if (!project)
+        throw new AdoTransientError('Azure DevOps answered a project without id and name', answer.status);
+      const process = asRecord(asRecord(asRecord(answer.json)?.capabilities)?.processTemplate);
+      return {
+        ...project,
+        ...(typeof process?.templateTypeId === 'string' ? { processTypeId: process.templateTypeId } : {}),
+        ...(typeof process?.templateName === 'string' ? { processName: process.templateName } : {}),
+      };
+    } catch (error) {
+      if (error instanceof AdoRejectedError && (error.projectMissing || error.status === 404)) return null;
+      throw error;
+    }
+  }
+
+  async createProject(project: NewAdoProject): Promise<AdoOperation> {
+    const answer = await this.#http.send({
+      method: 'POST',
+      url: `${this.baseUrl}/_apis/projects?${API_VERSION}`,
+      body: {
+        name: project.name,
+        ...(project.description ? { description: project.description } : {}),
+        visibility: project.visibility,
+        capabilities: {
+          processTemplate: { templateTypeId: project.processTypeId },
+          versioncontrol: { sourceControlType: project.sourceControl },
+        },
+      },
+      // Not repeated after an unclear failure: a second create of the same name would be a 409.
+      retry: 'create',
+    });
+    return operationOf(answer.json, answer.status);
+  }
+
+  async getOperation(id: string): Promise<AdoOperation> {
+    const answer = await this.#http.send({
+      method: 'GET',
+      url: `${this.baseUrl}/_apis/operations/${encodeURIComponent(id)}?${API_VERSION}`,
+      retry: 'idempotent',
+    });
+    return operationOf(answer.json, answer.status);
+  }
+
+  async listProcesses(): Promise<AdoProcess[]> {
+    const answer = await this.#http.send({
+      method: 'GET',
+      url: `${this.baseUrl}/_apis/work/processes?${API_VERSION}`,
+      retry: 'idempotent',
+    });
+    const processes: AdoProcess[] = [];
+    for (const entry of asArray(asRecord(answer.json)?.value)) {
+      const p = asRecord(entry);
+      if (typeof p?.typeId !== 'string' || typeof p.name !== 'string') continue;
+      processes.push({
+        typeId: p.typeId,
+        name: p.name,
+        ...(typeof p.referenceName === 'string' ? { referenceName: p.referenceName } : {}),
+        description: typeof p.description === 'string' ? p.description : '',
+        ...(typeof p.parentProcessTypeId === 'string' ? { parentProcessTypeId: p.parentProcessTypeId } : {}),
+        isEnabled: p.isEnabled !== false,
+        isDefault: p.isDefault === true,
+        ...(typeof p.customizationType === 'string' ? { customizationType: p.customizationType } : {}),
+      });
+    }
+    return processes;
   }
 
   async listWorkItemTypes(project: string): Promise<WorkItemTypeInfo[]> {
@@ -235,6 +313,39 @@ function loopbackOriginOf(organization: string): string[] {
 }
 
 /** The string `key` of every object in a list. */
+/** A TeamProjectReference of an answer, or undefined without id and name. */
+function projectOf(entry: unknown): AdoProject | undefined {
+  const p = asRecord(entry);
+  if (typeof p?.id !== 'string' || typeof p.name !== 'string') return undefined;
+  const text = (key: string) => (typeof p[key] === 'string' ? { [key]: p[key] as string } : {});
+  return {
+    id: p.id,
+    name: p.name,
+    ...text('description'),
+    ...text('url'),
+    ...text('state'),
+    ...(typeof p.revision === 'number' ? { revision: p.revision } : {}),
+    ...text('visibility'),
+    ...text('lastUpdateTime'),
+  };
+}
+
+const OPERATION_STATUSES = new Set(['notSet', 'queued', 'inProgress', 'cancelled', 'succeeded', 'failed']);
+
+/** An OperationReference / Operation of an answer. */
+function operationOf(json: unknown, status: number): AdoOperation {
+  const o = asRecord(json);
+  if (typeof o?.id !== 'string' || typeof o.status !== 'string' || !OPERATION_STATUSES.has(o.status)) {
+    throw new AdoTransientError('Azure DevOps answered an operation without id or status', status);
+  }
+  return {
+    id: o.id,
+    status: o.status as AdoOperation['status'],
+    ...(typeof o.url === 'string' ? { url: o.url } : {}),
+    ...(typeof o.resultMessage === 'string' ? { resultMessage: o.resultMessage } : {}),
+  };
+}
+
 function valuesOf(list: unknown, key: string): string[] {
   return asArray(list)
     .map((entry) => asRecord(entry)?.[key])

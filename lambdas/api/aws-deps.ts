@@ -3,10 +3,16 @@ import { ConnectionCache } from '#core/pipeline/connection.ts';
 import { DEFAULT_SETTINGS } from '#core/pipeline/deps.ts';
 import { systemClock } from '#core/ports/clock.ts';
 import type { Log, PipelineMetrics } from '#core/ports/observability.ts';
-import { adoTrackers, dataApiDatabase, patSecrets, sqsWorkQueue } from '#lambdas/runtime/aws-clients.ts';
+import {
+  adoTrackers,
+  ardoqClients,
+  dataApiDatabase,
+  patSecrets,
+  sqsWorkQueue,
+} from '#lambdas/runtime/aws-clients.ts';
 import { pipelineSettingsFrom } from '#lambdas/runtime/pipeline-settings.ts';
 import { SqlAuditTrail } from '#store/audit-log-store.ts';
-import { SqlConfigurationStore } from '#store/configuration-store.ts';
+import { adoConfigurationStore, ardoqConfigurationStore } from '#store/configuration-store.ts';
 import { SqlHistoryStore } from '#store/history/history-store.ts';
 import { SqlSyncStore } from '#store/sync/sql-sync-store.ts';
 import type { ApiDeps } from './deps.ts';
@@ -23,7 +29,11 @@ export function apiDeps(
   return {
     syncs: new SqlSyncStore(db),
     history: new SqlHistoryStore(db),
-    configurations: new SqlConfigurationStore(db),
+    configurations: adoConfigurationStore(db),
+    ardoqConfigurations: ardoqConfigurationStore(db),
+    ardoq: ardoqClients(settings),
+    ardoqAllowedOrigins: settings.ARDOQ_ALLOWED_ORIGINS,
+    hierarchyTypes: settings.ARDOQ_HIERARCHY_TYPES,
     audit: new SqlAuditTrail(db),
     queue: sqsWorkQueue(settings),
     secrets: patSecrets(settings),

@@ -1,4 +1,7 @@
+import type { HierarchyTypes } from '#core/domain/ardoq.ts';
+import type { ArdoqTarget } from '#core/domain/configuration.ts';
 import type { CancelDeps, ProcessDeps, StartDeps } from '#core/pipeline/deps.ts';
+import type { ArdoqClientFactory } from '#core/ports/ardoq.ts';
 import type { AuditTrail } from '#core/ports/audit-trail.ts';
 import type { ConfigurationStore } from '#core/ports/configuration-store.ts';
 import type { HistoryStore } from '#core/ports/history-store.ts';
@@ -14,9 +17,20 @@ export interface StreamDeps extends StartDeps {
   tail?: TailOptions;
 }
 
-/** What the buffered routes need (the `api` function): history, configurations, cancel, check. */
+/**
+ * What the buffered routes need (the `api` function): history, configurations, cancel, check, Azure
+ * DevOps projects, Ardoq configurations and browsing.
+ */
 export interface ApiDeps extends StreamDeps, CancelDeps, ProcessDeps {
   history: HistoryStore;
   configurations: ConfigurationStore;
   secrets: SecretStore;
+  ardoqConfigurations: ConfigurationStore<ArdoqTarget>;
+  ardoq: ArdoqClientFactory;
+  /** `ARDOQ_ALLOWED_ORIGINS`: hosts an Ardoq token may go to besides `https://*.ardoq.com`. */
+  ardoqAllowedOrigins: readonly string[];
+  /** The Ardoq component types of the five levels (`ARDOQ_HIERARCHY_TYPES`). */
+  hierarchyTypes: HierarchyTypes;
+  /** How long a project create waits for Azure DevOps' operation before answering (default 10 s). */
+  projectCreateWaitMs?: number;
 }

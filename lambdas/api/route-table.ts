@@ -3,8 +3,10 @@ import { UnavailableError } from '#core/errors.ts';
 import type { ApiDeps, StreamDeps } from './deps.ts';
 import { buildOpenApi } from './openapi.ts';
 import { type RouteDef, route } from './route.ts';
+import { ardoqRoutes } from './routes/ardoq-routes.ts';
 import { configurationRoutes } from './routes/configuration-routes.ts';
 import { historyRoutes } from './routes/history-routes.ts';
+import { projectRoutes } from './routes/project-routes.ts';
 import { streamRoutes, syncRoutes } from './routes/sync-routes.ts';
 import { ErrorBody, ok } from './schemas.ts';
 
@@ -65,6 +67,8 @@ export const ROUTES: readonly RouteDef<ApiDeps>[] = [
   ...syncRoutes,
   ...streamRoutes,
   ...configurationRoutes,
+  ...projectRoutes,
+  ...ardoqRoutes,
   health,
   openApi,
 ];

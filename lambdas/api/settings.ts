@@ -2,7 +2,8 @@ import { settingsOf } from '#lambdas/runtime/settings.ts';
 
 /**
  * The buffered API function's environment: the database, the work queue (a sync's prepare step), the
- * PAT secrets (configurations store, test and delete them), the hosts a PAT may go to, CORS, the
+ * credential secrets (configurations store, test and delete PATs and Ardoq tokens), the hosts a PAT or
+ * an Ardoq token may go to, the Ardoq hierarchy's type names, CORS, the
  * admins' group, and the sync settings its routes use.
  */
 export const ApiSettings = settingsOf(
@@ -12,6 +13,8 @@ export const ApiSettings = settingsOf(
   'WORK_QUEUE_URL',
   'PAT_SECRET_PREFIX',
   'ADO_ALLOWED_ORIGINS',
+  'ARDOQ_ALLOWED_ORIGINS',
+  'ARDOQ_HIERARCHY_TYPES',
   'CORS_ORIGINS',
   'ADMIN_GROUP',
   'SYNC_DEADLINE_MINUTES',

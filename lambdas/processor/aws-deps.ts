@@ -1,10 +1,11 @@
 import type * as z from 'zod';
 import { ConnectionCache } from '#core/pipeline/connection.ts';
 import { DEFAULT_SETTINGS, type ProcessDeps } from '#core/pipeline/deps.ts';
+import { systemClock } from '#core/ports/clock.ts';
 import type { Log, PipelineMetrics } from '#core/ports/observability.ts';
 import { adoTrackers, dataApiDatabase, patSecrets, sqsWorkQueue } from '#lambdas/runtime/aws-clients.ts';
 import { pipelineSettingsFrom } from '#lambdas/runtime/pipeline-settings.ts';
-import { SqlConfigurationStore } from '#store/configuration-store.ts';
+import { adoConfigurationStore } from '#store/configuration-store.ts';
 import { SqlSyncStore } from '#store/sync/sql-sync-store.ts';
 import type { ProcessorSettings } from './settings.ts';
 
@@ -17,11 +18,12 @@ export function processorDeps(
   const db = dataApiDatabase(settings);
   return {
     syncs: new SqlSyncStore(db),
-    configurations: new SqlConfigurationStore(db),
+    configurations: adoConfigurationStore(db),
     queue: sqsWorkQueue(settings),
     secrets: patSecrets(settings),
     trackers: adoTrackers(settings),
     connections: new ConnectionCache(),
+    clock: systemClock,
     log,
     metrics,
     settings: pipelineSettingsFrom(settings, DEFAULT_SETTINGS),

@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import { parseAllowedOrigins } from '#core/domain/ado-organization.ts';
+import { parseHierarchyTypes } from '#core/domain/ardoq.ts';
 import { PipelineEnv } from './pipeline-settings.ts';
 
 /**
@@ -28,6 +29,33 @@ export const FIELDS = {
     .transform((text, ctx) => {
       try {
         return parseAllowedOrigins(text, { loopback: false });
+      } catch (error) {
+        ctx.addIssue({ code: 'custom', message: (error as Error).message });
+        return z.NEVER;
+      }
+    }),
+  /**
+   * Origins an Ardoq API token may go to besides https://*.ardoq.com, comma-separated; https only and
+   * no loopback host.
+   */
+  ARDOQ_ALLOWED_ORIGINS: z
+    .string()
+    .default('')
+    .transform((text, ctx) => {
+      try {
+        return parseAllowedOrigins(text, { loopback: false, setting: 'ARDOQ_ALLOWED_ORIGINS' });
+      } catch (error) {
+        ctx.addIssue({ code: 'custom', message: (error as Error).message });
+        return z.NEVER;
+      }
+    }),
+  /** The Ardoq component types of the five levels, domain to user story. */
+  ARDOQ_HIERARCHY_TYPES: z
+    .string()
+    .default('Domain,Initiative,Epic,Feature,User Story')
+    .transform((text, ctx) => {
+      try {
+        return parseHierarchyTypes(text);
       } catch (error) {
         ctx.addIssue({ code: 'custom', message: (error as Error).message });
         return z.NEVER;

@@ -7,7 +7,7 @@ import type { RouterDeps } from '#lambdas/api/router.ts';
 import { dataApiDatabase, sqsWorkQueue } from '#lambdas/runtime/aws-clients.ts';
 import { pipelineSettingsFrom } from '#lambdas/runtime/pipeline-settings.ts';
 import { SqlAuditTrail } from '#store/audit-log-store.ts';
-import { SqlConfigurationStore } from '#store/configuration-store.ts';
+import { adoConfigurationStore, ardoqConfigurationStore } from '#store/configuration-store.ts';
 import { SqlSyncStore } from '#store/sync/sql-sync-store.ts';
 import type { StreamSettings } from './settings.ts';
 
@@ -20,7 +20,8 @@ export function streamDeps(
   const db = dataApiDatabase(settings);
   return {
     syncs: new SqlSyncStore(db),
-    configurations: new SqlConfigurationStore(db),
+    configurations: adoConfigurationStore(db),
+    ardoqConfigurations: ardoqConfigurationStore(db),
     audit: new SqlAuditTrail(db),
     queue: sqsWorkQueue(settings),
     clock: systemClock,

@@ -117,6 +117,65 @@ describe('GET /api/openapi.json', () => {
     await collect('GET', '/api/health?probe=%00', '/api/health'); // 400
     await collect('POST', `${C}/local-ado-simulator/activate`, `${C}/{id}/activate`);
     await collect('DELETE', `${C}/${configId}`, `${C}/{id}`);
+    await collectWorkflowAnswers();
+  }
+
+  /** The Ardoq and project routes (WORKFLOW.md §3–§5), their failures included. */
+  async function collectWorkflowAnswers() {
+    const ardoq = api.system.ardoqSimulator;
+    if (!ardoq) throw new Error('the local system runs without its Ardoq simulator');
+    const P = '/api/azure-devops/projects';
+    await collect('GET', P, P);
+    await collect('GET', '/api/azure-devops/processes', '/api/azure-devops/processes');
+    await collect('POST', P, P, { name: unique('OpenAPI project') });
+    await collect('POST', P, P, { name: 'Agile Project' }); // 409
+    await collect('GET', `${P}?configId=nope`, P); // 404
+
+    const A = '/api/ardoq/configurations';
+    const made = await collect('POST', A, A, {
+      name: unique('Ardoq'),
+      apiToken: ardoq.token,
+      apiHost: ardoq.url,
+      orgLabel: ardoq.orgLabel,
+    });
+    const ardoqId = (made.json as { data: { configuration: { id: string } } }).data.configuration.id;
+    await collect('POST', A, A, { name: 'x', apiToken: 't', apiHost: 'https://evil.example.com' }); // 400
+    await collect('GET', A, A);
+    await collect('GET', `${A}/active`, `${A}/active`);
+    await collect('GET', `${A}/${ardoqId}`, `${A}/{id}`);
+    await collect('PUT', `${A}/${ardoqId}`, `${A}/{id}`, { name: unique('Ardoq renamed') });
+    await collect('POST', `${A}/${ardoqId}/activate`, `${A}/{id}/activate`);
+    await collect('GET', '/api/ardoq/test-connection', '/api/ardoq/test-connection');
+    await collect('POST', `${A}/local-ardoq-simulator/activate`, `${A}/{id}/activate`);
+    await collect('DELETE', `${A}/${ardoqId}`, `${A}/{id}`);
+
+    const W = '/api/ardoq/workspaces';
+    const ws = ardoq.demoWorkspace.id;
+    const all = ardoq.components(ws);
+    const domain = all.find((c) => c.type === 'Domain')?._id;
+    const initiative = all.find((c) => c.type === 'Initiative' && c.parent === domain)?._id;
+    await collect('GET', W, W);
+    await collect('GET', `${W}/${ws}`, `${W}/{workspaceId}`);
+    await collect('GET', `${W}/0123456789abcdef01234567`, `${W}/{workspaceId}`); // 404
+    await collect('GET', `${W}/${ws}/context`, `${W}/{workspaceId}/context`);
+    await collect('GET', `${W}/${ws}/components`, `${W}/{workspaceId}/components`);
+    await collect('GET', `${W}/${ws}/domains`, `${W}/{workspaceId}/domains`);
+    await collect(
+      'GET',
+      `${W}/${ws}/domains/${domain}/initiatives`,
+      `${W}/{workspaceId}/domains/{domainId}/initiatives`,
+    );
+    const H = `${W}/{workspaceId}/initiatives/{initiativeId}/hierarchy`;
+    await collect('GET', `${W}/${ws}/initiatives/${initiative}/hierarchy`, H);
+    await collect(
+      'GET',
+      `${W}/${ardoq.edgeCases.id}/initiatives/${ardoq.edgeCases.ids.initiative}/hierarchy`,
+      H,
+    ); // _skipped
+    ardoq.failNext('unauthorized');
+    await collect('GET', W, W); // 502
+    ardoq.failNext('throttle', 4);
+    await collect('GET', W, W); // 503
   }
 
   it('is a valid OpenAPI 3.1 document', async () => {

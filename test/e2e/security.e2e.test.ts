@@ -135,9 +135,19 @@ describe('API security (LOCAL_AUTH_TOKEN set)', () => {
     const adminRoutes = () =>
       routes.filter((r) => r.permission === 'admin').map((r) => `${r.method} ${r.path}`);
 
-    it('asks admin membership for exactly the configuration writes', () => {
+    it('asks admin membership for exactly the configuration writes (Azure DevOps and Ardoq)', () => {
+      const A = '/api/ardoq/configurations';
       expect(adminRoutes().sort()).toEqual(
-        [`POST ${C}`, `PUT ${C}/:id`, `DELETE ${C}/:id`, `POST ${C}/:id/activate`].sort(),
+        [
+          `POST ${C}`,
+          `PUT ${C}/:id`,
+          `DELETE ${C}/:id`,
+          `POST ${C}/:id/activate`,
+          `POST ${A}`,
+          `PUT ${A}/:id`,
+          `DELETE ${A}/:id`,
+          `POST ${A}/:id/activate`,
+        ].sort(),
       );
     });
 

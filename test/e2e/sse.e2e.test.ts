@@ -19,6 +19,10 @@ const refuseDeletes: (factory: WorkItemTrackerFactory) => WorkItemTrackerFactory
     const tracker = factory(connection);
     return {
       listProjects: () => tracker.listProjects(),
+      getProject: (idOrName) => tracker.getProject(idOrName),
+      createProject: (project) => tracker.createProject(project),
+      getOperation: (id) => tracker.getOperation(id),
+      listProcesses: () => tracker.listProcesses(),
       listWorkItemTypes: (project) => tracker.listWorkItemTypes(project),
       listFields: (project, type) => tracker.listFields(project, type),
       createWorkItem: (project, item) => tracker.createWorkItem(project, item),

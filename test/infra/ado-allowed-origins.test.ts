@@ -61,3 +61,50 @@ describe('stage key ado.allowedOrigins', () => {
     ).toThrow();
   });
 });
+
+/** `ardoq.*`: where an Ardoq token may go, and the hierarchy's type names: the API function's only. */
+describe('stage keys ardoq.allowedOrigins and ardoq.hierarchyTypes', () => {
+  const variable = (synth: SynthesizedApp, name: string): Record<string, string | undefined> => {
+    const result: Record<string, string | undefined> = {};
+    for (const fn of Object.values(synth.statelessTemplate.findResources('AWS::Lambda::Function'))) {
+      const variables = (fn.Properties as { Environment?: { Variables?: Record<string, string> } })
+        .Environment?.Variables;
+      const service = variables?.POWERTOOLS_SERVICE_NAME;
+      if (service) result[service] = variables?.[name];
+    }
+    return result;
+  };
+
+  it('reach the API function, and no other', () => {
+    const synth = synthApp(
+      {
+        stage: 'ardoqstage',
+        stages: {
+          ardoqstage: {
+            ardoq: {
+              allowedOrigins: ['https://ardoq.corp.example'],
+              hierarchyTypes: ['Area', 'Programme', 'Theme', 'Capability', 'Backlog Item'],
+            },
+          },
+        },
+      },
+      { bundling: false },
+    );
+    expect(variable(synth, 'ARDOQ_ALLOWED_ORIGINS')).toEqual({
+      api: 'https://ardoq.corp.example',
+      'api-stream': undefined,
+      processor: undefined,
+      finalizer: undefined,
+      migrate: undefined,
+    });
+    expect(variable(synth, 'ARDOQ_HIERARCHY_TYPES').api).toBe('Area,Programme,Theme,Capability,Backlog Item');
+  });
+
+  it.each([
+    ['four type names', { hierarchyTypes: ['A', 'B', 'C', 'D'] }],
+    ['a comma in a name', { hierarchyTypes: ['A,B', 'C', 'D', 'E', 'F'] }],
+    ['plain http', { allowedOrigins: ['http://ardoq.corp.example'] }],
+  ])('refuses %s at config parse', (_label, ardoq) => {
+    expect(() => loadStageConfig({ stage: 'bad', stages: { bad: { ardoq } } })).toThrow();
+  });
+});

@@ -6,7 +6,7 @@ import { describeTrackerContract } from '#test/support/tracker-contract.ts';
 const PAT = 'contract-simulator-pat-0123456789abcdefghijklmnopqrstuv';
 
 describeTrackerContract('AdoRestWorkItemTracker over the ADO simulator', async () => {
-  const sim = await startAdoSimulator({ pat: PAT, port: 0 });
+  const sim = await startAdoSimulator({ pat: PAT, port: 0, projectCreateDelayMs: 60 });
   const trackers = adoTrackerFactory({ allowedOrigins: [new URL(sim.url).origin] });
   return {
     tracker: trackers({ organization: sim.url, pat: PAT }),

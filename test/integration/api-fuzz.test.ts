@@ -66,6 +66,13 @@ describe('fuzzing every route of the route table', () => {
         patToken: `pat-${k}`,
       }),
       'PUT /api/azure-devops/configurations/:id': (k) => ({ name: `Renamed ${k}` }),
+      'POST /api/azure-devops/projects': (k) => ({ name: `Fuzz project ${k}`, visibility: 'private' }),
+      'POST /api/ardoq/configurations': (k) => ({
+        name: `Fuzz ardoq ${k}`,
+        apiToken: `token-${k}`,
+        apiHost: api.system.ardoqSimulator?.url,
+      }),
+      'PUT /api/ardoq/configurations/:id': (k) => ({ name: `Ardoq renamed ${k}`, isActive: false }),
     };
     const json = { 'content-type': 'application/json' };
     const started = await api.call({
@@ -95,9 +102,21 @@ describe('fuzzing every route of the route table', () => {
   function requestFor(route: RouteDef<ApiDeps>, focus: Focus) {
     const pick = <T>(part: Focus, valid: fc.Arbitrary<T>, hostile: fc.Arbitrary<T>) =>
       focus === part ? hostile : focus === 'chaos' ? fc.oneof(valid, hostile) : valid;
+    const sim = api.system.ardoqSimulator;
+    const demo = sim ? sim.components(sim.demoWorkspace.id) : [];
+    const idsOf = (type: string) => demo.filter((c) => c.type === type).map((c) => c._id);
     const validSegments: Record<string, string[]> = {
       project: ['Agile%20Project', "O'Brien%20Team", 'Scrum'],
-      id: [...ids.syncs, ...ids.configs, '00000000-0000-4000-8000-000000000000', 'no-such-config'],
+      id: [
+        ...ids.syncs,
+        ...ids.configs,
+        '00000000-0000-4000-8000-000000000000',
+        'no-such-config',
+        'local-ardoq-simulator',
+      ],
+      workspaceId: [...(sim ? [sim.demoWorkspace.id, sim.edgeCases.id] : []), '0123456789abcdef01234567'],
+      domainId: idsOf('Domain'),
+      initiativeId: [...idsOf('Initiative'), ...idsOf('Epic').slice(0, 2)],
     };
     const names = [...route.path.matchAll(/:([A-Za-z]+)/g)].map((m) => m[1] as string);
     const params = fc.record(

@@ -56,6 +56,8 @@ type TablePrivileges = Record<string, string[]>;
  * migration adds shows up here with whatever it was granted: add it, after deciding.
  */
 const EXPECTED_PRIVILEGES: TablePrivileges = {
+  // 0010: Ardoq connections, managed through the API like the Azure DevOps ones.
+  ardoq_configurations: ['DELETE', 'INSERT', 'SELECT', 'UPDATE'],
   audit_logs: ['INSERT', 'SELECT'],
   azure_devops_configurations: ['DELETE', 'INSERT', 'SELECT', 'UPDATE'],
   history_row_counts: ['SELECT'],

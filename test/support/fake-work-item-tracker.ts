@@ -1,13 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import {
   AdoAuthError,
+  type AdoOperation,
+  type AdoProcess,
   type AdoProject,
+  type AdoProjectDetails,
   AdoRejectedError,
   AdoTransientError,
   type CreatedWorkItem,
   type CreateWorkItemOptions,
   type Hyperlink,
   type IdentityRef,
+  type NewAdoProject,
   type NewWorkItem,
   type WorkItemDetails,
   type WorkItemSearch,
@@ -150,6 +154,14 @@ const TITLE_MAX = 255;
 const WIQL_LIMIT = 20_000;
 const MAX_IDS_PER_CALL = 200;
 
+/** The system processes, with the type ids Azure DevOps gives them in every organization. */
+const FAKE_PROCESSES: Array<{ name: FakeProcess; typeId: string }> = [
+  { name: 'Agile', typeId: 'adcc42ab-9882-485e-a3ed-7678f01f66bc' },
+  { name: 'Scrum', typeId: '6b724908-ef14-45cf-84f8-768b5384da45' },
+  { name: 'CMMI', typeId: '27450541-8e31-4150-9947-dc59f998fc01' },
+  { name: 'Basic', typeId: 'b8a3a935-7e91-48b8-a94c-606d37c3e9f2' },
+];
+
 const DEFAULT_PROJECTS: Array<{ name: string; process: FakeProcess }> = [
   { name: 'Agile Project', process: 'Agile' },
   { name: 'Scrum Project', process: 'Scrum' },
@@ -215,7 +227,20 @@ export class FakeWorkItemTracker implements WorkItemTracker {
     searchWorkItems: 0,
     getWorkItems: 0,
     deleteWorkItems: 0,
+    getProject: 0,
+    createProject: 0,
+    getOperation: 0,
+    listProcesses: 0,
   };
+  /**
+   * `getOperation` calls before a created project's operation succeeds (0: it is done at once); until
+   * then the project does not exist for the work item methods, as in Azure DevOps.
+   */
+  projectCreateSteps = 0;
+  readonly #operations = new Map<
+    string,
+    { project: ProjectRecord; remaining: number; status: AdoOperation['status'] }
+  >();
   /** false: `listWorkItemTypes` answers names only, as an answer without `fields` would. */
   typesListCarriesFields = true;
   /** Calls refused with `AdoAuthError` by `fakeTrackerFactory` (wrong PAT). */
@@ -323,7 +348,92 @@ export class FakeWorkItemTracker implements WorkItemTracker {
 
   async listProjects(): Promise<AdoProject[]> {
     this.#enter('listProjects');
-    return this.#projects.map((p) => ({ id: p.id, name: p.name }));
+    return this.#projects.map((p) => this.#projectRef(p));
+  }
+
+  async getProject(idOrName: string): Promise<AdoProjectDetails | null> {
+    this.#enter('getProject');
+    const project = this.#projects.find((p) => p.id === idOrName) ?? this.#findProject(idOrName);
+    if (!project) return null;
+    const process = FAKE_PROCESSES.find((p) => p.name === project.process);
+    return {
+      ...this.#projectRef(project),
+      ...(process ? { processTypeId: process.typeId, processName: process.name } : {}),
+    };
+  }
+
+  async createProject(input: NewAdoProject): Promise<AdoOperation> {
+    this.#enter('createProject');
+    const process = FAKE_PROCESSES.find((p) => p.typeId === input.processTypeId);
+    if (!process)
+      throw new AdoRejectedError(`VS403084: unknown process ${input.processTypeId}`, 400, 'VS403084');
+    const taken =
+      this.#findProject(input.name) ??
+      [...this.#operations.values()].find((o) => o.project.name.toLowerCase() === input.name.toLowerCase())
+        ?.project;
+    if (taken) {
+      throw new AdoRejectedError(
+        `TF200019: The following project already exists on the Azure DevOps Server: ${input.name}`,
+        409,
+        'TF200019',
+      );
+    }
+    const project: ProjectRecord = {
+      id: randomUUID(),
+      name: input.name,
+      process: process.name,
+      tags: new Map(),
+    };
+    const id = randomUUID();
+    const operation = {
+      project,
+      remaining: this.projectCreateSteps,
+      status: 'queued' as AdoOperation['status'],
+    };
+    this.#operations.set(id, operation);
+    if (operation.remaining <= 0) this.#finishOperation(operation);
+    return { id, status: operation.status, url: `${this.baseUrl}/_apis/operations/${id}` };
+  }
+
+  async getOperation(id: string): Promise<AdoOperation> {
+    this.#enter('getOperation');
+    const operation = this.#operations.get(id);
+    if (!operation) throw new AdoRejectedError(`Operation ${id} not found`, 404);
+    if (operation.status !== 'succeeded') {
+      operation.remaining -= 1;
+      if (operation.remaining <= 0) this.#finishOperation(operation);
+      else operation.status = 'inProgress';
+    }
+    return { id, status: operation.status, url: `${this.baseUrl}/_apis/operations/${id}` };
+  }
+
+  async listProcesses(): Promise<AdoProcess[]> {
+    this.#enter('listProcesses');
+    return FAKE_PROCESSES.map((p) => ({
+      typeId: p.typeId,
+      name: p.name,
+      description: `${p.name} process`,
+      parentProcessTypeId: '00000000-0000-0000-0000-000000000000',
+      isEnabled: true,
+      isDefault: p.name === 'Agile',
+      customizationType: 'system',
+    }));
+  }
+
+  #finishOperation(operation: { project: ProjectRecord; status: AdoOperation['status'] }): void {
+    operation.status = 'succeeded';
+    if (!this.#findProject(operation.project.name)) this.#projects.push(operation.project);
+  }
+
+  #projectRef(p: ProjectRecord): AdoProject {
+    return {
+      id: p.id,
+      name: p.name,
+      url: `${this.baseUrl}/_apis/projects/${p.id}`,
+      state: 'wellFormed',
+      revision: 1,
+      visibility: 'private',
+    };
   }
 
   async listWorkItemTypes(project: string): Promise<WorkItemTypeInfo[]> {
@@ -614,6 +724,10 @@ export function fakeTrackerFactory(
       };
     return {
       listProjects: guard(() => fake.listProjects()),
+      getProject: guard((idOrName: string) => fake.getProject(idOrName)),
+      createProject: guard((project: NewAdoProject) => fake.createProject(project)),
+      getOperation: guard((id: string) => fake.getOperation(id)),
+      listProcesses: guard(() => fake.listProcesses()),
       listWorkItemTypes: guard((project: string) => fake.listWorkItemTypes(project)),
       listFields: guard((project: string, type: string) => fake.listFields(project, type)),
       createWorkItem: guard((project: string, item: NewWorkItem, options?: CreateWorkItemOptions) =>

@@ -5,7 +5,7 @@ import { readMigrations } from '#adapters/migration-files.ts';
 import { PgliteDatabase } from '#adapters/pglite-database.ts';
 import { ProjectName, StartSyncBody, StartSyncQuery } from '#core/domain/sync-request.ts';
 import { ConnectionCache } from '#core/pipeline/connection.ts';
-import type { Log, PipelineDeps, PipelineMetrics, PipelineSettings } from '#core/pipeline/deps.ts';
+import type { Log, PipelineDeps, PipelineMetrics, PipelineSettings, StartDeps } from '#core/pipeline/deps.ts';
 import { type StartSyncInput, startSync } from '#core/pipeline/start-sync.ts';
 import type { Clock } from '#core/ports/clock.ts';
 import type { SecretStore } from '#core/ports/secret-store.ts';
@@ -13,7 +13,11 @@ import { AdoRejectedError } from '#core/ports/work-item-tracker.ts';
 import { RetryLaterError, type WorkMessage, type WorkQueue } from '#core/ports/work-queue.ts';
 import { check } from '#lambdas/api/router.ts';
 import { routeWorkMessage } from '#lambdas/processor/app.ts';
-import { insertConfiguration, SqlConfigurationStore } from '#store/configuration-store.ts';
+import {
+  adoConfigurationStore,
+  ardoqConfigurationStore,
+  insertConfiguration,
+} from '#store/configuration-store.ts';
 import { type Database, type Queryable, type SqlParams, sqlUuid } from '#store/database.ts';
 import { runMigrations } from '#store/migrations.ts';
 import { SqlSyncStore } from '#store/sync/sql-sync-store.ts';
@@ -154,7 +158,7 @@ export class RecordingMetrics implements PipelineMetrics {
 
 /** One test's pipeline: its deps and the fakes behind them, over its own configuration. */
 export interface Harness {
-  deps: PipelineDeps;
+  deps: HarnessDeps;
   fake: FakeWorkItemTracker;
   queue: RecordingQueue;
   secrets: MemorySecretStore;
@@ -172,8 +176,12 @@ export interface Harness {
 /** The SQL stores over `db` (PGlite here). */
 export const stores = (db: Database) => ({
   syncs: new SqlSyncStore(db),
-  configurations: new SqlConfigurationStore(db),
+  configurations: adoConfigurationStore(db),
+  ardoqConfigurations: ardoqConfigurationStore(db),
 });
+
+/** Every use case's deps: the pipeline's, and the Ardoq configurations a start reads its source from. */
+export type HarnessDeps = PipelineDeps & StartDeps;
 
 /**
  * The same deps with their stores over another database (a faulty one, say), as a fresh process: no
@@ -201,7 +209,7 @@ export async function createHarness(db: Database, options: { storedPat?: string 
   const clock = new TestClock();
   const log = new RecordingLog();
   const metrics = new RecordingMetrics();
-  const deps: PipelineDeps = {
+  const deps: HarnessDeps = {
     ...stores(db),
     queue,
     secrets,
@@ -309,7 +317,7 @@ export function request(
 
 /** startSync on a request checked as the router checks it (a rejected promise for bad input). */
 export const startRequest = async (
-  deps: PipelineDeps,
+  deps: StartDeps,
   input: { project: string; query: Record<string, string | undefined>; body: unknown },
 ) => startSync(request(input.project, input.body, input.query), deps);
 

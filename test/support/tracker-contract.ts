@@ -282,10 +282,82 @@ export function describeTrackerContract(label: string, connect: () => Promise<Tr
       expect(await tracker.searchWorkItems(project, { tag })).toEqual([created.id]);
     });
 
+    describe('projects and processes', () => {
+      const AGILE = 'adcc42ab-9882-485e-a3ed-7678f01f66bc';
+      const SCRUM = '6b724908-ef14-45cf-84f8-768b5384da45';
+      /** Follows a creation's operation to its end (the simulator finishes within about 100 ms here). */
+      async function settle(id: string) {
+        for (let i = 0; i < 100; i++) {
+          const operation = await tracker.getOperation(id);
+          if (['succeeded', 'failed', 'cancelled'].includes(operation.status)) return operation;
+          await sleep(20);
+        }
+        throw new Error(`operation ${id} did not end`);
+      }
+
+      it('lists the four system processes with the type ids Azure DevOps gives them everywhere', async () => {
+        const processes = await tracker.listProcesses();
+        const byName = new Map(processes.map((p) => [p.name, p]));
+        expect(byName.get('Agile')?.typeId).toBe(AGILE);
+        expect(byName.get('Scrum')?.typeId).toBe(SCRUM);
+        expect(byName.get('CMMI')?.typeId).toBe('27450541-8e31-4150-9947-dc59f998fc01');
+        expect(byName.get('Basic')?.typeId).toBe('b8a3a935-7e91-48b8-a94c-606d37c3e9f2');
+        for (const p of processes)
+          expect(p).toMatchObject({ isEnabled: expect.any(Boolean), description: expect.any(String) });
+      });
+
+      it('lists projects with their reference keys and finds one by name (any case) or id, with its process', async () => {
+        const listed = (await tracker.listProjects()).find((p) => p.name === 'Scrum Project');
+        expect(listed).toMatchObject({ id: expect.any(String), name: 'Scrum Project', state: 'wellFormed' });
+        const byName = await tracker.getProject('scrum project');
+        expect(byName).toMatchObject({ id: listed?.id, name: 'Scrum Project', processTypeId: SCRUM });
+        expect(await tracker.getProject(listed?.id ?? '')).toMatchObject({ name: 'Scrum Project' });
+        expect(await tracker.getProject(`No such ${randomUUID()}`)).toBeNull();
+      });
+
+      it('creates a project through an operation: usable once it succeeded, a second of that name is a 409', async () => {
+        const name = unique('Created');
+        const queued = await tracker.createProject({
+          name,
+          visibility: 'private',
+          processTypeId: SCRUM,
+          sourceControl: 'Git',
+        });
+        expect(queued.id).toEqual(expect.any(String));
+        expect(['queued', 'inProgress', 'succeeded']).toContain(queued.status);
+        expect((await settle(queued.id)).status).toBe('succeeded');
+
+        expect((await tracker.listProjects()).map((p) => p.name)).toContain(name);
+        expect(await tracker.getProject(name)).toMatchObject({ name, processTypeId: SCRUM });
+        const types = (await tracker.listWorkItemTypes(name)).map((t) => t.name);
+        expect(types).toEqual(expect.arrayContaining(LEVELS.Scrum));
+        const duplicate = await tracker
+          .createProject({
+            name: name.toUpperCase(),
+            visibility: 'private',
+            processTypeId: AGILE,
+            sourceControl: 'Git',
+          })
+          .catch((e: unknown) => e);
+        expect(duplicate).toBeInstanceOf(AdoRejectedError);
+        expect(duplicate).toMatchObject({ status: 409, code: 'TF200019' });
+      });
+    });
+
     it('a wrong PAT is refused with AdoAuthError by every method', async () => {
       const bad = target.wrongPat;
       const attempts: Array<() => Promise<unknown>> = [
         () => bad.listProjects(),
+        () => bad.getProject('Agile Project'),
+        () => bad.listProcesses(),
+        () =>
+          bad.createProject({
+            name: 'never',
+            visibility: 'private',
+            processTypeId: 'adcc42ab-9882-485e-a3ed-7678f01f66bc',
+            sourceControl: 'Git',
+          }),
+        () => bad.getOperation('00000000-0000-4000-8000-000000000000'),
         () => bad.listWorkItemTypes('Agile Project'),
         () => bad.listFields('Agile Project', 'Epic'),
         () => bad.createWorkItem('Agile Project', item('Epic', 'never', ['x'])),

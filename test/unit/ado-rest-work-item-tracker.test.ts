@@ -148,8 +148,9 @@ describe('requests', () => {
       },
       { json: { count: 1, value: [{ id: 'p2', name: 'Two' }] } },
     );
+    // The reference's keys as Azure DevOps sends them; absent ones stay absent.
     await expect(tracker().listProjects()).resolves.toEqual([
-      { id: 'p1', name: 'One' },
+      { id: 'p1', name: 'One', state: 'wellFormed' },
       { id: 'p2', name: 'Two' },
     ]);
     expect(requests).toHaveLength(2);

@@ -13,6 +13,7 @@ const PAT = 'fake-pat';
 
 describeTrackerContract('FakeWorkItemTracker', async () => {
   const fake = new FakeWorkItemTracker({ baseUrl: 'https://dev.azure.com/contract-org' });
+  fake.projectCreateSteps = 2; // an operation in progress, as Azure DevOps reports it
   const factory = fakeTrackerFactory(fake, { pat: PAT });
   return {
     tracker: factory({ organization: 'contract-org', pat: PAT }),

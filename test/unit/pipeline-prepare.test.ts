@@ -72,7 +72,7 @@ describe('prepareSync', () => {
     expect(types?.epic?.fields).not.toContain('Microsoft.VSTS.Common.AcceptanceCriteria');
   });
 
-  it('a missing project fails the sync with a message naming the project', async () => {
+  it('a missing project is looked for again (4, 8, 16, 32 s), then fails the sync with a message naming it', async () => {
     const h = await createHarness(db);
     const project = uniqueProject('Nowhere');
 
@@ -82,8 +82,37 @@ describe('prepareSync', () => {
     const sync = await getSync(db, syncId);
     expect(sync.status).toBe('failed');
     expect(sync.view.error_message).toContain(`Azure DevOps project "${project}" does not exist`);
+    expect(h.queue.postponed.map((p) => p.delaySeconds)).toEqual([4, 8, 16, 32]);
+    expect(h.fake.calls.listWorkItemTypes).toBe(5);
     expect(h.fake.calls.createWorkItem).toBe(0);
     await expectSyncInvariants(db, syncId);
+  });
+
+  it('a project Azure DevOps finishes creating while the sync waits is found, and the sync runs', async () => {
+    const h = await createHarness(db);
+    const project = uniqueProject('Arriving');
+    const syncId = await start(h, project, tree(prefixOf(), 1, 1, 0));
+
+    await drain(h, { stopAt: () => h.queue.postponed.length === 1 });
+    expect((await getSync(db, syncId)).status).toBe('pending');
+    h.fake.addProject(project, 'Agile'); // the creation's operation succeeded meanwhile
+    await drain(h);
+
+    expect(await getSync(db, syncId)).toMatchObject({ status: 'completed' });
+    expect(h.queue.postponed.map((p) => p.delaySeconds)).toEqual([4]);
+    await expectSyncInvariants(db, syncId);
+  });
+
+  it('a sync older than two minutes does not wait for its project', async () => {
+    const h = await createHarness(db);
+    const project = uniqueProject('LongGone');
+    const syncId = await start(h, project, tree(prefixOf(), 1, 0, 0));
+    h.clock.offsetMs = 121_000;
+
+    await drain(h);
+
+    expect((await getSync(db, syncId)).status).toBe('failed');
+    expect(h.queue.postponed).toEqual([]);
   });
 
   it('overwrite deletes only managed work items, in chunks of ≤ 200, counting and reporting each', async () => {

@@ -1,7 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { parseOrganization } from '#core/domain/ado-organization.ts';
 import type { NewAuditLog } from '#core/domain/audit.ts';
-import { type ConfigurationView, toConfigurationView } from '#core/domain/configuration.ts';
+import {
+  type ConfigurationRecord,
+  type ConfigurationView,
+  toConfigurationView,
+} from '#core/domain/configuration.ts';
 import type { Actor } from '#core/domain/sync-model.ts';
 import { ValidationError } from '#core/errors.ts';
 import type { Clock } from '#core/ports/clock.ts';
@@ -37,7 +41,8 @@ export interface TestResult {
   projectCount?: number;
 }
 
-const auditEntry = (
+/** An audit entry about one configuration, by the actor who changed it. */
+export const auditEntry = (
   actionType: NewAuditLog['actionType'],
   id: string,
   actor: Actor,
@@ -180,12 +185,23 @@ export async function removeConfiguration(
   actor: Actor,
   deps: ConfigurationDeps,
 ): Promise<ConfigurationView> {
-  const current = await deps.configurations.get(id);
-  const removed = await deps.configurations.remove(id, [
-    auditEntry('config_deleted', id, actor, { name: current.name }),
+  return toConfigurationView(await removeStored(deps.configurations, deps.secrets, id, actor));
+}
+
+/** Deletes a configuration (audited) and then its credential; `details` add to the audit entry. */
+export async function removeStored<T extends object>(
+  store: ConfigurationStore<T>,
+  secrets: SecretStore,
+  id: string,
+  actor: Actor,
+  details: Record<string, unknown> = {},
+): Promise<ConfigurationRecord<T>> {
+  const current = await store.get(id);
+  const removed = await store.remove(id, [
+    auditEntry('config_deleted', id, actor, { name: current.name, ...details }),
   ]);
-  await deps.secrets.delete(removed.secretRef).catch(() => undefined);
-  return toConfigurationView(removed);
+  await secrets.delete(removed.secretRef).catch(() => undefined);
+  return removed;
 }
 
 /** Activates a configuration whose connection test passed (400 otherwise). */
@@ -194,15 +210,23 @@ export async function makeActive(
   actor: Actor,
   deps: ConfigurationDeps,
 ): Promise<ConfigurationView> {
-  const current = await deps.configurations.get(id);
+  return toConfigurationView(await activateTested(deps.configurations, id, actor));
+}
+
+/** Makes a configuration the only active one, when its connection test passed (else 400, nothing written). */
+export async function activateTested<T extends object>(
+  store: ConfigurationStore<T>,
+  id: string,
+  actor: Actor,
+  details?: Record<string, unknown>,
+): Promise<ConfigurationRecord<T>> {
+  const current = await store.get(id);
   if (!current.testPassed) {
     throw new ValidationError('Only a configuration whose connection test passed can be activated', [
       { path: 'id', message: 'connection test has not passed' },
     ]);
   }
-  return toConfigurationView(
-    await deps.configurations.activate(id, [auditEntry('config_activated', id, actor)]),
-  );
+  return store.activate(id, [auditEntry('config_activated', id, actor, details)]);
 }
 
 /** Tests a stored configuration's connection, stores the result and audits it. */

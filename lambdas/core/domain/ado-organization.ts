@@ -123,15 +123,16 @@ export function resolveAdoBaseUrl(organization: string, allowedOrigins: readonly
  */
 export function parseAllowedOrigins(
   value: string | readonly string[] | undefined,
-  options: { loopback: boolean } = { loopback: true },
+  options: { loopback: boolean; setting?: string } = { loopback: true },
 ): string[] {
+  const setting = options.setting ?? 'ADO_ALLOWED_ORIGINS';
   const entries = (typeof value === 'string' ? value.split(',') : [...(value ?? [])])
     .map((entry) => entry.trim())
     .filter((entry) => entry !== '');
   return [
     ...new Set(
       entries.map((entry) => {
-        const invalid = (why: string) => new Error(`ADO_ALLOWED_ORIGINS: "${entry}" ${why}`);
+        const invalid = (why: string) => new Error(`${setting}: "${entry}" ${why}`);
         let url: URL;
         try {
           url = new URL(entry);

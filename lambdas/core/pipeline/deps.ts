@@ -1,3 +1,4 @@
+import type { ArdoqTarget } from '#core/domain/configuration.ts';
 import type { Clock } from '#core/ports/clock.ts';
 import type { ConfigurationStore } from '#core/ports/configuration-store.ts';
 import type { Log, PipelineMetrics } from '#core/ports/observability.ts';
@@ -62,11 +63,14 @@ export type FinalizeDeps = Pick<PipelineDeps, 'syncs' | 'log' | 'metrics' | 'set
 export type CancelDeps = FinalizeDeps;
 /** The periodic repair: finalize, fail, resend. */
 export type SweepDeps = FinalizeDeps & Pick<PipelineDeps, 'queue'>;
-/** Accepting a sync: write it, send its prepare step. */
+/**
+ * Accepting a sync: write it, send its prepare step. The active Ardoq configuration is recorded as
+ * the sync's source when the request names none (the frontend never does).
+ */
 export type StartDeps = Pick<
   PipelineDeps,
   'syncs' | 'configurations' | 'queue' | 'clock' | 'log' | 'metrics' | 'settings'
->;
+> & { ardoqConfigurations: Pick<ConfigurationStore<ArdoqTarget>, 'active'> };
 /** The prepare step and the items: Azure DevOps through the configuration's PAT. */
 export type ProcessDeps = Pick<
   PipelineDeps,
@@ -76,6 +80,7 @@ export type ProcessDeps = Pick<
   | 'secrets'
   | 'trackers'
   | 'connections'
+  | 'clock'
   | 'log'
   | 'metrics'
   | 'settings'

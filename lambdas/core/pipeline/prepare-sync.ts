@@ -81,6 +81,9 @@ export async function prepareSync(syncId: string, deps: ProcessDeps): Promise<vo
     if (error instanceof AdoThrottledError || error instanceof AdoTransientError) {
       return postpone(deps, sync, error);
     }
+    if (error instanceof AdoRejectedError && error.projectMissing) {
+      await waitForProject(deps, sync); // throws RetryLaterError while the project may still come
+    }
     if (
       error instanceof AdoAuthError ||
       error instanceof AdoRejectedError ||
@@ -145,6 +148,41 @@ async function postpone(
   }
   await failSync(deps, syncId, message, { fromPrepare: true });
   return;
+}
+
+/**
+ * How long after its start a sync waits for a missing project: Azure DevOps creates a project
+ * asynchronously, so a sync started right after `POST /api/azure-devops/projects` may find nothing yet.
+ */
+export const PROJECT_WAIT_SECONDS = 120;
+/** Delays between the looks: four retries, within SQS' five receives (4 + 8 + 16 + 32 = 60 s). */
+const PROJECT_WAIT_FIRST_DELAY_SECONDS = 4;
+
+/**
+ * A young sync whose project does not exist yet comes back later (`RetryLaterError`), up to four times
+ * within `PROJECT_WAIT_SECONDS` of its start; then (or for an older sync) it returns, and the caller
+ * fails the sync as "project missing".
+ */
+async function waitForProject(deps: ProcessDeps, sync: SyncState): Promise<void> {
+  const syncId = sync.view.id;
+  const ageSeconds = (deps.clock.now().getTime() - Date.parse(sync.view.created_at)) / 1000;
+  const attempt = sync.prepareAttempts + 1;
+  if (ageSeconds > PROJECT_WAIT_SECONDS || attempt > 4) return;
+  const postponed = await deps.syncs.postponePrepare(syncId, {
+    delaySeconds: PROJECT_WAIT_FIRST_DELAY_SECONDS * 2 ** (attempt - 1),
+    budgetMinutes: Math.ceil(PROJECT_WAIT_SECONDS / 60),
+  });
+  if (!postponed) return;
+  deps.log.info('prepare waits for the project', {
+    syncId,
+    project: sync.view.project_name,
+    attempt,
+    waitSeconds: postponed.delaySeconds,
+  });
+  throw new RetryLaterError(
+    postponed.delaySeconds,
+    `prepare of sync ${syncId} looks for its project again in ${postponed.delaySeconds} s`,
+  );
 }
 
 async function stillPending(deps: ProcessDeps, syncId: string): Promise<boolean> {

@@ -71,10 +71,11 @@ export async function startSync(input: StartSyncInput, deps: StartDeps): Promise
   const body = input.body;
   const plan = buildPlan(body);
   const configuration = await resolveConfiguration(deps, input.configId);
+  const sourceConfigId = input.sourceConfigId ?? (await deps.ardoqConfigurations.active())?.id;
 
   const sync = await deps.syncs.accept({
     projectName: project,
-    ...(input.sourceConfigId ? { sourceConfigId: input.sourceConfigId } : {}),
+    ...(sourceConfigId ? { sourceConfigId } : {}),
     targetConfigId: configuration.id,
     overwriteMode: input.overwrite,
     deadlineAt: new Date(deps.clock.now().getTime() + deps.settings.deadlineMinutes * 60_000),

@@ -6,9 +6,53 @@
 /** The identity that last changed a work item (`System.ChangedBy`), as Azure DevOps returns it. */
 export type IdentityRef = Record<string, unknown> & { displayName?: string; uniqueName?: string };
 
+/** A project as Azure DevOps lists it (TeamProjectReference); the optional keys as it sends them. */
 export interface AdoProject {
   id: string;
   name: string;
+  description?: string;
+  url?: string;
+  /** `wellFormed` once usable; `createPending`, `new`… while being created. */
+  state?: string;
+  revision?: number;
+  visibility?: string;
+  lastUpdateTime?: string;
+}
+
+/** A project with its process (`includeCapabilities=true`). */
+export interface AdoProjectDetails extends AdoProject {
+  processTypeId?: string;
+  processName?: string;
+}
+
+/** A project to create (the route's body, validated). */
+export interface NewAdoProject {
+  name: string;
+  description?: string;
+  visibility: 'private' | 'public';
+  processTypeId: string;
+  sourceControl: 'Git' | 'Tfvc';
+}
+
+/** An asynchronous operation (project creation). */
+export interface AdoOperation {
+  id: string;
+  status: 'notSet' | 'queued' | 'inProgress' | 'cancelled' | 'succeeded' | 'failed';
+  url?: string;
+  resultMessage?: string;
+}
+
+/** A process of the organization (system or inherited). */
+export interface AdoProcess {
+  typeId: string;
+  name: string;
+  referenceName?: string;
+  description: string;
+  /** The system process an inherited one derives from (all zeros for a system process). */
+  parentProcessTypeId?: string;
+  isEnabled: boolean;
+  isDefault: boolean;
+  customizationType?: string;
 }
 
 /** A link from a work item to its Ardoq component. `comment` carries our marker for reconciliation. */
@@ -78,8 +122,15 @@ export interface CreateWorkItemOptions {
 }
 
 export interface WorkItemTracker {
-  /** Lists the organization's projects (also the connection test). */
+  /** Lists the organization's projects, every page (also the connection test). */
   listProjects(): Promise<AdoProject[]>;
+  /** One project with its process, by id or name; null when Azure DevOps does not know it. */
+  getProject(idOrName: string): Promise<AdoProjectDetails | null>;
+  /** Queues a project's creation: Azure DevOps answers with an operation to follow. */
+  createProject(project: NewAdoProject): Promise<AdoOperation>;
+  getOperation(id: string): Promise<AdoOperation>;
+  /** The organization's processes (system and inherited, disabled ones included). */
+  listProcesses(): Promise<AdoProcess[]>;
   /** The work item types of a project, with their fields when the answer carries them (one request). */
   listWorkItemTypes(project: string): Promise<WorkItemTypeInfo[]>;
   /** Reference names of the fields of one work item type (e.g. `System.Title`). */
