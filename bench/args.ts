@@ -1,6 +1,14 @@
 import { parseArgs } from 'node:util';
 
-export const SECTION_NAMES = ['pipeline', 'db', 'accept', 'history', 'lambda', 'messages'] as const;
+export const SECTION_NAMES = [
+  'pipeline',
+  'db',
+  'accept',
+  'history',
+  'lambda',
+  'messages',
+  'workflow',
+] as const;
 export type SectionName = (typeof SECTION_NAMES)[number];
 
 export interface BenchArgs {
@@ -28,6 +36,8 @@ const ALIASES: Record<string, SectionName> = {
   '5': 'lambda',
   lambdas: 'lambda',
   '6': 'messages',
+  '7': 'workflow',
+  ardoq: 'workflow',
 };
 
 export const USAGE = `usage: npx tsx bench/run.ts [--size small|full|large] [--concurrency N] [--latency MS] [--cold] [--repeat N] [--only name,...] [--history-runs N] [--out file]

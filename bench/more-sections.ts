@@ -4,6 +4,7 @@ import type { LambdaWeightResult } from './lambda-weight.ts';
 import { type Figure, figure } from './report.ts';
 import { dbLabel, TARGETS } from './sections.ts';
 import { round } from './stats.ts';
+import type { WorkflowResult } from './workflow.ts';
 
 /** Figures and evidence of sections 3, 4 and 5, from the raw results (pure: tests can reuse them). */
 
@@ -140,6 +141,55 @@ const VARIANT_LABEL: Record<string, string> = {
   'sdk-external': '@aws-sdk/* external (nodejs22.x runtime SDK)',
   'sdk-bundled': 'SDK bundled (lib/constructs/sync-function.ts: bundleAwsSDK true)',
 };
+
+/** Section 7: the workflow's routes (issue 16). */
+export function workflowSection(result: WorkflowResult): { figures: Figure[]; details: string[] } {
+  const h = result.hierarchy;
+  const w = `hierarchy of one initiative (${h.nodes} nodes) in a ${h.components.toLocaleString('en-US')}-component workspace, Ardoq simulator at ${h.latencyMs} ms per call, ${h.pages} pages of 100`;
+  const large = result.large;
+  const wl = `the same in a ${large.components.toLocaleString('en-US')}-component workspace (${large.pages} pages), no latency`;
+  const p = result.project;
+  const wp = `POST /api/azure-devops/projects (Azure DevOps simulator: the project exists ${p.operationDelayMs} ms after the POST), then a 1-item sync on it`;
+  return {
+    figures: [
+      figure(
+        'GET …/hierarchy (median)',
+        h.medianMs,
+        'ms',
+        w,
+        undefined,
+        `samples ${h.samplesMs.join(' / ')}`,
+      ),
+      figure(
+        'ratio to pages × latency',
+        h.ratio,
+        '×',
+        w,
+        { op: '<=', value: 1.2 },
+        `pages × latency = ${h.idealMs} ms`,
+      ),
+      figure(
+        'peak heap growth during the request',
+        h.peakHeapMiB,
+        'MiB',
+        w,
+        undefined,
+        `rss +${h.peakRssMiB} MiB (API and simulator in one process)`,
+      ),
+      figure(
+        'peak heap growth during the request',
+        large.peakHeapMiB,
+        'MiB',
+        wl,
+        undefined,
+        `rss +${large.peakRssMiB} MiB; ${large.medianMs} ms`,
+      ),
+      figure('POST project → answer', p.createAnswerMs, 'ms', wp),
+      figure('POST project → the sync can start (prepare found the project)', p.syncStartableMs, 'ms', wp),
+    ],
+    details: [],
+  };
+}
 
 export function lambdaSection(result: LambdaWeightResult): { figures: Figure[]; details: string[] } {
   const figures: Figure[] = [];

@@ -9,12 +9,13 @@ import { probeDataApiAcceptance, runAcceptance } from './accept.ts';
 import { type BenchArgs, parseBenchArgs, type SectionName } from './args.ts';
 import { runHistory } from './history.ts';
 import { runLambdaWeight } from './lambda-weight.ts';
-import { acceptanceSection, historySection, lambdaSection } from './more-sections.ts';
+import { acceptanceSection, historySection, lambdaSection, workflowSection } from './more-sections.ts';
 import { type PipelineRun, timedPipeline } from './pipeline.ts';
 import { machineInfo, renderSection, renderSummary, type SectionResult } from './report.ts';
 import { databaseWorkSection, messagesSection, overheadSection } from './sections.ts';
 import { now, round } from './stats.ts';
 import { type DbKind, postgresProblem } from './system.ts';
+import { runWorkflowBench } from './workflow.ts';
 
 export const PIPELINE_SHAPES = {
   full: [20, 10, 9],
@@ -196,6 +197,17 @@ export async function runBench(args: BenchArgs): Promise<SectionResult[]> {
         await section('6', 'messages and invocations per item', () =>
           fromPipeline((run) => messagesSection(run)),
         ),
+      ),
+    );
+  }
+
+  if (wants('workflow')) {
+    results.push(
+      print(
+        await section('7', 'the workflow: Ardoq hierarchy and project creation', async () => {
+          const result = await runWorkflowBench({ repeat: args.repeat });
+          return { ...workflowSection(result), data: { result } };
+        }),
       ),
     );
   }
