@@ -76,16 +76,23 @@ export const workItemNotFound = (id: number) =>
     'WorkItemUnauthorizedAccessException',
   );
 
+/** "Required, HasValues" → "required, hasValues", as the service writes fieldStatusFlags. */
+const statusFlags = (errorCodes: string) =>
+  errorCodes
+    .split(', ')
+    .map((code) => code.charAt(0).toLowerCase() + code.slice(1))
+    .join(', ');
+
 /** TF401326: a field status other than a rule error (ReadOnly, InvalidType...). */
 export const invalidFieldStatus = (referenceName: string, status: string) =>
   new SimHttpError(
     400,
     `TF401326: Invalid field status '${status}' for field '${referenceName}'.`,
     'RuleValidationException',
-    { customProperties: { FieldReferenceName: referenceName, FieldStatusFlags: status.toLowerCase() } },
+    { customProperties: { FieldReferenceName: referenceName, FieldStatusFlags: statusFlags(status) } },
   );
 
-/** TF401320: a work item type rule rejected a field value. */
+/** TF401320: a work item type rule rejected a field value (the message names the field by its name). */
 export const ruleError = (fieldName: string, referenceName: string, errorCodes: string) =>
   new SimHttpError(
     400,
@@ -94,12 +101,27 @@ export const ruleError = (fieldName: string, referenceName: string, errorCodes: 
     {
       customProperties: {
         FieldReferenceName: referenceName,
-        FieldStatusFlags: errorCodes.toLowerCase(),
+        FieldStatusFlags: statusFlags(errorCodes),
         ErrorMessage: `TF401320: Rule Error for field ${fieldName}. Error code: ${errorCodes}.`,
         RuleValidationErrors: [
-          { fieldReferenceName: referenceName, fieldStatusFlags: errorCodes.toLowerCase(), errorMessage: '' },
+          { fieldReferenceName: referenceName, fieldStatusFlags: statusFlags(errorCodes), errorMessage: '' },
         ],
       },
+    },
+  );
+
+/**
+ * A `string` field's value over 255 characters. The wording is what users of the service reported for
+ * System.Title ("TF401324: Value for field 'System.Title' is too long."); the typeKey is unverified. The
+ * simulator still answers an over-long Title with its older TF401320 InvalidTooLong rule error (create.ts).
+ */
+export const valueTooLong = (referenceName: string) =>
+  new SimHttpError(
+    400,
+    `TF401324: Value for field '${referenceName}' is too long.`,
+    'RuleValidationException',
+    {
+      customProperties: { FieldReferenceName: referenceName, FieldStatusFlags: 'invalidTooLong' },
     },
   );
 

@@ -1,8 +1,21 @@
-import { invalidFieldStatus, ruleError, SimHttpError } from './errors.ts';
+import { invalidFieldStatus, ruleError, SimHttpError, valueTooLong } from './errors.ts';
 import type { FieldDef } from './processes.ts';
 import type { ProjectRecord, SimState } from './state.ts';
 
-/** Field value rules: types, allowed values, identities and tree paths, as the service checks them. */
+/**
+ * Field value rules: types, lengths, allowed values, identities and tree paths, as the service checks them.
+ * A `string` field holds at most 255 characters; plainText, html and history fields have no limit.
+ */
+
+const STRING_MAX = 255;
+
+/**
+ * The error codes of an allowed-values refusal: the field's rule flags, then its status. A captured
+ * refusal of System.State carried the flags "required, hasValues, limitedToValues, invalidListValue"; a
+ * field that is not required is assumed to drop the first (unverified).
+ */
+const limitedToValues = (field: FieldDef) =>
+  `${field.alwaysRequired ? 'Required, ' : ''}HasValues, LimitedToValues, InvalidListValue`;
 
 /** Converts a value to what the field stores, or fails like the service's field rules do. */
 export function coerce(state: SimState, project: ProjectRecord, field: FieldDef, value: unknown): unknown {
@@ -53,9 +66,11 @@ export function coerce(state: SimState, project: ProjectRecord, field: FieldDef,
         throw invalidFieldStatus(field.referenceName, 'InvalidType');
       }
       result = String(value);
+      if (field.kind === 'string' && (result as string).length > STRING_MAX)
+        throw valueTooLong(field.referenceName);
   }
   if (field.allowedValues && !field.allowedValues.includes(result as string | number)) {
-    throw ruleError(field.name, field.referenceName, 'LimitedToValues');
+    throw ruleError(field.name, field.referenceName, limitedToValues(field));
   }
   return result;
 }

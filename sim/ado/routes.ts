@@ -1,6 +1,7 @@
 import { createWorkItem, parseCreatePatch, titleOf } from './create.ts';
 import { badRequest, ruleError, SimHttpError } from './errors.ts';
 import type { CreateFault, FaultPlan } from './faults.ts';
+import { getField, listFields, processTypeFields, processTypes, typeFields } from './field-endpoints.ts';
 import { deleteItems, wiql, workItemsBatch } from './id-endpoints.ts';
 import { FIELDS, PROCESSES } from './processes.ts';
 import {
@@ -13,7 +14,7 @@ import {
 } from './project-endpoints.ts';
 import type { Outcome, RouteRequest } from './route-types.ts';
 import type { ProjectRecord, SimState } from './state.ts';
-import { fieldJson, typeJson, workItemJson } from './wire.ts';
+import { typeJson, workItemJson } from './wire.ts';
 
 /** Endpoint handlers: from a decoded request to an answer, or a SimHttpError. */
 
@@ -87,6 +88,18 @@ export function route(state: SimState, plan: FaultPlan, req: RouteRequest): Outc
       expect('GET');
       return workProcesses(state, req, req.rest[2]);
     }
+    // The process-level API: a process's types, and a type's fields.
+    if (area === 'work' && resource === 'processes' && fourth?.toLowerCase() === 'workitemtypes') {
+      const [typeId = '', , witRefName, last] = req.rest.slice(2);
+      if (rest.length === 4) {
+        expect('GET');
+        return processTypes(state, typeId);
+      }
+      if (rest.length === 6 && witRefName !== undefined && last?.toLowerCase() === 'fields') {
+        expect('GET');
+        return processTypeFields(state, typeId, witRefName);
+      }
+    }
     if (area === 'process' && resource === 'processes' && rest.length <= 3) {
       expect('GET');
       return coreProcesses(state, req.rest[2]);
@@ -97,6 +110,11 @@ export function route(state: SimState, plan: FaultPlan, req: RouteRequest): Outc
     if (req.project !== undefined) state.project(req.project);
     return workItemsBatch(state, jsonBody(req));
   }
+  if (area === 'wit' && resource === 'fields' && rest.length <= 3) {
+    expect('GET');
+    const scope = req.project === undefined ? undefined : state.project(req.project);
+    return third === undefined ? listFields(state, scope) : getField(state, scope, third);
+  }
   if (req.project === undefined || area !== 'wit') throw notFound();
 
   const project = state.project(req.project);
@@ -105,8 +123,7 @@ export function route(state: SimState, plan: FaultPlan, req: RouteRequest): Outc
     if (rest.length === 2) return list(PROCESSES[project.process].map((t) => typeJson(state, project, t)));
     const type = state.type(project, third ?? '');
     if (rest.length === 3) return ok(typeJson(state, project, type));
-    if (rest.length === 4 && fourth?.toLowerCase() === 'fields')
-      return list(type.fields.map((f) => fieldJson(state, f)));
+    if (rest.length === 4 && fourth?.toLowerCase() === 'fields') return typeFields(state, req, project, type);
   }
   if (resource === 'workitems' && rest.length === 3 && third?.startsWith('$')) {
     expect('POST');

@@ -90,6 +90,18 @@ function coreArea(pathname: string): 'project' | 'operation' | 'process' | undef
   return undefined;
 }
 
+/**
+ * Counts field and type discovery: `[{project}/]_apis/wit/fields[/…]` and a project's
+ * `_apis/wit/workitemtypes[/…]` (the process-level `work/processes/{id}/workItemTypes…` are process requests).
+ */
+function countDiscoveryRequest(stats: SimStats, pathname: string): void {
+  const path = splitPath(pathname);
+  const [area, resource] = (path?.rest ?? []).map((s) => s.toLowerCase());
+  if (area !== 'wit') return;
+  if (resource === 'fields') stats.fieldRequests += 1;
+  else if (resource === 'workitemtypes' && path?.project !== undefined) stats.workItemTypeRequests += 1;
+}
+
 function countCoreRequest(stats: SimStats, method: string | undefined, pathname: string): void {
   const area = coreArea(pathname);
   if (area === 'project') {
@@ -147,6 +159,8 @@ export async function startAdoSimulator(
     projectCreates: 0,
     operationRequests: 0,
     processRequests: 0,
+    fieldRequests: 0,
+    workItemTypeRequests: 0,
   });
   const stats: SimStats = { ...zeroed(), createsInFlight: 0, peakConcurrentCreates: 0 };
   let state: SimState | undefined;
@@ -195,6 +209,7 @@ export async function startAdoSimulator(
     const url = new URL(req.url ?? '/', sim?.baseUrl ?? 'http://127.0.0.1');
     const isCreate = isCreateRequest(req.method, url.pathname);
     countCoreRequest(stats, req.method, url.pathname);
+    countDiscoveryRequest(stats, url.pathname);
     const startedAt = performance.now();
     if (isCreate) {
       stats.creates += 1;

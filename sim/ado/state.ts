@@ -73,10 +73,14 @@ export interface SimIdentity {
   descriptor: string;
 }
 
-/** Deterministic GUID-shaped id from a text, so project ids stay stable across restarts. */
+/**
+ * Deterministic id from a text, so project ids stay stable across restarts: a name-based (version 5,
+ * SHA-1) RFC 4122 UUID, the shape Azure DevOps' own GUIDs have.
+ */
 export const guidOf = (text: string) => {
   const h = createHash('sha1').update(text).digest('hex');
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
+  const variant = ((Number.parseInt(h.slice(16, 17), 16) & 0x3) | 0x8).toString(16);
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-5${h.slice(13, 16)}-${variant}${h.slice(17, 20)}-${h.slice(20, 32)}`;
 };
 
 export class SimState {

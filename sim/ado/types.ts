@@ -128,8 +128,15 @@ export interface SimStats {
   projectCreates: number;
   /** Requests to `/_apis/operations/{id}`. */
   operationRequests: number;
-  /** Requests to `/_apis/work/processes[/{id}]` and `/_apis/process/processes[/{id}]`. */
+  /**
+   * Requests to `/_apis/work/processes[/{id}]` and `/_apis/process/processes[/{id}]`, and to the process-level
+   * types and fields under them (`/_apis/work/processes/{id}/workItemTypes[/{ref}/fields]`).
+   */
   processRequests: number;
+  /** Requests to `[/{project}]/_apis/wit/fields[/{field}]` (field definitions). */
+  fieldRequests: number;
+  /** Requests to `/{project}/_apis/wit/workitemtypes[/{type}[/fields]]` (a project's types and their fields). */
+  workItemTypeRequests: number;
 }
 
 export interface AdoSimulator {

@@ -1,4 +1,5 @@
-import type { FieldDef, TypeDef } from './processes.ts';
+import { fieldInstanceJson } from './field-wire.ts';
+import { PROCESSES, type TypeDef } from './processes.ts';
 import {
   guidOf,
   type ItemRecord,
@@ -49,18 +50,6 @@ export function workItemJson(state: SimState, item: ItemRecord, view: WorkItemVi
   return json;
 }
 
-export function fieldJson(state: SimState, field: FieldDef): Record<string, unknown> {
-  return {
-    defaultValue: field.defaultValue ?? null,
-    allowedValues: (field.allowedValues ?? []).map(String),
-    dependentFields: [],
-    alwaysRequired: field.alwaysRequired ?? false,
-    referenceName: field.referenceName,
-    name: field.name,
-    url: `${state.baseUrl}/_apis/wit/fields/${field.referenceName}`,
-  };
-}
-
 const STATE_CATEGORY = (index: number, count: number, name: string) =>
   name === 'Removed'
     ? 'Removed'
@@ -70,8 +59,10 @@ const STATE_CATEGORY = (index: number, count: number, name: string) =>
         ? 'Completed'
         : 'InProgress';
 
+/** A project's work item type (WorkItemType), its fields as WorkItemTypeFieldInstance (field-wire.ts). */
 export function typeJson(state: SimState, project: ProjectRecord, type: TypeDef): Record<string, unknown> {
-  const fields = type.fields.map((field) => fieldJson(state, field));
+  const types = PROCESSES[project.process];
+  const fields = type.fields.map((field) => fieldInstanceJson(state, project.id, field, type, types));
   const live = type.states.filter((name) => name !== 'Removed');
   return {
     name: type.name,
