@@ -8,8 +8,11 @@ import {
   AdoTransientError,
   type CreatedWorkItem,
   type CreateWorkItemOptions,
+  type FieldDefinition,
+  type FieldInstance,
   type NewAdoProject,
   type NewWorkItem,
+  type ProcessTypeInfo,
   type TrackerConnection,
   type WorkItemDetails,
   type WorkItemSearch,
@@ -178,7 +181,66 @@ export class AdoRestWorkItemTracker implements WorkItemTracker {
       // Each WorkItemType of the list carries `fields` (WorkItemTypeFieldInstance[]); an answer
       // without them leaves the caller to ask `listFields`.
       const fields = valuesOf(type.fields, 'referenceName');
-      types.push({ name: type.name, fields: fields.length > 0 ? fields : null });
+      const details = fieldInstancesOf(type.fields);
+      types.push({
+        name: type.name,
+        fields: fields.length > 0 ? fields : null,
+        ...(typeof type.referenceName === 'string' ? { referenceName: type.referenceName } : {}),
+        ...(typeof type.isDisabled === 'boolean' ? { isDisabled: type.isDisabled } : {}),
+        ...(details.length > 0 ? { fieldDetails: details } : {}),
+      });
+    }
+    return types;
+  }
+
+  async listFieldDefinitions(project: string): Promise<FieldDefinition[]> {
+    const answer = await this.#get(`${this.#projectUrl(project)}/_apis/wit/fields?${API_VERSION}`);
+    const fields: FieldDefinition[] = [];
+    for (const entry of asArray(asRecord(answer.json)?.value)) {
+      const f = asRecord(entry);
+      if (typeof f?.referenceName !== 'string' || typeof f.name !== 'string') continue;
+      fields.push({
+        referenceName: f.referenceName,
+        name: f.name,
+        type: typeof f.type === 'string' ? f.type : 'string',
+        readOnly: f.readOnly === true,
+        isIdentity: f.isIdentity === true,
+      });
+    }
+    return fields;
+  }
+
+  async listProcessTypes(processTypeId: string): Promise<ProcessTypeInfo[]> {
+    const base = `${this.baseUrl}/_apis/work/processes/${encodeURIComponent(processTypeId)}/workitemtypes`;
+    const answer = await this.#http.send({
+      method: 'GET',
+      url: `${base}?${API_VERSION}`,
+      retry: 'idempotent',
+    });
+    const types: ProcessTypeInfo[] = [];
+    for (const entry of asArray(asRecord(answer.json)?.value)) {
+      const t = asRecord(entry);
+      if (typeof t?.name !== 'string' || typeof t.referenceName !== 'string') continue;
+      const fieldsAnswer = await this.#http.send({
+        method: 'GET',
+        url: `${base}/${encodeURIComponent(t.referenceName)}/fields?${API_VERSION}`,
+        retry: 'idempotent',
+      });
+      const fields = asArray(asRecord(fieldsAnswer.json)?.value).flatMap((value) => {
+        const f = asRecord(value);
+        if (typeof f?.referenceName !== 'string' || typeof f.name !== 'string') return [];
+        const allowed = asArray(f.allowedValues).map(String);
+        return [
+          {
+            referenceName: f.referenceName,
+            name: f.name,
+            ...(typeof f.type === 'string' ? { type: f.type } : {}),
+            readOnly: f.readOnly === true,
+            ...(allowed.length > 0 ? { allowedValues: allowed } : {}),
+          },
+        ];
+      });
+      types.push({ name: t.name, referenceName: t.referenceName, isDisabled: t.isDisabled === true, fields });
     }
     return types;
   }
@@ -344,6 +406,22 @@ function operationOf(json: unknown, status: number): AdoOperation {
     ...(typeof o.url === 'string' ? { url: o.url } : {}),
     ...(typeof o.resultMessage === 'string' ? { resultMessage: o.resultMessage } : {}),
   };
+}
+
+/** The field instances of a work item type, with their allowed values when listed. */
+function fieldInstancesOf(list: unknown): FieldInstance[] {
+  return asArray(list).flatMap((entry) => {
+    const f = asRecord(entry);
+    if (typeof f?.referenceName !== 'string' || typeof f.name !== 'string') return [];
+    const allowed = asArray(f.allowedValues).map(String);
+    return [
+      {
+        referenceName: f.referenceName,
+        name: f.name,
+        ...(allowed.length > 0 ? { allowedValues: allowed } : {}),
+      },
+    ];
+  });
 }
 
 function valuesOf(list: unknown, key: string): string[] {

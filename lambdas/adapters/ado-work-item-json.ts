@@ -1,19 +1,12 @@
-import type { Hyperlink, IdentityRef, NewWorkItem, WorkItemDetails } from '#core/ports/work-item-tracker.ts';
+import {
+  type Hyperlink,
+  type IdentityRef,
+  type NewWorkItem,
+  READ_ONLY_FIELDS,
+  type WorkItemDetails,
+} from '#core/ports/work-item-tracker.ts';
 
 export const PARENT_LINK = 'System.LinkTypes.Hierarchy-Reverse';
-
-/** Fields Azure DevOps sets itself: writing them fails or needs `bypassRules` (old defect 12). */
-export const READ_ONLY_FIELDS: ReadonlySet<string> = new Set([
-  'System.Id',
-  'System.Rev',
-  'System.ChangedBy',
-  'System.ChangedDate',
-  'System.CreatedBy',
-  'System.CreatedDate',
-  'System.AuthorizedDate',
-  'System.RevisedDate',
-  'System.Watermark',
-]);
 
 export type JsonPatchOperation = { op: 'add'; path: string; value: unknown };
 

@@ -9,10 +9,13 @@ import {
   AdoTransientError,
   type CreatedWorkItem,
   type CreateWorkItemOptions,
+  type FieldDefinition,
   type Hyperlink,
   type IdentityRef,
   type NewAdoProject,
   type NewWorkItem,
+  type ProcessTypeInfo,
+  READ_ONLY_FIELDS,
   type WorkItemDetails,
   type WorkItemSearch,
   type WorkItemTracker,
@@ -78,18 +81,6 @@ const SERVICE_FIELDS = [
   'System.ChangedDate',
   'System.CommentCount',
 ];
-/** Read-only fields the REST adapter leaves out of its patch (the others are rejected by the service). */
-const DROPPED_BY_ADAPTER = new Set([
-  'System.Id',
-  'System.Rev',
-  'System.ChangedBy',
-  'System.ChangedDate',
-  'System.CreatedBy',
-  'System.CreatedDate',
-  'System.AuthorizedDate',
-  'System.RevisedDate',
-  'System.Watermark',
-]);
 const COMMON = [
   ...SERVICE_FIELDS,
   'System.Title',
@@ -108,6 +99,27 @@ const ALLOWED: Record<string, readonly (string | number)[]> = {
   [VALUE_AREA]: ['Architectural', 'Business'],
 };
 const INTEGER_FIELDS = new Set([PRIORITY, BUSINESS_VALUE]);
+/** Azure DevOps' field types (`wit/fields`) of the fields the fake knows; the rest are `string`. */
+const FIELD_TYPES: Record<string, string> = {
+  'System.Id': 'integer',
+  'System.Rev': 'integer',
+  'System.CommentCount': 'integer',
+  'System.CreatedDate': 'dateTime',
+  'System.ChangedDate': 'dateTime',
+  'System.Description': 'html',
+  'System.Tags': 'plainText',
+  'System.History': 'history',
+  'System.AreaPath': 'treePath',
+  'System.IterationPath': 'treePath',
+  [ACCEPTANCE]: 'html',
+  [REPRO]: 'html',
+  [PRIORITY]: 'integer',
+  [BUSINESS_VALUE]: 'integer',
+  [EFFORT]: 'double',
+  [STORY_POINTS]: 'double',
+  [REMAINING]: 'double',
+  [DUE]: 'dateTime',
+};
 
 // Type → fields beyond COMMON, as the stock processes define them. AcceptanceCriteria sits on the
 // backlog-item level (and Feature in Agile/Scrum); Basic has none.
@@ -207,6 +219,20 @@ function checkIds(ids: readonly number[]): void {
   if (invalid !== undefined) throw new Error(`invalid work item id ${invalid}`);
 }
 
+/** Identity fields: `wit/fields` types them `string` and flags them `isIdentity`. */
+const IDENTITY_FIELDS = new Set(['System.CreatedBy', 'System.ChangedBy', 'System.AssignedTo']);
+
+/** A field as `wit/fields` describes it. */
+function fieldDefinition(referenceName: string): FieldDefinition {
+  return {
+    referenceName,
+    name: referenceName.split('.').at(-1) ?? referenceName,
+    type: FIELD_TYPES[referenceName] ?? 'string',
+    readOnly: SERVICE_FIELDS.includes(referenceName),
+    isIdentity: IDENTITY_FIELDS.has(referenceName),
+  };
+}
+
 const toError = (source: ErrorSource, created?: CreatedWorkItem): Error =>
   typeof source === 'function' ? source(created) : source;
 
@@ -227,6 +253,8 @@ export class FakeWorkItemTracker implements WorkItemTracker {
     searchWorkItems: 0,
     getWorkItems: 0,
     deleteWorkItems: 0,
+    listFieldDefinitions: 0,
+    listProcessTypes: 0,
     getProject: 0,
     createProject: 0,
     getOperation: 0,
@@ -446,6 +474,36 @@ export class FakeWorkItemTracker implements WorkItemTracker {
     }));
   }
 
+  async listFieldDefinitions(project: string): Promise<FieldDefinition[]> {
+    this.#enter('listFieldDefinitions');
+    const record = this.#project(project);
+    const names = new Set(
+      Object.keys(PROCESSES[record.process]).flatMap((type) => [...COMMON, ...this.#fieldsOf(record, type)]),
+    );
+    return [...names].map((referenceName) => fieldDefinition(referenceName));
+  }
+
+  async listProcessTypes(processTypeId: string): Promise<ProcessTypeInfo[]> {
+    this.#enter('listProcessTypes');
+    const process = FAKE_PROCESSES.find((p) => p.typeId === processTypeId);
+    if (!process) throw new AdoRejectedError(`VS402363: process ${processTypeId} not found`, 404, 'VS402363');
+    return Object.entries(PROCESSES[process.name]).map(([name, extra]) => ({
+      name,
+      referenceName: `Microsoft.VSTS.WorkItemTypes.${name.replace(/\s+/g, '')}`,
+      isDisabled: false,
+      // The list answer of the process API carries no allowed values (only a single field's, expanded).
+      fields: [...COMMON, ...extra].map((referenceName) => {
+        const definition = fieldDefinition(referenceName);
+        return {
+          referenceName,
+          name: definition.name,
+          type: definition.type,
+          readOnly: definition.readOnly,
+        };
+      }),
+    }));
+  }
+
   async listFields(project: string, type: string): Promise<string[]> {
     this.#enter('listFields');
     const record = this.#project(project);
@@ -476,7 +534,7 @@ export class FakeWorkItemTracker implements WorkItemTracker {
     );
     const fields: Record<string, string | number> = {};
     for (const [name, value] of Object.entries(item.fields)) {
-      if (DROPPED_BY_ADAPTER.has(name)) continue;
+      if (READ_ONLY_FIELDS.has(name)) continue;
       if (!known.has(name.toLowerCase())) {
         throw new AdoRejectedError(`TF51535: Cannot find field ${name}.`, 400, 'TF51535');
       }
@@ -730,6 +788,8 @@ export function fakeTrackerFactory(
       listProcesses: guard(() => fake.listProcesses()),
       listWorkItemTypes: guard((project: string) => fake.listWorkItemTypes(project)),
       listFields: guard((project: string, type: string) => fake.listFields(project, type)),
+      listFieldDefinitions: guard((project: string) => fake.listFieldDefinitions(project)),
+      listProcessTypes: guard((processTypeId: string) => fake.listProcessTypes(processTypeId)),
       createWorkItem: guard((project: string, item: NewWorkItem, options?: CreateWorkItemOptions) =>
         fake.createWorkItem(project, item, options),
       ),

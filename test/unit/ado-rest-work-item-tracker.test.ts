@@ -188,10 +188,117 @@ describe('requests', () => {
     const types = await tracker().listWorkItemTypes(PROJECT);
 
     expect(types).toEqual([
-      { name: 'User Story', fields: ['System.Title', 'Microsoft.VSTS.Common.AcceptanceCriteria'] },
+      {
+        name: 'User Story',
+        referenceName: 'Microsoft.VSTS.WorkItemTypes.UserStory',
+        fields: ['System.Title', 'Microsoft.VSTS.Common.AcceptanceCriteria'],
+        fieldDetails: [
+          { referenceName: 'System.Title', name: 'Title' },
+          { referenceName: 'Microsoft.VSTS.Common.AcceptanceCriteria', name: 'Acceptance Criteria' },
+        ],
+      },
       { name: 'Task', fields: null },
     ]);
     expect(requests).toHaveLength(1);
+  });
+
+  it('reads the fields of a project with their types, read-only and identity flags (wit/fields)', async () => {
+    serve({
+      json: {
+        count: 4,
+        value: [
+          { referenceName: 'System.Title', name: 'Title', type: 'string', readOnly: false },
+          { referenceName: 'System.AssignedTo', name: 'Assigned To', type: 'string', isIdentity: true },
+          { referenceName: 'System.Id', name: 'ID', type: 'integer', readOnly: true },
+          { referenceName: 'Custom.Untyped', name: 'Untyped' },
+          { name: 'no reference name', type: 'string' },
+        ],
+      },
+    });
+
+    const fields = await tracker().listFieldDefinitions(PROJECT);
+
+    expect(fields).toEqual([
+      { referenceName: 'System.Title', name: 'Title', type: 'string', readOnly: false, isIdentity: false },
+      {
+        referenceName: 'System.AssignedTo',
+        name: 'Assigned To',
+        type: 'string',
+        readOnly: false,
+        isIdentity: true,
+      },
+      { referenceName: 'System.Id', name: 'ID', type: 'integer', readOnly: true, isIdentity: false },
+      {
+        referenceName: 'Custom.Untyped',
+        name: 'Untyped',
+        type: 'string',
+        readOnly: false,
+        isIdentity: false,
+      },
+    ]);
+    expect(requests.map((request) => request.rawUrl)).toEqual([
+      `/acme/${PROJECT_PATH}/_apis/wit/fields?api-version=7.1`,
+    ]);
+  });
+
+  it('reads the types of a process, then the fields of each, with allowed values (work/processes)', async () => {
+    serve(
+      {
+        json: {
+          value: [
+            { name: 'Epic', referenceName: 'Microsoft.VSTS.WorkItemTypes.Epic', isDisabled: false },
+            { name: 'Old', referenceName: 'Custom.Old', isDisabled: true },
+            { name: 'no reference name' },
+          ],
+        },
+      },
+      {
+        json: {
+          value: [
+            { referenceName: 'System.Title', name: 'Title', type: 'string' },
+            {
+              referenceName: 'Microsoft.VSTS.Common.Priority',
+              name: 'Priority',
+              type: 'integer',
+              allowedValues: [1, 2],
+            },
+          ],
+        },
+      },
+      { json: { value: [{ referenceName: 'System.Title', name: 'Title', readOnly: true }] } },
+    );
+
+    const types = await tracker().listProcessTypes('adcc42ab-9882-485e-a3ed-7678f01f66bc');
+
+    expect(types).toEqual([
+      {
+        name: 'Epic',
+        referenceName: 'Microsoft.VSTS.WorkItemTypes.Epic',
+        isDisabled: false,
+        fields: [
+          { referenceName: 'System.Title', name: 'Title', type: 'string', readOnly: false },
+          {
+            referenceName: 'Microsoft.VSTS.Common.Priority',
+            name: 'Priority',
+            type: 'integer',
+            readOnly: false,
+            allowedValues: ['1', '2'],
+          },
+        ],
+      },
+      {
+        name: 'Old',
+        referenceName: 'Custom.Old',
+        isDisabled: true,
+        fields: [{ referenceName: 'System.Title', name: 'Title', readOnly: true }],
+      },
+    ]);
+    const base = '/acme/_apis/work/processes/adcc42ab-9882-485e-a3ed-7678f01f66bc/workitemtypes';
+    expect(requests.map((request) => request.rawUrl)).toEqual([
+      `${base}?api-version=7.1`,
+      `${base}/Microsoft.VSTS.WorkItemTypes.Epic/fields?api-version=7.1`,
+      `${base}/Custom.Old/fields?api-version=7.1`,
+    ]);
   });
 
   it('encodes the project and type names in every path', async () => {

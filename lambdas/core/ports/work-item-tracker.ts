@@ -105,12 +105,58 @@ export interface WorkItemSearch {
 export interface WorkItemTypeInfo {
   /** E.g. Epic, Feature, User Story, Task, Bug… */
   name: string;
+  /** E.g. `Microsoft.VSTS.WorkItemTypes.UserStory`, when the answer carries it. */
+  referenceName?: string;
+  isDisabled?: boolean;
+  /** The fields with their names and allowed values, when the answer carries them. */
+  fieldDetails?: FieldInstance[];
   /**
    * Reference names of its fields when the list carried them (Azure DevOps' list does), else null:
    * ask `listFields` then.
    */
   fields: string[] | null;
 }
+
+/** A field of a work item type: its name, and the values it is limited to when it is. */
+export interface FieldInstance {
+  referenceName: string;
+  name: string;
+  allowedValues?: string[];
+}
+
+/** A field as a project (or the organization) defines it: its Azure DevOps type (`wit/fields`). */
+export interface FieldDefinition {
+  referenceName: string;
+  name: string;
+  /** `string`, `integer`, `double`, `dateTime`, `html`, `plainText`, `identity`, `treePath`, `boolean`… */
+  type: string;
+  readOnly: boolean;
+  isIdentity: boolean;
+}
+
+/** A work item type of a process with its fields (the process API: no project needed). */
+export interface ProcessTypeInfo {
+  name: string;
+  referenceName: string;
+  isDisabled: boolean;
+  fields: Array<FieldInstance & { type?: string; readOnly: boolean }>;
+}
+
+/**
+ * Fields Azure DevOps sets itself: a tracker leaves them out of a create (writing them fails or needs
+ * `bypassRules`, old defect 12), and no mapping may target them.
+ */
+export const READ_ONLY_FIELDS: ReadonlySet<string> = new Set([
+  'System.Id',
+  'System.Rev',
+  'System.ChangedBy',
+  'System.ChangedDate',
+  'System.CreatedBy',
+  'System.CreatedDate',
+  'System.AuthorizedDate',
+  'System.RevisedDate',
+  'System.Watermark',
+]);
 
 /** Options of one create. */
 export interface CreateWorkItemOptions {
@@ -135,6 +181,10 @@ export interface WorkItemTracker {
   listWorkItemTypes(project: string): Promise<WorkItemTypeInfo[]>;
   /** Reference names of the fields of one work item type (e.g. `System.Title`). */
   listFields(project: string, type: string): Promise<string[]>;
+  /** Every field of a project with its type and whether it is read only (one request). */
+  listFieldDefinitions(project: string): Promise<FieldDefinition[]>;
+  /** The work item types of a process and their fields, for a project that does not exist yet. */
+  listProcessTypes(processTypeId: string): Promise<ProcessTypeInfo[]>;
   createWorkItem(
     project: string,
     item: NewWorkItem,
