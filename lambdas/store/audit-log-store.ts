@@ -1,7 +1,7 @@
 import * as z from 'zod';
 import { AuditActionType, AuditEntityType, type AuditLog, type NewAuditLog } from '#core/domain/audit.ts';
 import type { AuditTrail } from '#core/ports/audit-trail.ts';
-import type { Queryable } from './database.ts';
+import type { Database, Queryable } from './database.ts';
 import { sqlJson } from './database.ts';
 import { asView, col, parseRow } from './rows.ts';
 
@@ -47,4 +47,17 @@ export class SqlAuditTrail implements AuditTrail {
   append(entry: NewAuditLog): Promise<AuditLog> {
     return appendAuditLog(this.db, entry);
   }
+}
+
+/** A change and its audit entries, in one transaction: never one without the other. */
+export function writeAudited<R>(
+  db: Database,
+  audit: readonly NewAuditLog[],
+  change: (tx: Queryable) => Promise<R>,
+): Promise<R> {
+  return db.transaction(async (tx) => {
+    const result = await change(tx);
+    for (const entry of audit) await appendAuditLog(tx, entry);
+    return result;
+  });
 }

@@ -7,7 +7,7 @@ import type {
 } from '#core/domain/configuration.ts';
 import { ConflictError, NotFoundError } from '#core/errors.ts';
 import type { ConfigurationStore } from '#core/ports/configuration-store.ts';
-import { appendAuditLog } from './audit-log-store.ts';
+import { writeAudited } from './audit-log-store.ts';
 import { type Database, DatabaseError, type Queryable, type Row } from './database.ts';
 import { col, parseRow } from './rows.ts';
 
@@ -266,12 +266,7 @@ export class SqlConfigurationStore<T extends object> implements ConfigurationSto
     return this.write(audit, (tx) => this.table.remove(tx, id));
   }
 
-  /** A change and its audit entries, in one transaction. */
   private write<R>(audit: readonly NewAuditLog[], change: (tx: Queryable) => Promise<R>): Promise<R> {
-    return this.db.transaction(async (tx) => {
-      const result = await change(tx);
-      for (const entry of audit) await appendAuditLog(tx, entry);
-      return result;
-    });
+    return writeAudited(this.db, audit, change);
   }
 }

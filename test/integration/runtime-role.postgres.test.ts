@@ -60,9 +60,14 @@ const EXPECTED_PRIVILEGES: TablePrivileges = {
   ardoq_configurations: ['DELETE', 'INSERT', 'SELECT', 'UPDATE'],
   audit_logs: ['INSERT', 'SELECT'],
   azure_devops_configurations: ['DELETE', 'INSERT', 'SELECT', 'UPDATE'],
+  // 0011: field mapping. Templates are seed data (read only); configs are managed through the API; a
+  // sync's snapshot is written once, never changed.
+  field_mapping_configs: ['DELETE', 'INSERT', 'SELECT', 'UPDATE'],
+  field_mapping_templates: ['SELECT'],
   history_row_counts: ['SELECT'],
   schema_migrations: [],
   sync_events: ['INSERT', 'SELECT'],
+  sync_field_mappings: ['INSERT', 'SELECT'],
   sync_history: ['INSERT', 'SELECT', 'UPDATE'],
   sync_history_items: ['INSERT', 'SELECT'],
   sync_plan_items: ['INSERT', 'SELECT', 'UPDATE'],
