@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { NewAuditLog } from '#core/domain/audit.ts';
 import type { ArdoqTarget } from '#core/domain/configuration.ts';
+import { createMappingConfig, type MappingDeps } from '#core/mapping/mapping-configs.ts';
 import type { ConfigurationStore } from '#core/ports/configuration-store.ts';
 import type { SecretStore } from '#core/ports/secret-store.ts';
 import { type AdoSimulator, startAdoSimulator } from '#sim/ado/index.ts';
@@ -177,4 +178,39 @@ export async function ensureArdoqConfiguration(
     { activate: true, audit: created(id, 'local simulator') },
   );
   return simulator;
+}
+
+export const SEEDED_MAPPING_NAME = 'Ardoq planning fields (example)';
+
+/**
+ * With the built-in simulator, one mapping configuration for its Agile project, so the README's
+ * walk-through can sync with a saved mapping: the Agile template's rows plus the last update date into
+ * the epics' Start Date. Saved through the API's use case (checked against the project, which resolves
+ * its GUID, so the Field Mapping page finds it too). Seeded once: a configuration of that name is never
+ * replaced.
+ */
+export async function ensureMappingConfiguration(deps: MappingDeps, simulatorRuns: boolean): Promise<void> {
+  if (!simulatorRuns) return;
+  const project = 'Agile Project';
+  if ((await deps.fieldMappings.configs(project)).some((c) => c.name === SEEDED_MAPPING_NAME)) return;
+  const template = await deps.fieldMappings.template('Agile');
+  await createMappingConfig(
+    {
+      name: SEEDED_MAPPING_NAME,
+      description:
+        'Seeded by npm start: the Agile template, plus the last update date into Start Date for epics',
+      projectId: project,
+      processTemplateName: 'Agile',
+      mappings: [
+        ...(template?.mappings ?? []),
+        {
+          ardoqField: 'lastUpdatedDate',
+          azureDevOpsField: 'Microsoft.VSTS.Scheduling.StartDate',
+          workItemType: 'epic',
+        },
+      ],
+    },
+    {},
+    deps,
+  );
 }

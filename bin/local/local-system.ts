@@ -10,8 +10,10 @@ import { PostgresDatabase } from '#adapters/postgres-database.ts';
 import { LocalSecretStore } from '#adapters/secret-stores.ts';
 import { SqsWorkQueue } from '#adapters/sqs-work-queue.ts';
 import { DEFAULT_HIERARCHY_TYPES, type HierarchyTypes } from '#core/domain/ardoq.ts';
+import { CatalogCache } from '#core/mapping/catalog.ts';
 import { ConnectionCache } from '#core/pipeline/connection.ts';
 import { DEFAULT_SETTINGS, type PipelineSettings } from '#core/pipeline/deps.ts';
+import { MappingCache } from '#core/pipeline/mapping-cache.ts';
 import { sweep } from '#core/pipeline/sweep.ts';
 import { systemClock } from '#core/ports/clock.ts';
 import { type Log, noMetrics, type PipelineMetrics } from '#core/ports/observability.ts';
@@ -29,6 +31,7 @@ import type { ArdoqSimulator } from '#sim/ardoq/index.ts';
 import { SqlAuditTrail } from '#store/audit-log-store.ts';
 import { adoConfigurationStore, ardoqConfigurationStore } from '#store/configuration-store.ts';
 import type { Database } from '#store/database.ts';
+import { SqlFieldMappingStore } from '#store/field-mapping-store.ts';
 import { SqlHistoryStore } from '#store/history/history-store.ts';
 import { runMigrations } from '#store/migrations.ts';
 import { SqlSyncStore } from '#store/sync/sql-sync-store.ts';
@@ -39,6 +42,7 @@ import {
   type ConfigurationOptions,
   ensureArdoqConfiguration,
   ensureConfiguration,
+  ensureMappingConfiguration,
 } from './local-configuration.ts';
 import { createQueues, queueDepth } from './local-queues.ts';
 import { SqsEventSource } from './sqs-event-source.ts';
@@ -170,6 +174,7 @@ export async function startLocalSystem(options: LocalSystemOptions): Promise<Loc
   const trackers = options.interpose?.trackers ? options.interpose.trackers(ado) : ado;
   const ardoqConfigurations = ardoqConfigurationStore(handlersDb);
   const ardoqSimulator = await ensureArdoqConfiguration(ardoqConfigurations, secrets, options);
+  const fieldMappings = new SqlFieldMappingStore(handlersDb);
   const ardoqAllowedOrigins = [
     ...(options.ardoqAllowedOrigins ?? []),
     ...(ardoqSimulator ? [new URL(ardoqSimulator.url).origin] : []),
@@ -179,6 +184,9 @@ export async function startLocalSystem(options: LocalSystemOptions): Promise<Loc
     history: new SqlHistoryStore(handlersDb),
     configurations,
     ardoqConfigurations,
+    fieldMappings,
+    catalogs: new CatalogCache(),
+    mappings: new MappingCache(),
     ardoq: ardoqClientFactory({ allowedOrigins: ardoqAllowedOrigins }),
     ardoqAllowedOrigins,
     hierarchyTypes: options.hierarchyTypes ?? DEFAULT_HIERARCHY_TYPES,
@@ -216,6 +224,7 @@ export async function startLocalSystem(options: LocalSystemOptions): Promise<Loc
     ),
   };
 
+  await ensureMappingConfiguration(deps, simulator !== undefined);
   await resumeUnfinished(deps);
   eventSources.work.start();
   eventSources.finalize.start();

@@ -1,6 +1,8 @@
 import type * as z from 'zod';
+import { CatalogCache } from '#core/mapping/catalog.ts';
 import { ConnectionCache } from '#core/pipeline/connection.ts';
 import { DEFAULT_SETTINGS } from '#core/pipeline/deps.ts';
+import { MappingCache } from '#core/pipeline/mapping-cache.ts';
 import { systemClock } from '#core/ports/clock.ts';
 import type { Log, PipelineMetrics } from '#core/ports/observability.ts';
 import {
@@ -13,6 +15,7 @@ import {
 import { pipelineSettingsFrom } from '#lambdas/runtime/pipeline-settings.ts';
 import { SqlAuditTrail } from '#store/audit-log-store.ts';
 import { adoConfigurationStore, ardoqConfigurationStore } from '#store/configuration-store.ts';
+import { SqlFieldMappingStore } from '#store/field-mapping-store.ts';
 import { SqlHistoryStore } from '#store/history/history-store.ts';
 import { SqlSyncStore } from '#store/sync/sql-sync-store.ts';
 import type { ApiDeps } from './deps.ts';
@@ -31,6 +34,9 @@ export function apiDeps(
     history: new SqlHistoryStore(db),
     configurations: adoConfigurationStore(db),
     ardoqConfigurations: ardoqConfigurationStore(db),
+    fieldMappings: new SqlFieldMappingStore(db),
+    catalogs: new CatalogCache(),
+    mappings: new MappingCache(),
     ardoq: ardoqClients(settings),
     ardoqAllowedOrigins: settings.ARDOQ_ALLOWED_ORIGINS,
     hierarchyTypes: settings.ARDOQ_HIERARCHY_TYPES,

@@ -1,9 +1,11 @@
 import type { HierarchyTypes } from '#core/domain/ardoq.ts';
 import type { ArdoqTarget } from '#core/domain/configuration.ts';
+import type { CatalogCache } from '#core/mapping/catalog.ts';
 import type { CancelDeps, ProcessDeps, StartDeps } from '#core/pipeline/deps.ts';
 import type { ArdoqClientFactory } from '#core/ports/ardoq.ts';
 import type { AuditTrail } from '#core/ports/audit-trail.ts';
 import type { ConfigurationStore } from '#core/ports/configuration-store.ts';
+import type { FieldMappingStore } from '#core/ports/field-mapping-store.ts';
 import type { HistoryStore } from '#core/ports/history-store.ts';
 import type { SecretStore } from '#core/ports/secret-store.ts';
 import type { TailOptions } from './sse.ts';
@@ -33,4 +35,7 @@ export interface ApiDeps extends StreamDeps, CancelDeps, ProcessDeps {
   hierarchyTypes: HierarchyTypes;
   /** How long a project create waits for Azure DevOps' operation before answering (default 10 s). */
   projectCreateWaitMs?: number;
+  fieldMappings: FieldMappingStore;
+  /** Projects' types and fields for a few minutes (the mapping editor, save-time checks). */
+  catalogs: CatalogCache;
 }

@@ -5,6 +5,7 @@ import { buildOpenApi } from './openapi.ts';
 import { type RouteDef, route } from './route.ts';
 import { ardoqRoutes } from './routes/ardoq-routes.ts';
 import { configurationRoutes } from './routes/configuration-routes.ts';
+import { fieldMappingRoutes } from './routes/field-mapping-routes.ts';
 import { historyRoutes } from './routes/history-routes.ts';
 import { projectRoutes } from './routes/project-routes.ts';
 import { streamRoutes, syncRoutes } from './routes/sync-routes.ts';
@@ -69,6 +70,7 @@ export const ROUTES: readonly RouteDef<ApiDeps>[] = [
   ...configurationRoutes,
   ...projectRoutes,
   ...ardoqRoutes,
+  ...fieldMappingRoutes,
   health,
   openApi,
 ];

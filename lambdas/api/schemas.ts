@@ -37,3 +37,16 @@ export const routerErrors = {
   },
   500: { description: 'Our fault (details in the logs, not here)', schema: ErrorBody },
 };
+
+/** What a route that reaches Ardoq or Azure DevOps through a stored configuration may also answer. */
+export const upstreamErrors = (system: 'Ardoq' | 'Azure DevOps', credential: 'token' | 'PAT') => ({
+  409: { description: 'The configuration has not passed its connection test', schema: ErrorBody },
+  502: {
+    description: `${system} refused the ${credential}, failed or did not answer (our sentence, with its HTTP status${system === 'Azure DevOps' ? ' and TF code' : ''})`,
+    schema: ErrorBody,
+  },
+  503: {
+    description: `${system} kept throttling (Retry-After says when to ask again)`,
+    schema: ErrorBody,
+  },
+});

@@ -1,11 +1,13 @@
 import type * as z from 'zod';
 import { ConnectionCache } from '#core/pipeline/connection.ts';
 import { DEFAULT_SETTINGS, type ProcessDeps } from '#core/pipeline/deps.ts';
+import { MappingCache } from '#core/pipeline/mapping-cache.ts';
 import { systemClock } from '#core/ports/clock.ts';
 import type { Log, PipelineMetrics } from '#core/ports/observability.ts';
 import { adoTrackers, dataApiDatabase, patSecrets, sqsWorkQueue } from '#lambdas/runtime/aws-clients.ts';
 import { pipelineSettingsFrom } from '#lambdas/runtime/pipeline-settings.ts';
 import { adoConfigurationStore } from '#store/configuration-store.ts';
+import { SqlFieldMappingStore } from '#store/field-mapping-store.ts';
 import { SqlSyncStore } from '#store/sync/sql-sync-store.ts';
 import type { ProcessorSettings } from './settings.ts';
 
@@ -23,6 +25,8 @@ export function processorDeps(
     secrets: patSecrets(settings),
     trackers: adoTrackers(settings),
     connections: new ConnectionCache(),
+    fieldMappings: new SqlFieldMappingStore(db),
+    mappings: new MappingCache(),
     clock: systemClock,
     log,
     metrics,

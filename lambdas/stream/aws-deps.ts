@@ -8,6 +8,7 @@ import { dataApiDatabase, sqsWorkQueue } from '#lambdas/runtime/aws-clients.ts';
 import { pipelineSettingsFrom } from '#lambdas/runtime/pipeline-settings.ts';
 import { SqlAuditTrail } from '#store/audit-log-store.ts';
 import { adoConfigurationStore, ardoqConfigurationStore } from '#store/configuration-store.ts';
+import { SqlFieldMappingStore } from '#store/field-mapping-store.ts';
 import { SqlSyncStore } from '#store/sync/sql-sync-store.ts';
 import type { StreamSettings } from './settings.ts';
 
@@ -22,6 +23,7 @@ export function streamDeps(
     syncs: new SqlSyncStore(db),
     configurations: adoConfigurationStore(db),
     ardoqConfigurations: ardoqConfigurationStore(db),
+    fieldMappings: new SqlFieldMappingStore(db),
     audit: new SqlAuditTrail(db),
     queue: sqsWorkQueue(settings),
     clock: systemClock,

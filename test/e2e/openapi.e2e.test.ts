@@ -176,6 +176,45 @@ describe('GET /api/openapi.json', () => {
     await collect('GET', W, W); // 502
     ardoq.failNext('throttle', 4);
     await collect('GET', W, W); // 503
+    await collectFieldMappingAnswers();
+  }
+
+  /** The field-mapping routes (WORKFLOW.md §6.4), their failures included. */
+  async function collectFieldMappingAnswers() {
+    const F = '/api/field-mapping';
+    const project = 'Agile Project';
+    await collect('GET', `${F}/templates`, `${F}/templates`);
+    await collect('GET', `${F}/templates?processTemplateName=Scrum`, `${F}/templates`);
+    await collect('GET', `${F}/configs?projectId=${encodeURIComponent(project)}`, `${F}/configs`);
+    await collect('GET', `${F}/configs`, `${F}/configs`); // 400
+    const made = await collect('POST', `${F}/configs`, `${F}/configs`, {
+      name: unique('OpenAPI mapping'),
+      projectId: project,
+      mappings: [
+        { ardoqField: 'description', azureDevOpsField: 'System.Description', workItemType: 'epic' },
+        {
+          ardoqField: 'priority',
+          azureDevOpsField: 'Microsoft.VSTS.Common.Priority',
+          workItemType: 'user_story',
+          transform: 'priority',
+        },
+      ],
+    });
+    const id = (made.json as { data: { id: string } }).data.id;
+    await collect('POST', `${F}/configs`, `${F}/configs`, {
+      name: unique('OpenAPI bad mapping'),
+      projectId: project,
+      mappings: [{ ardoqField: 'name', azureDevOpsField: 'System.ChangedBy', workItemType: 'epic' }],
+    }); // 400
+    await collect('GET', `${F}/configs/${id}`, `${F}/configs/{id}`);
+    await collect('GET', `${F}/configs/nope`, `${F}/configs/{id}`); // 404
+    await collect('PUT', `${F}/configs/${id}`, `${F}/configs/{id}`, { isDefault: true });
+    const ofProject = `projectId=${encodeURIComponent(project)}`;
+    await collect('GET', `${F}/work-item-types?${ofProject}`, `${F}/work-item-types`);
+    await collect('GET', `${F}/work-item-types?projectId=No%20such%20project`, `${F}/work-item-types`); // 404
+    await collect('GET', `${F}/fields?${ofProject}&workItemType=User%20Story`, `${F}/fields`);
+    await collect('GET', `${F}/fields?${ofProject}&workItemType=Nope`, `${F}/fields`); // 404
+    await collect('DELETE', `${F}/configs/${id}`, `${F}/configs/{id}`);
   }
 
   it('is a valid OpenAPI 3.1 document', async () => {

@@ -135,8 +135,9 @@ describe('API security (LOCAL_AUTH_TOKEN set)', () => {
     const adminRoutes = () =>
       routes.filter((r) => r.permission === 'admin').map((r) => `${r.method} ${r.path}`);
 
-    it('asks admin membership for exactly the configuration writes (Azure DevOps and Ardoq)', () => {
+    it('asks admin membership for exactly the configuration writes (Azure DevOps, Ardoq, field mapping)', () => {
       const A = '/api/ardoq/configurations';
+      const M = '/api/field-mapping/configs';
       expect(adminRoutes().sort()).toEqual(
         [
           `POST ${C}`,
@@ -147,8 +148,46 @@ describe('API security (LOCAL_AUTH_TOKEN set)', () => {
           `PUT ${A}/:id`,
           `DELETE ${A}/:id`,
           `POST ${A}/:id/activate`,
+          `POST ${M}`,
+          `PUT ${M}/:id`,
+          `DELETE ${M}/:id`,
         ].sort(),
       );
+    });
+
+    it('refuses a plain user’s field-mapping writes with a 403, changes nothing; the admin may', async () => {
+      const M = '/api/field-mapping/configs';
+      const projectId = unique('Perm Mapping Project');
+      const body = {
+        name: unique('Perm mapping'),
+        projectId,
+        processTemplateName: 'Agile',
+        mappings: [
+          { ardoqField: 'description', azureDevOpsField: 'System.Description', workItemType: 'epic' },
+        ],
+      };
+      const refused = await api.call('POST', M, { body, headers: reader });
+      expect(refused.status, refused.text).toBe(403);
+      expect(expectShape(ErrorBody, refused.json).error).toMatch(/admins group.*administrator/);
+      const none = await api.call('GET', `${M}?projectId=${encodeURIComponent(projectId)}`, {
+        headers: reader,
+      });
+      expect(none.json).toMatchObject({ success: true, data: [] });
+
+      const created = await api.call('POST', M, { body, headers: auth });
+      expect(created.status, created.text).toBe(201);
+      const id = (created.json as { data: { id: string } }).data.id;
+      for (const [method, change] of [
+        ['PUT', { name: 'renamed by a plain user' }],
+        ['DELETE', undefined],
+      ] as const) {
+        const res = await api.call(method, `${M}/${id}`, { body: change, headers: reader });
+        expect(res.status, `${method}: ${res.text}`).toBe(403);
+      }
+      const kept = await api.call('GET', `${M}/${id}`, { headers: reader });
+      expect(kept.json).toMatchObject({ success: true, data: { id, name: body.name } });
+      const removed = await api.call('DELETE', `${M}/${id}`, { headers: auth });
+      expect(removed.status, removed.text).toBe(200);
     });
 
     it('lets a plain user read every user route', async () => {

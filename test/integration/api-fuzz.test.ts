@@ -58,6 +58,16 @@ describe('fuzzing every route of the route table', () => {
         },
       ],
     });
+    const mappingRows = (k: number) => [
+      { ardoqField: 'description', azureDevOpsField: 'System.Description', workItemType: 'epic' },
+      {
+        ardoqField: `customFields.score_${k}`,
+        azureDevOpsField: 'Microsoft.VSTS.Common.Priority',
+        workItemType: 'user_story',
+        transform: 'priority',
+      },
+      { ardoqField: 'tags', azureDevOpsField: 'System.Tags', workItemType: 'feature', transform: 'tags' },
+    ];
     validBodies = {
       'POST /api/azure-devops/projects/:project/workitems': tree,
       'POST /api/azure-devops/configurations': (k) => ({
@@ -73,6 +83,18 @@ describe('fuzzing every route of the route table', () => {
         apiHost: api.system.ardoqSimulator?.url,
       }),
       'PUT /api/ardoq/configurations/:id': (k) => ({ name: `Ardoq renamed ${k}`, isActive: false }),
+      'POST /api/field-mapping/configs': (k) => ({
+        name: `Fuzz mapping ${k}`,
+        projectId: k % 2 === 0 ? 'Agile Project' : `Future project ${k}`,
+        processTemplateName: 'Agile',
+        isDefault: k % 3 === 0,
+        mappings: mappingRows(k),
+      }),
+      'PUT /api/field-mapping/configs/:id': (k) => ({
+        name: `Mapping renamed ${k}`,
+        isDefault: k % 2 === 0,
+        mappings: mappingRows(k + 1),
+      }),
     };
     const json = { 'content-type': 'application/json' };
     const started = await api.call({
@@ -87,11 +109,21 @@ describe('fuzzing every route of the route table', () => {
       headers: json,
       body: JSON.stringify({ name: 'Fuzz target', organization: 'fuzz-org', patToken: 'pat' }),
     });
+    const mapping = await api.call({
+      method: 'POST',
+      path: '/api/field-mapping/configs',
+      headers: json,
+      body: JSON.stringify(validBodies['POST /api/field-mapping/configs']?.(0)),
+    });
     expect(started.status, started.text).toBe(202);
     expect(created.status, created.text).toBe(201);
+    expect(mapping.status, mapping.text).toBe(201);
     ids = {
       syncs: [(started.json as { data: { sync_history_id: string } }).data.sync_history_id],
-      configs: [(created.json as { data: { configuration: { id: string } } }).data.configuration.id],
+      configs: [
+        (created.json as { data: { configuration: { id: string } } }).data.configuration.id,
+        (mapping.json as { data: { id: string } }).data.id,
+      ],
     };
   }, 120_000);
   afterAll(async () => {

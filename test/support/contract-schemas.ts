@@ -67,6 +67,21 @@ export const SyncHistoryShape = z
     user_id: text.optional(),
     /** New: a cancel was accepted (the status stays open until creates in flight have finished). */
     cancel_requested_at: IsoUtc.optional(),
+    /**
+     * New (issue 17): the mapping the sync applies, frozen when accepted (or, with no choice, when
+     * prepared): a configuration, a template, or the template of the project's process.
+     */
+    field_mapping: z
+      .object({
+        kind: z.enum(['config', 'template', 'default']),
+        id: text.optional(),
+        name: text,
+        processTemplateName: z.enum(['Agile', 'Scrum', 'CMMI', 'Basic']).optional(),
+      })
+      .strict()
+      .optional(),
+    /** New (issue 17): the project's GUID once the prepare step resolved it. */
+    project_id: z.uuid().optional(),
     created_at: IsoUtc,
     updated_at: IsoUtc,
   })

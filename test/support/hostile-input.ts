@@ -95,6 +95,9 @@ export const QUERY_VALUES: Record<string, string[]> = {
   entity_type: ['sync', 'configuration'],
   entity_id: ['local-ado-simulator'],
   item_type: ['epic', 'user_story'],
+  projectId: ['Agile Project', 'agile project', 'Scrum Project', 'No such project'],
+  workItemType: ['User Story', 'Epic', 'Nope'],
+  processTemplateName: ['Agile', 'Scrum', 'Waterfall'],
 };
 
 /** The query parameter names a route documents (its query schema's input object). */

@@ -5,7 +5,15 @@ import { readMigrations } from '#adapters/migration-files.ts';
 import { PgliteDatabase } from '#adapters/pglite-database.ts';
 import { ProjectName, StartSyncBody, StartSyncQuery } from '#core/domain/sync-request.ts';
 import { ConnectionCache } from '#core/pipeline/connection.ts';
-import type { Log, PipelineDeps, PipelineMetrics, PipelineSettings, StartDeps } from '#core/pipeline/deps.ts';
+import type {
+  Log,
+  PipelineDeps,
+  PipelineMetrics,
+  PipelineSettings,
+  ProcessDeps,
+  StartDeps,
+} from '#core/pipeline/deps.ts';
+import { MappingCache } from '#core/pipeline/mapping-cache.ts';
 import { type StartSyncInput, startSync } from '#core/pipeline/start-sync.ts';
 import type { Clock } from '#core/ports/clock.ts';
 import type { SecretStore } from '#core/ports/secret-store.ts';
@@ -19,6 +27,7 @@ import {
   insertConfiguration,
 } from '#store/configuration-store.ts';
 import { type Database, type Queryable, type SqlParams, sqlUuid } from '#store/database.ts';
+import { SqlFieldMappingStore } from '#store/field-mapping-store.ts';
 import { runMigrations } from '#store/migrations.ts';
 import { SqlSyncStore } from '#store/sync/sql-sync-store.ts';
 import { listEvents } from '#store/sync/sync-rows.ts';
@@ -178,10 +187,11 @@ export const stores = (db: Database) => ({
   syncs: new SqlSyncStore(db),
   configurations: adoConfigurationStore(db),
   ardoqConfigurations: ardoqConfigurationStore(db),
+  fieldMappings: new SqlFieldMappingStore(db),
 });
 
-/** Every use case's deps: the pipeline's, and the Ardoq configurations a start reads its source from. */
-export type HarnessDeps = PipelineDeps & StartDeps;
+/** Every use case's deps: the pipeline's, the start's and the items' (mappings). */
+export type HarnessDeps = PipelineDeps & StartDeps & ProcessDeps;
 
 /**
  * The same deps with their stores over another database (a faulty one, say), as a fresh process: no
@@ -191,6 +201,7 @@ export const withDb = <D extends PipelineDeps>(deps: D, db: Database): D => ({
   ...deps,
   ...stores(db),
   connections: new ConnectionCache(),
+  mappings: new MappingCache(),
 });
 
 /**
@@ -215,6 +226,7 @@ export async function createHarness(db: Database, options: { storedPat?: string 
     secrets,
     trackers: fakeTrackerFactory(fake, access),
     connections: new ConnectionCache(),
+    mappings: new MappingCache(),
     clock,
     log,
     metrics,
@@ -322,7 +334,7 @@ export const startRequest = async (
 ) => startSync(request(input.project, input.body, input.query), deps);
 
 /** Hands one message to its use case, as the processor and finalizer Lambdas do. */
-export const deliver = (deps: PipelineDeps, message: WorkMessage): Promise<void> =>
+export const deliver = (deps: PipelineDeps & ProcessDeps, message: WorkMessage): Promise<void> =>
   routeWorkMessage(message, deps);
 
 /** How {@link drain} loses, scripts or stops at messages. */

@@ -425,6 +425,8 @@ export function describeRepositoryContract(adapter: string, connect: () => Promi
             userAgent: null,
             options: sqlJson({}),
             deadlineAt: new Date(),
+            fieldMapping: null,
+            mappingSnapshot: null,
           })
           .catch((e: unknown) => e);
         expect(error).toMatchObject({ name: 'DatabaseError', constraint: 'sync_plan_items_name_length' });

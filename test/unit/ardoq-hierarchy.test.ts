@@ -166,7 +166,8 @@ describe('WorkspaceHierarchy', () => {
     const custom = new WorkspaceHierarchy(WS, types, programme._id);
     custom.add([area, programme, theme]);
     expect(
-      (custom.hierarchy(programme._id)?.tree as { children: Array<{ name: string }> }).children[0]?.name,
+      (custom.hierarchy(programme._id)?.tree as { children: Array<{ name: string }> } | undefined)
+        ?.children[0]?.name,
     ).toBe('T');
   });
 

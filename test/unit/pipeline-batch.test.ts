@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import { ConnectionCache } from '#core/pipeline/connection.ts';
-import type { PipelineDeps } from '#core/pipeline/deps.ts';
 import { processItems } from '#core/pipeline/process-item.ts';
 import { AdoThrottledError } from '#core/ports/work-item-tracker.ts';
 import type { WorkMessage } from '#core/ports/work-queue.ts';
@@ -15,6 +14,7 @@ import {
   drain,
   failingOnce,
   type Harness,
+  type HarnessDeps,
   nodes,
   prefixOf,
   rejected,
@@ -69,7 +69,9 @@ describe('processItems (a batch of one sync)', () => {
 
     expect(failures.size).toBe(0);
     expect(counted.seen.statements.filter((s) => s === RECORD_OUTCOMES)).toHaveLength(1);
-    expect(counted.seen.statements).toHaveLength(3); // the claim, one configuration read, the outcomes
+    // The claim, one configuration read, the mapping (read once per sync by a container), the outcomes.
+    expect(counted.seen.statements).toHaveLength(4);
+    expect(counted.seen.statements.filter((s) => s.includes('FROM sync_field_mappings'))).toHaveLength(1);
     expect(h.fake.workItems(project)).toHaveLength(10);
     expect((await getSync(db, syncId)).view).toMatchObject({ status: 'in_progress', items_created: 10 });
     expect(h.queue.pending).toEqual([{ kind: 'finalize', syncId }]);
@@ -77,6 +79,23 @@ describe('processItems (a batch of one sync)', () => {
     await drain(h);
     expect((await getSync(db, syncId)).status).toBe('completed');
     await expectSyncInvariants(db, syncId);
+  });
+
+  it('reads the mapping of a sync once per container, however many batches it processes', async () => {
+    const h = await createHarness(db);
+    const project = uniqueProject('MappingOnce');
+    h.fake.addProject(project, 'Agile');
+    const { syncId, features: ids } = await startWithFeatures(h, project, prefixOf(), 6);
+    const counted = recording(db);
+    const container = withDb(h.deps, counted.db);
+
+    await processItems(syncId, ids.slice(0, 3), container);
+    await processItems(syncId, ids.slice(3), container);
+
+    expect(counted.seen.statements.filter((s) => s.includes('FROM sync_field_mappings'))).toHaveLength(1);
+    expect(h.fake.workItems(project)).toHaveLength(7);
+    await drain(h);
+    expect((await getSync(db, syncId)).status).toBe('completed');
   });
 
   it('enqueues the children of every created node of the batch in one send', async () => {
@@ -214,7 +233,7 @@ describe('processor app: item messages grouped by sync', () => {
     h.fake.addProject(project, 'Agile');
     const { syncId, features: ids } = await startWithFeatures(h, project, prefixOf(), 3);
     const records = ids.map((ardoqId) => sqsRecord(JSON.stringify({ kind: 'item', syncId, ardoqId })));
-    const secretsDown: PipelineDeps = {
+    const secretsDown: HarnessDeps = {
       ...h.deps,
       secrets: { ...h.deps.secrets, get: () => Promise.reject(new Error('secret store unavailable')) },
       connections: new ConnectionCache(),

@@ -19,7 +19,7 @@ import { ArdoqConfigurationView, toConfigurationView } from '#core/domain/config
 import { NotFoundError } from '#core/errors.ts';
 import type { ApiDeps } from '../deps.ts';
 import { route } from '../route.ts';
-import { ErrorBody, ok } from '../schemas.ts';
+import { ErrorBody, ok, upstreamErrors } from '../schemas.ts';
 
 const text = (max: number) => z.string().trim().min(1, 'must not be empty').max(max);
 
@@ -87,14 +87,7 @@ const RawComponent = z
 const listOf = <T extends z.ZodType>(item: T) =>
   z.object({ success: z.literal(true), data: z.array(item), count: z.number().int() });
 
-const upstreamErrors = {
-  409: { description: 'The configuration has not passed its connection test', schema: ErrorBody },
-  502: {
-    description: 'Ardoq refused the token, failed or did not answer (our sentence, with its HTTP status)',
-    schema: ErrorBody,
-  },
-  503: { description: 'Ardoq kept throttling (Retry-After says when to ask again)', schema: ErrorBody },
-};
+const upstream = upstreamErrors('Ardoq', 'token');
 
 const apiRoute = route<ApiDeps>();
 const base = '/api/ardoq';
@@ -258,7 +251,7 @@ const browseRoutes = [
       description: 'Workspaces, as Ardoq returns them',
       schema: ok(z.object({ values: z.array(RawComponent), _meta: z.object({ count: z.number().int() }) })),
     },
-    responses: upstreamErrors,
+    responses: upstream,
     handler: async ({ query }, deps) => ({
       success: true as const,
       data: await listWorkspaces(deps, query.configId),
@@ -273,7 +266,7 @@ const browseRoutes = [
     params: WorkspaceParams,
     query: ConfigQuery,
     answer: { status: 200, description: 'The workspace', schema: ok(RawObject) },
-    responses: upstreamErrors,
+    responses: upstream,
     handler: async ({ params, query }, deps) => ({
       success: true as const,
       data: await getWorkspace(deps, query.configId, params.workspaceId),
@@ -288,7 +281,7 @@ const browseRoutes = [
     params: WorkspaceParams,
     query: ConfigQuery,
     answer: { status: 200, description: 'The context', schema: ok(RawObject) },
-    responses: upstreamErrors,
+    responses: upstream,
     handler: async ({ params, query }, deps) => ({
       success: true as const,
       data: await getWorkspaceContext(deps, query.configId, params.workspaceId),
@@ -313,7 +306,7 @@ const browseRoutes = [
         truncated: z.boolean(),
       }),
     },
-    responses: upstreamErrors,
+    responses: upstream,
     handler: async ({ params, query }, deps) => {
       const { values, truncated } = await listComponents(deps, query.configId, params.workspaceId);
       return { success: true as const, data: values, count: values.length, truncated };
@@ -332,7 +325,7 @@ const browseRoutes = [
       description: 'Domains',
       schema: listOf(z.object({ id: z.string(), name: z.string(), type: z.literal('Domain') })),
     },
-    responses: upstreamErrors,
+    responses: upstream,
     handler: async ({ params, query }, deps) => {
       const data = await listDomains(deps, query.configId, params.workspaceId);
       return { success: true as const, data, count: data.length };
@@ -353,7 +346,7 @@ const browseRoutes = [
         z.object({ id: z.string(), name: z.string(), type: z.literal('Initiative'), parent: z.string() }),
       ),
     },
-    responses: upstreamErrors,
+    responses: upstream,
     handler: async ({ params, query }, deps) => {
       const data = await listInitiatives(deps, query.configId, params.workspaceId, params.domainId);
       return { success: true as const, data, count: data.length };
@@ -382,7 +375,7 @@ const browseRoutes = [
         }),
       ),
     },
-    responses: upstreamErrors,
+    responses: upstream,
     handler: async ({ params, query }, deps) => ({
       success: true as const,
       data: await getHierarchy(deps, query.configId, params.workspaceId, params.initiativeId),

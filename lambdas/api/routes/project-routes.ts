@@ -3,7 +3,7 @@ import { ProjectName } from '#core/domain/sync-request.ts';
 import { createProject, listProcesses, listProjects } from '#core/projects/projects.ts';
 import type { ApiDeps } from '../deps.ts';
 import { route } from '../route.ts';
-import { ErrorBody } from '../schemas.ts';
+import { ErrorBody, upstreamErrors } from '../schemas.ts';
 
 const ConfigQuery = z.object({
   configId: z.string().min(1).max(255).optional().meta({
@@ -52,18 +52,7 @@ const ProcessTemplate = z.object({
     .meta({ description: 'For an inherited process: its system parent' }),
 });
 
-const upstreamErrors = {
-  409: { description: 'The configuration has not passed its connection test', schema: ErrorBody },
-  502: {
-    description:
-      'Azure DevOps refused the PAT, failed or did not answer (our sentence, with its status and TF code)',
-    schema: ErrorBody,
-  },
-  503: {
-    description: 'Azure DevOps kept throttling (Retry-After says when to ask again)',
-    schema: ErrorBody,
-  },
-};
+const upstream = upstreamErrors('Azure DevOps', 'PAT');
 
 const apiRoute = route<ApiDeps>();
 const base = '/api/azure-devops';
@@ -83,7 +72,7 @@ export const projectRoutes = [
       description: 'Projects',
       schema: z.object({ success: z.literal(true), data: z.array(Project), count: z.number().int() }),
     },
-    responses: upstreamErrors,
+    responses: upstream,
     handler: async ({ query }, deps) => {
       const data = await listProjects(deps, query.configId);
       return { success: true as const, data, count: data.length };
@@ -112,7 +101,7 @@ export const projectRoutes = [
       }),
     },
     responses: {
-      ...upstreamErrors,
+      ...upstream,
       409: {
         description: 'A project of that name exists, or the configuration has not passed its connection test',
         schema: ErrorBody,
@@ -149,7 +138,7 @@ export const projectRoutes = [
       description: 'Processes',
       schema: z.object({ success: z.literal(true), data: z.array(ProcessTemplate), count: z.number().int() }),
     },
-    responses: upstreamErrors,
+    responses: upstream,
     handler: async ({ query }, deps) => {
       const data = await listProcesses(deps, query.configId);
       return { success: true as const, data, count: data.length };

@@ -6,6 +6,7 @@ import {
   UpstreamError,
   ValidationError,
 } from '#core/errors.ts';
+import type { ConnectionCache } from '#core/pipeline/connection.ts';
 import {
   ArdoqError,
   ArdoqNotFoundError,
@@ -13,7 +14,14 @@ import {
   describeArdoqFailure,
 } from '#core/ports/ardoq.ts';
 import type { ConfigurationStore } from '#core/ports/configuration-store.ts';
-import { AdoError, AdoThrottledError, describeAdoFailure } from '#core/ports/work-item-tracker.ts';
+import type { SecretStore } from '#core/ports/secret-store.ts';
+import {
+  AdoError,
+  AdoThrottledError,
+  describeAdoFailure,
+  type WorkItemTracker,
+  type WorkItemTrackerFactory,
+} from '#core/ports/work-item-tracker.ts';
 
 export type SystemName = 'Ardoq' | 'Azure DevOps';
 
@@ -45,6 +53,32 @@ export async function resolveTestedConfiguration<T extends object>(
     );
   }
   return configuration;
+}
+
+/** What reaching Azure DevOps through a stored configuration needs. */
+export interface TrackerDeps {
+  configurations: Pick<ConfigurationStore, 'get' | 'active'>;
+  secrets: Pick<SecretStore, 'get'>;
+  trackers: WorkItemTrackerFactory;
+  connections: ConnectionCache;
+}
+
+/**
+ * The tracker of the Azure DevOps configuration a route uses (`configId`, or the active one; the rules
+ * of {@link resolveTestedConfiguration}), through the connection cache; a failure to connect is an
+ * upstream failure.
+ */
+export async function testedTracker(
+  deps: TrackerDeps,
+  configId: string | undefined,
+): Promise<{ tracker: WorkItemTracker; configuration: ConfigurationRecord }> {
+  const configuration = await resolveTestedConfiguration(deps.configurations, configId, 'Azure DevOps');
+  try {
+    const { tracker } = await deps.connections.connect(deps, configuration.id);
+    return { tracker, configuration };
+  } catch (error) {
+    throw upstreamFailure(error);
+  }
 }
 
 /**

@@ -58,6 +58,22 @@ export const SyncHistory = z.object({
   duration_ms: count.optional(),
   error_message: z.string().optional(),
   user_id: z.string().optional(),
+  field_mapping: z
+    .object({
+      kind: z.enum(['config', 'template', 'default']),
+      id: z.string().optional(),
+      name: z.string(),
+      processTemplateName: z.string().optional(),
+    })
+    .optional()
+    .meta({
+      description:
+        'The field mapping the sync applies (frozen when it was accepted): a project configuration, a process template, or (default) the template of the project’s process',
+    }),
+  project_id: z
+    .string()
+    .optional()
+    .meta({ description: 'The Azure DevOps project’s GUID, once the sync looked it up' }),
   cancel_requested_at: z.iso.datetime().optional().meta({
     description:
       'When a cancel was accepted. Present from then on; while creates already sent to Azure DevOps finish, the status is still pending or in_progress',

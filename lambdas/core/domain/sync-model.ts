@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { MappingSnapshot } from './field-mapping.ts';
 
 /** Values constrained in the database too (migrations/0002). */
 export const ItemType = z.enum(['epic', 'feature', 'user_story']);
@@ -47,6 +48,8 @@ export const NewSync = z
     /** Request options kept for the processor (field mapping id, process template hint). */
     options: z.record(z.string(), z.unknown()).default({}),
     actor: Actor.default({}),
+    /** The field mapping, frozen now; absent: the template of the project's process, chosen by prepare. */
+    mapping: MappingSnapshot.optional(),
     plan: z.array(PlanNode).min(1, 'must contain at least one item').max(100_000),
   })
   .superRefine((sync, ctx) => {

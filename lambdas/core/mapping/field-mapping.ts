@@ -1,6 +1,8 @@
+import type { MappingSnapshot, TargetField } from '#core/domain/field-mapping.ts';
 import type { ItemType } from '#core/domain/sync-model.ts';
 import type { NewWorkItem } from '#core/ports/work-item-tracker.ts';
-import { toPriority, toRisk, toTags, toTitle } from './field-values.ts';
+import { applyMappings } from './apply-mapping.ts';
+import { SYNC_TAG, toPriority, toRisk, toTags, toTitle } from './field-values.ts';
 import { textToHtml } from './html.ts';
 import { type HierarchyTypes, typeForLevel, UnsupportedProcessError } from './work-item-types.ts';
 
@@ -16,6 +18,14 @@ export const FIELD = {
 } as const;
 
 export interface MappingOptions {
+  /**
+   * The mapping the sync applies (its frozen snapshot) with what is known of the type's fields; absent
+   * for a sync accepted before field mapping existed: the built-in default below applies.
+   */
+  mapping?: {
+    snapshot: MappingSnapshot;
+    fieldTypes?: Readonly<Record<string, Omit<TargetField, 'referenceName'>>>;
+  };
   /** Azure DevOps id of the parent work item (already created). */
   parentId?: number;
   /** Ardoq web base, e.g. `https://acme.ardoq.com`. */
@@ -49,15 +59,10 @@ export function mapNodeToWorkItem(
   const title = typeof node.name === 'string' ? toTitle(node.name) : '';
   if (!title) throw new Error(`The Ardoq node ${id} has no name`);
 
-  const fields: Record<string, string | number> = { [FIELD.title]: title };
-  const put = (field: string, value: string | number | undefined): void => {
-    if (value !== undefined && value !== '' && availableFields.has(field)) fields[field] = value;
-  };
-  put(FIELD.description, htmlOf(node.description));
-  put(FIELD.priority, toPriority(node.priority));
-  put(FIELD.tags, toTags(node.componentKey, node.tags));
-  put(FIELD.acceptanceCriteria, htmlOf(node.acceptanceCriteria));
-  put(FIELD.risk, toRisk(node.risk));
+  const fields: Record<string, string | number> = options.mapping
+    ? mappedFields(node, level, availableFields, options.mapping)
+    : defaultFields(node, availableFields);
+  fields[FIELD.title] = title;
 
   const item: NewWorkItem = {
     type,
@@ -66,6 +71,43 @@ export function mapNodeToWorkItem(
   };
   if (options.parentId !== undefined) item.parentId = options.parentId;
   return item;
+}
+
+/**
+ * The fields the sync's mapping writes (WORKFLOW.md §6.6); the sync tag always heads the tags, since
+ * overwrite mode deletes only the items that carry it. Throws MappingValueError for a value that
+ * cannot be written (the item fails with that sentence).
+ */
+function mappedFields(
+  node: Readonly<Record<string, unknown>>,
+  level: ItemType,
+  availableFields: ReadonlySet<string>,
+  mapping: NonNullable<MappingOptions['mapping']>,
+): Record<string, string | number> {
+  const targets = new Map<string, TargetField>(
+    [...availableFields].map((referenceName) => [
+      referenceName,
+      { referenceName, ...mapping.fieldTypes?.[referenceName] },
+    ]),
+  );
+  const { fields } = applyMappings(node, level, mapping.snapshot.mappings, targets);
+  if (availableFields.has(FIELD.tags))
+    fields[FIELD.tags] = toTags(undefined, [SYNC_TAG, ...String(fields[FIELD.tags] ?? '').split(';')]);
+  return fields;
+}
+
+/** The built-in mapping of the syncs accepted before field mapping (DESIGN.md §5). */
+function defaultFields(node: Readonly<Record<string, unknown>>, availableFields: ReadonlySet<string>) {
+  const fields: Record<string, string | number> = {};
+  const put = (field: string, value: string | number | undefined): void => {
+    if (value !== undefined && value !== '' && availableFields.has(field)) fields[field] = value;
+  };
+  put(FIELD.description, htmlOf(node.description));
+  put(FIELD.priority, toPriority(node.priority));
+  put(FIELD.tags, toTags(node.componentKey, node.tags));
+  put(FIELD.acceptanceCriteria, htmlOf(node.acceptanceCriteria));
+  put(FIELD.risk, toRisk(node.risk));
+  return fields;
 }
 
 function htmlOf(value: unknown): string | undefined {

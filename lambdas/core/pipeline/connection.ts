@@ -3,16 +3,12 @@ import { ValidationError } from '#core/errors.ts';
 import type { ConfigurationStore } from '#core/ports/configuration-store.ts';
 import type { SecretStore } from '#core/ports/secret-store.ts';
 import type { WorkItemTracker, WorkItemTrackerFactory } from '#core/ports/work-item-tracker.ts';
+import { PromiseCache } from '../promise-cache.ts';
 
 /** A configuration with a tracker holding its PAT. */
 export interface Connection {
   configuration: ConfigurationRecord;
   tracker: WorkItemTracker;
-}
-
-interface Cached {
-  connection: Promise<Connection>;
-  expiresAt: number;
 }
 
 const TTL_MS = 60_000;
@@ -24,9 +20,11 @@ const TTL_MS = 60_000;
  * (a failed read is not kept).
  */
 export class ConnectionCache {
-  readonly #entries = new Map<string, Cached>();
+  readonly #cache: PromiseCache<Connection>;
 
-  constructor(private readonly now: () => number = Date.now) {}
+  constructor(now: () => number = Date.now) {
+    this.#cache = new PromiseCache({ ttlMs: TTL_MS, now });
+  }
 
   /** A tracker for a configuration, with its PAT from the secret store. */
   connect(
@@ -37,25 +35,16 @@ export class ConnectionCache {
     },
     configId: string,
   ): Promise<Connection> {
-    const now = this.now();
-    const hit = this.#entries.get(configId);
-    if (hit && hit.expiresAt > now) return hit.connection;
-    const connection = (async () => {
+    return this.#cache.get(configId, async () => {
       const configuration = await deps.configurations.get(configId);
       const pat = await deps.secrets.get(configuration.secretRef);
       return { configuration, tracker: deps.trackers({ organization: configuration.organization, pat }) };
-    })();
-    const entry = { connection, expiresAt: now + TTL_MS };
-    this.#entries.set(configId, entry);
-    connection.catch(() => {
-      if (this.#entries.get(configId) === entry) this.#entries.delete(configId);
     });
-    return connection;
   }
 
   /** Forgets a cached connection (after an authentication failure or a configuration change). */
   forget(configId: string): void {
-    this.#entries.delete(configId);
+    this.#cache.forget(configId);
   }
 }
 

@@ -1,12 +1,14 @@
 import type { ArdoqTarget } from '#core/domain/configuration.ts';
 import type { Clock } from '#core/ports/clock.ts';
 import type { ConfigurationStore } from '#core/ports/configuration-store.ts';
+import type { FieldMappingStore } from '#core/ports/field-mapping-store.ts';
 import type { Log, PipelineMetrics } from '#core/ports/observability.ts';
 import type { SecretStore } from '#core/ports/secret-store.ts';
 import type { SyncStore } from '#core/ports/sync-store.ts';
 import type { WorkItemTrackerFactory } from '#core/ports/work-item-tracker.ts';
 import type { WorkQueue } from '#core/ports/work-queue.ts';
 import type { ConnectionCache } from './connection.ts';
+import type { MappingCache } from './mapping-cache.ts';
 
 export type { Log, PipelineMetrics } from '#core/ports/observability.ts';
 export { noMetrics, silentLog } from '#core/ports/observability.ts';
@@ -70,9 +72,19 @@ export type SweepDeps = FinalizeDeps & Pick<PipelineDeps, 'queue'>;
 export type StartDeps = Pick<
   PipelineDeps,
   'syncs' | 'configurations' | 'queue' | 'clock' | 'log' | 'metrics' | 'settings'
-> & { ardoqConfigurations: Pick<ConfigurationStore<ArdoqTarget>, 'active'> };
-/** The prepare step and the items: Azure DevOps through the configuration's PAT. */
-export type ProcessDeps = Pick<
+> & {
+  ardoqConfigurations: Pick<ConfigurationStore<ArdoqTarget>, 'active'>;
+  /** The mapping a sync applies is chosen (and frozen) when it is accepted. */
+  fieldMappings: Pick<FieldMappingStore, 'config' | 'template' | 'configs'>;
+};
+/**
+ * The prepare step and the items: Azure DevOps through the configuration's PAT; the templates (prepare
+ * freezes the project's when a sync has no mapping); the frozen mappings per sync (see MappingCache).
+ */
+export type ProcessDeps = {
+  fieldMappings: Pick<FieldMappingStore, 'template'>;
+  mappings: MappingCache;
+} & Pick<
   PipelineDeps,
   | 'syncs'
   | 'configurations'

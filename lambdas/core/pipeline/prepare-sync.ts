@@ -1,6 +1,7 @@
 import type { StoredTypes } from '#core/domain/stored-types.ts';
 import type { SyncState } from '#core/domain/sync-state.ts';
 import { NotFoundError } from '#core/errors.ts';
+import { mappingType } from '#core/mapping/catalog.ts';
 import { resolveHierarchyTypes, UnsupportedProcessError } from '#core/mapping/work-item-types.ts';
 import {
   AdoAuthError,
@@ -9,7 +10,9 @@ import {
   AdoThrottledError,
   AdoTransientError,
   describeAdoFailure,
+  type FieldDefinition,
   type WorkItemTracker,
+  type WorkItemTypeInfo,
 } from '#core/ports/work-item-tracker.ts';
 import { RetryLaterError } from '#core/ports/work-queue.ts';
 import type { Connection } from './connection.ts';
@@ -50,15 +53,36 @@ export async function prepareSync(syncId: string, deps: ProcessDeps): Promise<vo
     // The list carries each type's fields: one round trip, unless an answer lacks them.
     const fieldsOf = (name: string) =>
       listed.find((type) => type.name === name)?.fields ?? tracker.listFields(project, name);
-    const [epic, feature, story] = await Promise.all(
-      [resolved.epic, resolved.feature, resolved.userStory].map(fieldsOf),
-    );
+    // The fields' types (one request) let the mapping write each value as its field wants it; the
+    // project's GUID finds the sync by either name (§6.3).
+    const [epic, feature, story, definitions, found] = await Promise.all([
+      fieldsOf(resolved.epic),
+      fieldsOf(resolved.feature),
+      fieldsOf(resolved.userStory),
+      tracker.listFieldDefinitions(project),
+      tracker.getProject(project),
+    ]);
+    const factsOf = (name: string, fields: readonly string[]) =>
+      fieldFacts(
+        listed.find((t) => t.name === name),
+        fields,
+        definitions,
+      );
     const types: StoredTypes = {
       process: resolved.process,
-      epic: { name: resolved.epic, fields: epic ?? [] },
-      feature: { name: resolved.feature, fields: feature ?? [] },
-      user_story: { name: resolved.userStory, fields: story ?? [] },
+      epic: { name: resolved.epic, fields: epic ?? [], fieldTypes: factsOf(resolved.epic, epic ?? []) },
+      feature: {
+        name: resolved.feature,
+        fields: feature ?? [],
+        fieldTypes: factsOf(resolved.feature, feature ?? []),
+      },
+      user_story: {
+        name: resolved.userStory,
+        fields: story ?? [],
+        fieldTypes: factsOf(resolved.userStory, story ?? []),
+      },
     };
+    await freezeMapping(deps, syncId, types.process, found?.id);
     if (sync.view.overwrite_mode) {
       const ok = await deleteManagedItems(deps, sync, tracker, types);
       if (!ok) return;
@@ -100,6 +124,62 @@ export async function prepareSync(syncId: string, deps: ProcessDeps): Promise<vo
     await deps.syncs.releasePrepare(syncId);
     throw error; // database trouble: let the queue retry
   }
+}
+
+/** Each field's type (from the project's field list) and allowed values (from the type's list). */
+function fieldFacts(
+  type: WorkItemTypeInfo | undefined,
+  fields: readonly string[],
+  definitions: readonly FieldDefinition[],
+): NonNullable<StoredTypes['epic']['fieldTypes']> {
+  const typeOf = new Map(definitions.map((d) => [d.referenceName, mappingType(d)]));
+  const allowed = new Map((type?.fieldDetails ?? []).map((f) => [f.referenceName, f.allowedValues]));
+  return Object.fromEntries(
+    fields.map((field) => {
+      const values = allowed.get(field);
+      const kind = typeOf.get(field);
+      return [
+        field,
+        {
+          ...(kind ? { type: kind } : {}),
+          ...(values && values.length > 0 ? { allowedValues: values } : {}),
+        },
+      ];
+    }),
+  );
+}
+
+/**
+ * A sync accepted without a mapping (none named, no project default) applies the template of its
+ * project's process, frozen now that the process is known; the project's GUID is kept too.
+ */
+async function freezeMapping(
+  deps: ProcessDeps,
+  syncId: string,
+  process: string,
+  projectId: string | undefined,
+) {
+  const existing = await deps.syncs.mappingOf(syncId);
+  if (existing) {
+    if (projectId) await deps.syncs.fillMapping(syncId, { projectId });
+    return;
+  }
+  const template =
+    (await deps.fieldMappings.template(process)) ?? (await deps.fieldMappings.template('Agile'));
+  await deps.syncs.fillMapping(syncId, {
+    ...(projectId ? { projectId } : {}),
+    ...(template
+      ? {
+          mapping: {
+            kind: 'default',
+            id: template.id,
+            name: template.name,
+            processTemplateName: template.processTemplateName,
+            mappings: template.mappings,
+          },
+        }
+      : {}),
+  });
 }
 
 const codeOf = (error: unknown) => (error instanceof AdoError && error.code ? { code: error.code } : {});

@@ -1,3 +1,4 @@
+import { type MappingSnapshot, MappingValueError } from '#core/domain/field-mapping.ts';
 import type { StoredTypes } from '#core/domain/stored-types.ts';
 import type { Outcome } from '#core/domain/sync-model.ts';
 import { TERMINAL_STATUSES } from '#core/domain/sync-model.ts';
@@ -10,6 +11,7 @@ import {
   AdoThrottledError,
   AdoTransientError,
   type CreatedWorkItem,
+  type NewWorkItem,
   type WorkItemTracker,
 } from '#core/ports/work-item-tracker.ts';
 import type { Connection } from './connection.ts';
@@ -132,9 +134,16 @@ async function attempt(
       const errorMessage = 'Not created: its parent was not created';
       return { item, outcome: { ardoqId, status: 'skipped', errorMessage } };
     }
-    const created = await tracker.createWorkItem(item.projectName, toWorkItem(deps, item, types), {
-      beforeSend,
-    });
+    let workItem: NewWorkItem;
+    try {
+      workItem = toWorkItem(deps, item, types, await deps.mappings.get(deps.syncs, syncId));
+    } catch (error) {
+      // A value the mapping cannot write fails this item, named by its field; the sync goes on.
+      if (error instanceof MappingValueError)
+        return { item, outcome: { ardoqId, status: 'failed', errorMessage: error.message } };
+      throw error;
+    }
+    const created = await tracker.createWorkItem(item.projectName, workItem, { beforeSend });
     return createdOutcome(item, created);
   } catch (error) {
     // The check before the send found the sync closing: nothing was sent.
@@ -148,7 +157,12 @@ function notStarted(item: ClaimedItem, to: 'cancelled' | 'failed' | null): Settl
   return { item, outcome: { ardoqId: item.ardoqId, status: 'skipped', errorMessage: notStartedReason(to) } };
 }
 
-function toWorkItem(deps: ProcessDeps, item: ClaimedItem, types: StoredTypes) {
+function toWorkItem(
+  deps: ProcessDeps,
+  item: ClaimedItem,
+  types: StoredTypes,
+  mapping: MappingSnapshot | null,
+) {
   const level = types[item.itemType];
   const resolved: ResolvedTypes = {
     process: types.process as ResolvedTypes['process'],
@@ -165,6 +179,9 @@ function toWorkItem(deps: ProcessDeps, item: ClaimedItem, types: StoredTypes) {
       ...(item.parentAzureDevOpsId !== null ? { parentId: item.parentAzureDevOpsId } : {}),
       ardoqBaseUrl: deps.settings.ardoqBaseUrl,
       marker: syncMarker(item.syncId, item.ardoqId),
+      ...(mapping
+        ? { mapping: { snapshot: mapping, ...(level.fieldTypes ? { fieldTypes: level.fieldTypes } : {}) } }
+        : {}),
     },
   );
 }

@@ -1,6 +1,7 @@
 import type { Actor, PlanNode } from '#core/domain/sync-model.ts';
 import type { StartSyncBody } from '#core/domain/sync-request.ts';
 import { ValidationError } from '#core/errors.ts';
+import { resolveSyncMapping } from '../mapping/sync-mapping.ts';
 import { resolveConfiguration } from './connection.ts';
 import type { StartDeps } from './deps.ts';
 
@@ -72,6 +73,7 @@ export async function startSync(input: StartSyncInput, deps: StartDeps): Promise
   const plan = buildPlan(body);
   const configuration = await resolveConfiguration(deps, input.configId);
   const sourceConfigId = input.sourceConfigId ?? (await deps.ardoqConfigurations.active())?.id;
+  const mapping = await resolveSyncMapping(deps.fieldMappings, project, body);
 
   const sync = await deps.syncs.accept({
     projectName: project,
@@ -84,6 +86,7 @@ export async function startSync(input: StartSyncInput, deps: StartDeps): Promise
       ...(body.processTemplateTemplateName ? { processTemplate: body.processTemplateTemplateName } : {}),
     },
     actor: input.actor,
+    ...(mapping ? { mapping } : {}),
     plan,
   });
   const syncId = sync.view.id;

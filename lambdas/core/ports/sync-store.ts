@@ -1,3 +1,4 @@
+import type { MappingSnapshot } from '#core/domain/field-mapping.ts';
 import type { StoredTypes } from '#core/domain/stored-types.ts';
 import type { SyncHistory } from '#core/domain/sync-history-view.ts';
 import type { NewSync, Outcome } from '#core/domain/sync-model.ts';
@@ -25,6 +26,10 @@ export interface SyncStore {
   get(syncId: string): Promise<SyncState>;
   /** Its public view; `NotFoundError` for an unknown id. */
   view(syncId: string): Promise<SyncHistory>;
+  /** The field mapping frozen for the sync, or null while prepare has not chosen one. */
+  mappingOf(syncId: string): Promise<MappingSnapshot | null>;
+  /** Freezes the mapping prepare chose (only when none is) and records the project's GUID (once). */
+  fillMapping(syncId: string, fill: { mapping?: MappingSnapshot; projectId?: string }): Promise<void>;
 
   // ---- the prepare step
   /** Takes the prepare step of a pending sync (null: not pending, or another prepare holds it). */

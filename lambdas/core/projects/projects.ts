@@ -10,10 +10,9 @@ import {
   type AdoOperation,
   type AdoProject,
   AdoRejectedError,
-  type WorkItemTracker,
   type WorkItemTrackerFactory,
 } from '#core/ports/work-item-tracker.ts';
-import { resolveTestedConfiguration, upstreamFailure } from '../configurations/resolve.ts';
+import { testedTracker, upstreamFailure } from '../configurations/resolve.ts';
 
 export interface ProjectDeps {
   configurations: Pick<ConfigurationStore, 'get' | 'active'>;
@@ -49,19 +48,6 @@ export interface NewProjectInput {
 
 const SYSTEM_PARENT = '00000000-0000-0000-0000-000000000000';
 
-async function trackerFor(
-  deps: ProjectDeps,
-  configId: string | undefined,
-): Promise<{ tracker: WorkItemTracker; configuration: ConfigurationRecord }> {
-  const configuration = await resolveTestedConfiguration(deps.configurations, configId, 'Azure DevOps');
-  try {
-    const { tracker } = await deps.connections.connect(deps, configuration.id);
-    return { tracker, configuration };
-  } catch (error) {
-    throw upstreamFailure(error);
-  }
-}
-
 /** Runs Azure DevOps work, its failures as our answers; a refused PAT is forgotten by the cache. */
 async function upstream<R>(
   deps: ProjectDeps,
@@ -78,7 +64,7 @@ async function upstream<R>(
 
 /** `GET /api/azure-devops/projects`: every project of the organization, every page. */
 export async function listProjects(deps: ProjectDeps, configId: string | undefined): Promise<AdoProject[]> {
-  const { tracker, configuration } = await trackerFor(deps, configId);
+  const { tracker, configuration } = await testedTracker(deps, configId);
   return upstream(deps, configuration, () => tracker.listProjects());
 }
 
@@ -87,7 +73,7 @@ export async function listProcesses(
   deps: ProjectDeps,
   configId: string | undefined,
 ): Promise<ProcessTemplate[]> {
-  const { tracker, configuration } = await trackerFor(deps, configId);
+  const { tracker, configuration } = await testedTracker(deps, configId);
   const processes = await upstream(deps, configuration, () => tracker.listProcesses());
   return processes
     .filter((p) => p.isEnabled)
@@ -117,7 +103,7 @@ export async function createProject(
   configId: string | undefined,
   input: NewProjectInput,
 ): Promise<{ operation: AdoOperation; created: boolean }> {
-  const { tracker, configuration } = await trackerFor(deps, configId);
+  const { tracker, configuration } = await testedTracker(deps, configId);
   return upstream(deps, configuration, async () => {
     let processTypeId = input.processTypeId;
     if (processTypeId === undefined) {

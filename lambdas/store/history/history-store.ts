@@ -52,6 +52,8 @@ import {
 const unlessEveryRow = <T extends string>(value: T | undefined, everyRow: string): T | undefined =>
   value === everyRow ? undefined : value;
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 /** Sync runs, newest first, filtered and paged. */
 export async function listSyncs(db: Queryable, filters: SyncHistoryFilters): Promise<SyncHistoryPage> {
   const w = where([
@@ -70,15 +72,23 @@ export async function listSyncs(db: Queryable, filters: SyncHistoryFilters): Pro
       unlessEveryRow(filters.targetType, SyncHistory.shape.target_type.value),
     ),
     // The trigram index is on lower(project_name). The counters keep one row per distinct name (and
-    // shard): the same test on those few rows adds up to the rows' total.
+    // shard): the same test on those few rows adds up to the rows' total. A GUID names the project
+    // by its Azure DevOps id instead (§6.3: the frontend knows projects by either), counted.
     condition(
       `lower(t.project_name) LIKE lower(:projectPattern) ESCAPE '!'`,
       'projectPattern',
-      filters.projectName === undefined ? undefined : containsPattern(filters.projectName),
+      filters.projectName === undefined || UUID.test(filters.projectName)
+        ? undefined
+        : containsPattern(filters.projectName),
       {
         counter: 'sync_history.project_name',
         value: `lower(c.value) LIKE lower(:projectPattern) ESCAPE '!'`,
       },
+    ),
+    condition(
+      't.project_id = lower(:projectId)',
+      'projectId',
+      filters.projectName !== undefined && UUID.test(filters.projectName) ? filters.projectName : undefined,
     ),
     ...rangeConditions(filters.createdAt, 't.'),
   ]);
@@ -111,8 +121,6 @@ FROM sync_history WHERE ${w.sql}`,
   );
   return SyncStatsShape.parse(rows[0]);
 }
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** An item page brings its plan position along, to be put in order (the view does not show it). */
 const ITEM_COLUMNS: readonly string[] = [...ITEM_VIEW_COLUMNS, 'position'];

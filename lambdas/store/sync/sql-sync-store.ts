@@ -1,3 +1,4 @@
+import type { MappingSnapshot } from '#core/domain/field-mapping.ts';
 import type { StoredTypes } from '#core/domain/stored-types.ts';
 import type { SyncHistory } from '#core/domain/sync-history-view.ts';
 import type { NewSync, Outcome } from '#core/domain/sync-model.ts';
@@ -19,6 +20,14 @@ import * as rows from './sync-rows.ts';
 /** `SyncStore` over SQL (PGlite, PostgreSQL or the Data API): the statements of this folder. */
 export class SqlSyncStore implements SyncStore {
   constructor(private readonly db: Database) {}
+
+  mappingOf(syncId: string): Promise<MappingSnapshot | null> {
+    return rows.mappingOf(this.db, syncId);
+  }
+
+  fillMapping(syncId: string, fill: { mapping?: MappingSnapshot; projectId?: string }): Promise<void> {
+    return rows.fillMapping(this.db, syncId, fill);
+  }
 
   accept(sync: NewSync): Promise<SyncState> {
     return rows.createSync(this.db, sync);

@@ -76,12 +76,17 @@ const INSERT_PLAN = `INSERT INTO sync_plan_items (sync_history_id, ardoq_id, par
 export const CREATE_SYNC = `
 WITH h AS (
   INSERT INTO sync_history (project_name, source_config_id, target_config_id, overwrite_mode, total_items,
-    epics_total, features_total, user_stories_total, user_id, options, deadline_at, last_event_seq)
+    epics_total, features_total, user_stories_total, user_id, options, deadline_at, last_event_seq, field_mapping)
   VALUES (CAST(:projectName AS text), CAST(:sourceConfigId AS text), CAST(:targetConfigId AS text),
     CAST(:overwriteMode AS boolean), CAST(:totalItems AS integer), CAST(:epicsTotal AS integer),
     CAST(:featuresTotal AS integer), CAST(:userStoriesTotal AS integer), CAST(:userId AS text),
-    CAST(:options AS jsonb), CAST(:deadlineAt AS timestamptz), 1)
+    CAST(:options AS jsonb), CAST(:deadlineAt AS timestamptz), 1, CAST(:fieldMapping AS jsonb))
   RETURNING *
+),
+mapping AS (
+  INSERT INTO sync_field_mappings (sync_history_id, snapshot)
+  SELECT h.id, CAST(:mappingSnapshot AS jsonb) FROM h WHERE CAST(:mappingSnapshot AS jsonb) IS NOT NULL
+  RETURNING 1
 ),
 plan_rows AS (
   ${INSERT_PLAN}
@@ -92,7 +97,8 @@ audit AS (
   INSERT INTO audit_logs (action_type, entity_type, entity_id, user_id, source_ip, user_agent, details)
   SELECT 'sync_started', 'sync', h.id::text, h.user_id, CAST(:sourceIp AS text), CAST(:userAgent AS text),
     jsonb_build_object('source_type', h.source_type, 'target_type', h.target_type,
-      'project_name', h.project_name, 'overwrite_mode', h.overwrite_mode, 'total_items', h.total_items)
+      'project_name', h.project_name, 'overwrite_mode', h.overwrite_mode, 'total_items', h.total_items,
+      'field_mapping', h.field_mapping)
   FROM h
   RETURNING 1
 ),
@@ -104,6 +110,22 @@ ev AS (
   RETURNING 1
 )
 SELECT h.*, (SELECT count(*) FROM plan_rows)::int AS plan_rows FROM h`;
+
+/**
+ * The mapping the prepare step chose for a sync accepted without one (the template of the project's
+ * process), and the project's GUID: each written once, never changed afterwards.
+ */
+export const FILL_MAPPING = `
+WITH snapshot AS (
+  INSERT INTO sync_field_mappings (sync_history_id, snapshot)
+  SELECT ${SYNC_ID}, CAST(:mappingSnapshot AS jsonb) WHERE CAST(:mappingSnapshot AS jsonb) IS NOT NULL
+  ON CONFLICT (sync_history_id) DO NOTHING
+  RETURNING 1
+)
+UPDATE sync_history SET field_mapping = coalesce(field_mapping, CAST(:fieldMapping AS jsonb)),
+  project_id = coalesce(project_id, CAST(:projectId AS text))
+WHERE id = ${SYNC_ID}
+RETURNING id`;
 
 /** The next chunk of a large plan, in the transaction that created the sync (see createSync). */
 export const INSERT_PLAN_CHUNK = `

@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { MappingSnapshot } from '#core/domain/field-mapping.ts';
 import { StoredTypes } from '#core/domain/stored-types.ts';
 import { type SyncHistory, type SyncHistoryItem, syncHistoryView } from '#core/domain/sync-history-view.ts';
 import { ItemType, OutcomeStatus, SyncStatus } from '#core/domain/sync-model.ts';
@@ -34,6 +35,8 @@ export const SyncRow = z.object({
   work_item_types: StoredTypes.nullable(),
   last_event_seq: counter,
   close_requested: z.enum(['cancelled', 'failed']).nullable(),
+  field_mapping: MappingSnapshot.omit({ mappings: true }).nullable(),
+  project_id: col.nullableText,
   close_requested_at: col.nullableTime,
   prepare_attempts: counter,
   overwrite_total: col.nullableInt,
@@ -76,6 +79,8 @@ export function toSyncState(input: Row | undefined, what = 'sync_history'): Sync
     duration_ms: row.duration_ms,
     error_message: row.error_message,
     user_id: row.user_id,
+    field_mapping: row.field_mapping,
+    project_id: row.project_id,
     created_at: row.created_at,
     updated_at: row.updated_at,
   }) as Parameters<typeof syncHistoryView>[0];

@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { MappingSnapshot } from '#core/domain/field-mapping.ts';
 import type { StoredTypes } from '#core/domain/stored-types.ts';
 import { ITEM_DEPTH, type NewSync, type Outcome, TERMINAL_STATUSES } from '#core/domain/sync-model.ts';
 import type { CloseInput, RecordResult, SyncEvent, SyncState } from '#core/domain/sync-state.ts';
@@ -111,6 +112,8 @@ export async function createSync(
     userAgent: sync.actor?.userAgent ?? null,
     options: sqlJson(sync.options ?? {}),
     deadlineAt: sync.deadlineAt,
+    fieldMapping: sync.mapping ? sqlJson(mappingSummary(sync.mapping)) : null,
+    mappingSnapshot: sync.mapping ? sqlJson(sync.mapping) : null,
     firstPosition: 0,
   };
   const budget = options.maxPlanStatementBytes ?? MAX_PLAN_STATEMENT_BYTES;
@@ -137,6 +140,39 @@ export async function createSync(
   };
   return rest.length === 0 ? create(db) : inTransaction(db, create);
 }
+
+/** What a sync's history row shows of its mapping (the rows stay in sync_field_mappings). */
+export function mappingSummary(mapping: MappingSnapshot) {
+  const { mappings: _rows, ...summary } = mapping;
+  return summary;
+}
+
+/** The mapping frozen for a sync, or null while the prepare step has not chosen one. */
+export async function mappingOf(db: Queryable, syncId: string): Promise<MappingSnapshot | null> {
+  const { rows } = await db.query(
+    'SELECT snapshot FROM sync_field_mappings WHERE sync_history_id = CAST(:syncId AS uuid)',
+    {
+      syncId: sqlUuid(syncId),
+    },
+  );
+  return rows[0] ? parseRow(SnapshotRow, rows[0], 'sync_field_mappings').snapshot : null;
+}
+
+/** Freezes the mapping prepare chose (when none was) and records the project's GUID (when known). */
+export async function fillMapping(
+  db: Queryable,
+  syncId: string,
+  fill: { mapping?: MappingSnapshot; projectId?: string },
+): Promise<void> {
+  await db.query(SQL.FILL_MAPPING, {
+    syncId: sqlUuid(syncId),
+    mappingSnapshot: fill.mapping ? sqlJson(fill.mapping) : null,
+    fieldMapping: fill.mapping ? sqlJson(mappingSummary(fill.mapping)) : null,
+    projectId: fill.projectId?.toLowerCase() ?? null,
+  });
+}
+
+const SnapshotRow = z.object({ snapshot: MappingSnapshot });
 
 export async function getSync(db: Queryable, syncId: string): Promise<SyncState> {
   const { rows } = await db.query('SELECT * FROM sync_history WHERE id = CAST(:syncId AS uuid)', {

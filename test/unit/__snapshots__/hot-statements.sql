@@ -1,12 +1,17 @@
 -- CREATE_SYNC
 WITH h AS (
   INSERT INTO sync_history (project_name, source_config_id, target_config_id, overwrite_mode, total_items,
-    epics_total, features_total, user_stories_total, user_id, options, deadline_at, last_event_seq)
+    epics_total, features_total, user_stories_total, user_id, options, deadline_at, last_event_seq, field_mapping)
   VALUES (CAST(:projectName AS text), CAST(:sourceConfigId AS text), CAST(:targetConfigId AS text),
     CAST(:overwriteMode AS boolean), CAST(:totalItems AS integer), CAST(:epicsTotal AS integer),
     CAST(:featuresTotal AS integer), CAST(:userStoriesTotal AS integer), CAST(:userId AS text),
-    CAST(:options AS jsonb), CAST(:deadlineAt AS timestamptz), 1)
+    CAST(:options AS jsonb), CAST(:deadlineAt AS timestamptz), 1, CAST(:fieldMapping AS jsonb))
   RETURNING *
+),
+mapping AS (
+  INSERT INTO sync_field_mappings (sync_history_id, snapshot)
+  SELECT h.id, CAST(:mappingSnapshot AS jsonb) FROM h WHERE CAST(:mappingSnapshot AS jsonb) IS NOT NULL
+  RETURNING 1
 ),
 plan_rows AS (
   INSERT INTO sync_plan_items (sync_history_id, ardoq_id, parent_ardoq_id, item_type, depth, position,
@@ -23,7 +28,8 @@ audit AS (
   INSERT INTO audit_logs (action_type, entity_type, entity_id, user_id, source_ip, user_agent, details)
   SELECT 'sync_started', 'sync', h.id::text, h.user_id, CAST(:sourceIp AS text), CAST(:userAgent AS text),
     jsonb_build_object('source_type', h.source_type, 'target_type', h.target_type,
-      'project_name', h.project_name, 'overwrite_mode', h.overwrite_mode, 'total_items', h.total_items)
+      'project_name', h.project_name, 'overwrite_mode', h.overwrite_mode, 'total_items', h.total_items,
+      'field_mapping', h.field_mapping)
   FROM h
   RETURNING 1
 ),
