@@ -542,6 +542,17 @@ describe('field mapping', () => {
       status: 'completed',
       field_mapping: { kind: 'config', id: config.id, name: config.name },
     });
+    // The start's audit entry names the configuration chosen by the request, as it was then.
+    const audit = body(
+      await api.call('GET', `/api/audit-logs?action_type=sync_started&entity_id=${syncId}`),
+    ) as unknown as { data: { details: Record<string, unknown> }[] };
+    expect(audit.data).toHaveLength(1);
+    expect(audit.data[0]?.details.field_mapping).toEqual({
+      kind: 'config',
+      id: config.id,
+      name: config.name,
+      processTemplateName: 'Agile',
+    });
   });
 
   it('refuses an unknown configuration (404) and another project’s (409) before writing the sync', async () => {
