@@ -110,6 +110,8 @@ describe.skipIf(!postgresAvailable)(`concurrent writes on real PostgreSQL ${post
 
     const claimed = claims.flat().map((c) => c.ardoqId);
     expect(claimed.sort()).toEqual([...ids].sort());
+    // The types come once per claim (one row carries them) and reach every node of it.
+    for (const item of claims.flat()) expect(item.workItemTypes).toEqual(storedTypes());
     const { rows } = await db.query<{ state: string; attempts: number; n: number }>(
       `SELECT state, attempts, count(*)::int AS n FROM sync_plan_items
        WHERE sync_history_id = CAST(:id AS uuid) GROUP BY state, attempts`,

@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { type MappingSnapshot, MappingValueError } from '#core/domain/field-mapping.ts';
+import { applyMappings } from '#core/mapping/apply-mapping.ts';
 import { ardoqComponentUrl, mapNodeToWorkItem, SYNC_TAG } from '#core/mapping/field-mapping.ts';
 import { toPriority, toRisk, toTags, toTitle } from '#core/mapping/field-values.ts';
 import { escapeHtml, textToHtml } from '#core/mapping/html.ts';
@@ -279,5 +281,83 @@ describe('tags', () => {
     expect(toTags(' key-9 ', ['  Alpha ', 'ALPHA', '', '  ', 'a;b', 'KEY-9', 'Ardoq-Sync'])).toBe(
       'ardoq-sync; key-9; Alpha; a,b',
     );
+  });
+});
+
+describe('mapNodeToWorkItem with the sync’s mapping (rows resolved once per type, applied per item)', () => {
+  const types = resolveHierarchyTypes(PROJECT_TYPES.Agile);
+  const fields = new Set([...STORY_FIELDS.Agile, 'Microsoft.VSTS.Common.ValueArea', 'Custom.Team']);
+  const snapshot: MappingSnapshot = {
+    kind: 'config',
+    id: 'cfg-1',
+    name: 'Team mapping',
+    mappings: [
+      {
+        ardoqField: 'valueArea',
+        azureDevOpsField: 'Microsoft.VSTS.Common.ValueArea',
+        workItemType: 'user_story',
+      },
+      { ardoqField: 'team', azureDevOpsField: 'Custom.Team', workItemType: 'user_story', transform: 'text' },
+      { ardoqField: 'componentKey', azureDevOpsField: 'System.Tags', workItemType: 'user_story' },
+      { ardoqField: 'team', azureDevOpsField: 'System.Tags', workItemType: 'epic' },
+    ],
+  };
+  const story = (valueArea: string, team: string) =>
+    node({ customFields: { value_area: valueArea, team }, componentKey: `KEY-${team}` });
+  const map = (
+    n: Record<string, unknown>,
+    level: 'epic' | 'user_story',
+    fieldTypes?: Record<string, { type?: string; allowedValues?: string[] }>,
+  ) =>
+    mapNodeToWorkItem(n, level, types, fields, {
+      ...OPTIONS,
+      mapping: { snapshot, ...(fieldTypes ? { fieldTypes } : {}) },
+    }).fields;
+
+  it('gives each item its own values, the same as the rows applied afresh', () => {
+    for (const [i, team] of ['Red', 'Blue', 'Green', 'Red'].entries()) {
+      const n = story(i % 2 ? 'Business' : 'Architectural', team);
+      const expected = applyMappings(
+        n,
+        'user_story',
+        snapshot.mappings,
+        new Map([...fields].map((referenceName) => [referenceName, { referenceName }])),
+      ).fields;
+      expect(map(n, 'user_story')).toEqual({
+        ...expected,
+        'System.Tags': `${SYNC_TAG}; ${expected['System.Tags']}`,
+        'System.Title': 'Pay by card',
+      });
+      expect(map(n, 'user_story')).toMatchObject({
+        'Custom.Team': team,
+        'System.Tags': `${SYNC_TAG}; KEY-${team}`,
+      });
+    }
+  });
+
+  it('keeps each level’s rows apart for the same rows and fields', () => {
+    const n = story('Business', 'Red');
+    expect(map(n, 'user_story')['Custom.Team']).toBe('Red');
+    expect(map(n, 'epic')).toEqual({ 'System.Title': 'Pay by card', 'System.Tags': `${SYNC_TAG}; Red` });
+    expect(map(n, 'user_story')['Microsoft.VSTS.Common.ValueArea']).toBe('Business');
+  });
+
+  it('applies the field facts given with the call, not those of an earlier call with the same rows', () => {
+    const n = story('Business', 'Red');
+    expect(map(n, 'user_story')['Microsoft.VSTS.Common.ValueArea']).toBe('Business');
+    const limited = {
+      'Microsoft.VSTS.Common.ValueArea': { type: 'string', allowedValues: ['Architectural'] },
+    };
+    expect(() => map(n, 'user_story', limited)).toThrow(MappingValueError);
+    expect(() => map(n, 'user_story', limited)).toThrow(/'Business' is not one of 'Architectural'/);
+    expect(map(n, 'user_story')['Microsoft.VSTS.Common.ValueArea']).toBe('Business');
+  });
+
+  it('reads the fields of the set it is given: a field the type lacks is left out', () => {
+    const n = story('Business', 'Red');
+    const without = new Set([...fields].filter((f) => f !== 'Custom.Team'));
+    const item = mapNodeToWorkItem(n, 'user_story', types, without, { ...OPTIONS, mapping: { snapshot } });
+    expect(item.fields).not.toHaveProperty('Custom.Team');
+    expect(map(n, 'user_story')['Custom.Team']).toBe('Red');
   });
 });

@@ -46,6 +46,59 @@ const INT32_MAX = 2_147_483_647;
 
 const same = (a: string, b: string): boolean => a.toLowerCase() === b.toLowerCase();
 
+/** One row of a level, resolved against the target type once: what to write, or why it never can. */
+type CompiledRow =
+  | { row: FieldMappingRow; skip: string }
+  | { row: FieldMappingRow; field: TargetField; transform: Transform; isTags: boolean; lookup: Lookup };
+
+/**
+ * The rows of one level resolved against one work item type's fields (see compileMappings): what does
+ * not depend on the node is decided once per sync and type, not once per item.
+ */
+export interface CompiledMappings {
+  readonly level: WorkItemLevel;
+  readonly rows: readonly CompiledRow[];
+}
+
+/**
+ * Resolves the rows of `level` against the target type's fields (reference name → field): the field
+ * each row writes, its transform and how its Ardoq value is looked up; a row that can never write
+ * (reserved or missing field, a transform that does not fit) keeps its reason. Pure.
+ */
+export function compileMappings(
+  level: WorkItemLevel,
+  mappings: readonly FieldMappingRow[],
+  targetFields: ReadonlyMap<string, TargetField>,
+): CompiledMappings {
+  const rows: CompiledRow[] = [];
+  for (const row of mappings) {
+    if (row.workItemType !== level) continue;
+    if (FORBIDDEN_LOWER.has(row.azureDevOpsField.toLowerCase())) {
+      rows.push({ row, skip: 'reserved' });
+      continue;
+    }
+    const field = findField(targetFields, row.azureDevOpsField);
+    if (!field) {
+      rows.push({ row, skip: `the work item type has no field ${row.azureDevOpsField}` });
+      continue;
+    }
+    // An explicit transform that does not fit (older data: save time refuses it now) is left out; an
+    // inferred one is the best guess for the field and is used as it is.
+    if (row.transform && !transformFits(row.transform, field)) {
+      rows.push({ row, skip: `the ${row.transform} transform cannot write a field of type ${field.type}` });
+      continue;
+    }
+    rows.push({
+      row,
+      field,
+      transform: row.transform ?? inferTransform(field),
+      isTags: same(field.referenceName, TAGS),
+      lookup: compileLookup(row.ardoqField, level),
+    });
+  }
+  return { level, rows };
+}
+
 /**
  * Applies the rows of `level` to one raw Ardoq node (its keys as the sync request carries them: _id,
  * name, description, customFields {...}, _meta {...}, componentKey, tags, priority…). `targetFields`:
@@ -59,42 +112,38 @@ export function applyMappings(
   mappings: readonly FieldMappingRow[],
   targetFields: ReadonlyMap<string, TargetField>,
 ): AppliedMapping {
+  return applyCompiled(node, compileMappings(level, mappings, targetFields));
+}
+
+/** applyMappings with the rows already resolved (compileMappings): the per-item part. */
+export function applyCompiled(
+  node: Readonly<Record<string, unknown>>,
+  compiled: CompiledMappings,
+): AppliedMapping {
   const fields: Record<string, string | number> = {};
   const skipped: AppliedMapping['skipped'] = [];
+  const view = new NodeView(node);
   let tags: { field: TargetField; names: string[] } | undefined;
 
-  for (const row of mappings) {
-    if (row.workItemType !== level) continue;
-    const skip = (reason: string) =>
-      skipped.push({ azureDevOpsField: row.azureDevOpsField, ardoqField: row.ardoqField, reason });
-    if (FORBIDDEN_LOWER.has(row.azureDevOpsField.toLowerCase())) {
-      skip('reserved');
+  // No closure per row: this loop runs for every row of every item of a sync.
+  for (const entry of compiled.rows) {
+    const { row } = entry;
+    if ('skip' in entry) {
+      skipped.push(skippedRow(row, entry.skip));
       continue;
     }
-    const field = findField(targetFields, row.azureDevOpsField);
-    if (!field) {
-      skip(`the work item type has no field ${row.azureDevOpsField}`);
-      continue;
-    }
-    // An explicit transform that does not fit (older data: save time refuses it now) is left out; an
-    // inferred one is the best guess for the field and is used as it is.
-    if (row.transform && !transformFits(row.transform, field)) {
-      skip(`the ${row.transform} transform cannot write a field of type ${field.type}`);
-      continue;
-    }
-    const transform = row.transform ?? inferTransform(field);
-    const isTags = same(field.referenceName, TAGS);
+    const { field, isTags } = entry;
     if (!isTags && Object.hasOwn(fields, field.referenceName)) {
-      skip('already written by an earlier row');
+      skipped.push(skippedRow(row, 'already written by an earlier row'));
       continue;
     }
     const value =
-      level === 'feature' && row.ardoqField === 'description'
-        ? featureDescription(node)
-        : readArdoqValue(node, row.ardoqField, level);
-    const written = value === undefined ? undefined : transformValue(transform, value, field);
+      compiled.level === 'feature' && row.ardoqField === 'description'
+        ? featureDescription(view)
+        : lookUp(view, entry.lookup);
+    const written = value === undefined ? undefined : transformValue(entry.transform, value, field);
     if (written === undefined) {
-      skip('no value');
+      skipped.push(skippedRow(row, 'no value'));
     } else if (isTags) {
       tags ??= { field, names: [] };
       tags.names.push(...splitTagText(String(written)));
@@ -108,6 +157,12 @@ export function applyMappings(
   }
   return { fields, skipped };
 }
+
+const skippedRow = (row: FieldMappingRow, reason: string) => ({
+  azureDevOpsField: row.azureDevOpsField,
+  ardoqField: row.ardoqField,
+  reason,
+});
 
 function findField(targetFields: ReadonlyMap<string, TargetField>, name: string): TargetField | undefined {
   const exact = targetFields.get(name);
@@ -151,68 +206,170 @@ function aliases(table: Readonly<Record<string, readonly string[]>>, key: string
   return Object.hasOwn(table, key) ? (table[key] ?? []) : [];
 }
 
-/** The value of an Ardoq field on a node, by the lookup order of §6.6 step 2 ((a) to (g)); undefined when absent or empty. */
-export function readArdoqValue(
-  node: Readonly<Record<string, unknown>>,
-  ardoqField: string,
-  level: WorkItemLevel,
-): unknown {
-  const name = ardoqField.trim();
-  const key = name.toLowerCase();
-  const customFields = asRecord(own(node, 'customFields'));
-  const meta = asRecord(own(node, '_meta'));
-  const steps: Array<() => unknown> = [
-    // (a) exact key, then a dotted path (`customFields.priority`, `_meta.lastModifiedByName`)
-    () => own(node, name),
-    () => (name.includes('.') ? atPath(node, name.split('.')) : undefined),
-    // (b) feature aliases in customFields
-    () => (level === 'feature' ? firstIn(customFields, aliases(FEATURE_ALIASES, key)) : undefined),
-    // (c) priority lives in customFields at every level
-    () => (key === 'priority' ? own(customFields, 'priority') : undefined),
-    // (d) who and when, from _meta
-    () => firstIn(meta, aliases(META_PATHS, key)),
-    // (e) top-level key in any case
-    () => ignoringCase(node, name),
-    // (f) aliases (any case)
-    () => firstOf(aliases(TOP_LEVEL_ALIASES, key).map((alias) => () => ignoringCase(node, alias))),
-    // (g) customFields by camelCase ↔ snake_case, and the editor's names
-    () => {
-      const names = [name, toSnakeCase(name), toCamelCase(name), ...aliases(CUSTOM_FIELD_ALIASES, key)];
-      return firstOf([
-        () => firstIn(customFields, names),
-        ...names.map((n) => () => ignoringCase(customFields, n)),
-      ]);
-    },
-  ];
-  return firstOf(steps);
+/** Where one Ardoq field is looked for, in the order of §6.6 step 2: everything but the node, worked out once. */
+interface Lookup {
+  /** (a) the exact key, then (e) in any case. */
+  name: string;
+  lower: string;
+  /** (a) the dotted path, when the name has dots. */
+  path?: readonly string[];
+  /** (b) feature aliases in customFields (features only). */
+  featureAliases: readonly string[];
+  /** (c) customFields.priority. */
+  priority: boolean;
+  /** (d) paths under _meta. */
+  meta: readonly string[];
+  /** (f) other top-level names, lower case. */
+  topAliases: readonly string[];
+  /** (g) customFields names: exact, then in any case (lower case). */
+  customNames: readonly string[];
+  customLower: readonly string[];
 }
+
+function compileLookup(ardoqField: string, level: WorkItemLevel): Lookup {
+  const name = ardoqField.trim();
+  const lower = name.toLowerCase();
+  const customNames = [name, toSnakeCase(name), toCamelCase(name), ...aliases(CUSTOM_FIELD_ALIASES, lower)];
+  return {
+    name,
+    lower,
+    ...(name.includes('.') ? { path: name.split('.') } : {}),
+    featureAliases: level === 'feature' ? aliases(FEATURE_ALIASES, lower) : [],
+    priority: lower === 'priority',
+    meta: aliases(META_PATHS, lower),
+    topAliases: aliases(TOP_LEVEL_ALIASES, lower).map((alias) => alias.toLowerCase()),
+    customNames,
+    customLower: customNames.map((n) => n.toLowerCase()),
+  };
+}
+
+type Fields = Readonly<Record<string, unknown>>;
+
+/** One node as the lookups read it: its customFields and _meta, and each record's keys by lower case (built on first use). */
+class NodeView {
+  readonly customFields: Fields | undefined;
+  readonly meta: Fields | undefined;
+  #nodeKeys: Map<string, string[]> | undefined;
+  #customKeys: Map<string, string[]> | undefined;
+
+  constructor(readonly node: Fields) {
+    this.customFields = asRecord(own(node, 'customFields'));
+    this.meta = asRecord(own(node, '_meta'));
+  }
+
+  /** The first non-empty value of a top-level key equal to `lower` in any case. */
+  nodeIgnoringCase(lower: string): unknown {
+    this.#nodeKeys ??= keysByLowerCase(this.node);
+    return firstByKeys(this.node, this.#nodeKeys.get(lower));
+  }
+
+  /** The same in customFields. */
+  customIgnoringCase(lower: string): unknown {
+    if (!this.customFields) return undefined;
+    this.#customKeys ??= keysByLowerCase(this.customFields);
+    return firstByKeys(this.customFields, this.#customKeys.get(lower));
+  }
+}
+
+function keysByLowerCase(record: Fields): Map<string, string[]> {
+  const byLower = new Map<string, string[]>();
+  for (const key of Object.keys(record)) {
+    const lower = key.toLowerCase();
+    const keys = byLower.get(lower);
+    if (keys) keys.push(key);
+    else byLower.set(lower, [key]);
+  }
+  return byLower;
+}
+
+function firstByKeys(record: Fields, keys: readonly string[] | undefined): unknown {
+  for (const key of keys ?? []) {
+    const value = record[key];
+    if (!isEmpty(value)) return value;
+  }
+  return undefined;
+}
+
+/** The value of an Ardoq field on a node, by the lookup order of §6.6 step 2 ((a) to (g)); undefined when absent or empty. */
+export function readArdoqValue(node: Fields, ardoqField: string, level: WorkItemLevel): unknown {
+  return lookUp(new NodeView(node), compileLookup(ardoqField, level));
+}
+
+function lookUp(view: NodeView, lookup: Lookup): unknown {
+  const { node, customFields } = view;
+  const found = isPresent;
+  // (a) exact key, then a dotted path (`customFields.priority`, `_meta.lastModifiedByName`)
+  let value = own(node, lookup.name);
+  if (found(value)) return value;
+  if (lookup.path) {
+    value = atPath(node, lookup.path);
+    if (found(value)) return value;
+  }
+  // (b) feature aliases in customFields
+  value = firstIn(customFields, lookup.featureAliases);
+  if (found(value)) return value;
+  // (c) priority lives in customFields at every level
+  if (lookup.priority) {
+    value = own(customFields, 'priority');
+    if (found(value)) return value;
+  }
+  // (d) who and when, from _meta
+  value = firstIn(view.meta, lookup.meta);
+  if (found(value)) return value;
+  // (e) top-level key in any case
+  value = view.nodeIgnoringCase(lookup.lower);
+  if (found(value)) return value;
+  // (f) aliases (any case)
+  for (const alias of lookup.topAliases) {
+    value = view.nodeIgnoringCase(alias);
+    if (found(value)) return value;
+  }
+  // (g) customFields by camelCase ↔ snake_case, and the editor's names; then in any case
+  value = firstIn(customFields, lookup.customNames);
+  if (found(value)) return value;
+  for (const lower of lookup.customLower) {
+    value = view.customIgnoringCase(lower);
+    if (found(value)) return value;
+  }
+  return undefined;
+}
+
+const FEATURE_SECTIONS = (
+  [
+    ['Purpose', 'purpose'],
+    ['Input', 'input'],
+    ['Output (Definition of Done)', 'output'],
+    ['Approach', 'approach'],
+  ] as const
+).map(([label, name]) => ({ label, lookup: compileLookup(name, 'feature') }));
 
 /**
  * §6.6 step 3: a feature's description is its main text then, after a blank line, one line per section
  * present ("Purpose: …", "Input: …", "Output (Definition of Done): …", "Approach: …").
  */
-function featureDescription(node: Readonly<Record<string, unknown>>): string | undefined {
-  const customFields = asRecord(own(node, 'customFields'));
-  const main = firstOf([
-    () => own(customFields, 'context_description'),
-    () => own(customFields, 'description'),
-    () => own(node, 'description'),
-    () => own(node, 'context'),
-  ]);
-  const sections = (
-    [
-      ['Purpose', 'purpose'],
-      ['Input', 'input'],
-      ['Output (Definition of Done)', 'output'],
-      ['Approach', 'approach'],
-    ] as const
-  ).flatMap(([label, name]) => {
-    const value = readArdoqValue(node, name, 'feature');
+function featureDescription(view: NodeView): string | undefined {
+  const { node, customFields } = view;
+  let main: unknown;
+  for (const value of [
+    own(customFields, 'context_description'),
+    own(customFields, 'description'),
+    own(node, 'description'),
+    own(node, 'context'),
+  ]) {
+    if (!isEmpty(value)) {
+      main = value;
+      break;
+    }
+  }
+  const sections = FEATURE_SECTIONS.flatMap(({ label, lookup }) => {
+    const value = lookUp(view, lookup);
     return value === undefined ? [] : [`${label}: ${asText(value)}`];
   });
   const parts = [main === undefined ? '' : asText(main), sections.join('\n')].filter((part) => part !== '');
   return parts.length ? parts.join('\n\n') : undefined;
 }
+
+const isPresent = (value: unknown): boolean => !isEmpty(value);
 
 function isEmpty(value: unknown): boolean {
   return (
@@ -223,17 +380,14 @@ function isEmpty(value: unknown): boolean {
   );
 }
 
-/** The first step whose value is not empty. */
-function firstOf(steps: ReadonlyArray<() => unknown>): unknown {
-  for (const step of steps) {
-    const value = step();
+/** The first non-empty value among a record's own keys, in order. */
+function firstIn(record: Fields | undefined, keys: readonly string[]): unknown {
+  if (!record) return undefined;
+  for (const key of keys) {
+    const value = own(record, key);
     if (!isEmpty(value)) return value;
   }
   return undefined;
-}
-
-function firstIn(record: Readonly<Record<string, unknown>> | undefined, keys: readonly string[]) {
-  return firstOf(keys.map((key) => () => own(record, key)));
 }
 
 function asRecord(value: unknown): Readonly<Record<string, unknown>> | undefined {
@@ -251,16 +405,6 @@ function atPath(record: Readonly<Record<string, unknown>> | undefined, path: rea
   let current: unknown = record;
   for (const segment of path) current = own(asRecord(current), segment);
   return current;
-}
-
-function ignoringCase(record: Readonly<Record<string, unknown>> | undefined, name: string): unknown {
-  if (!record) return undefined;
-  const lower = name.toLowerCase();
-  return firstOf(
-    Object.keys(record)
-      .filter((key) => key.toLowerCase() === lower)
-      .map((key) => () => record[key]),
-  );
 }
 
 function toSnakeCase(name: string): string {
@@ -323,9 +467,7 @@ export function transformValue(
   field: TargetField,
 ): string | number | undefined {
   if (isEmpty(value)) return undefined;
-  const fail = (reason: string): never => {
-    throw new MappingValueError(field.referenceName, reason);
-  };
+  const fail = failFor(field);
   let written: string | number | undefined;
   switch (transform) {
     case 'priority':
@@ -360,6 +502,19 @@ export function transformValue(
       break;
   }
   return written === undefined || written === '' ? undefined : checkWritable(written, field);
+}
+
+/** Throws the MappingValueError of a field; one per field, not one closure per value. */
+const failures = new WeakMap<TargetField, (reason: string) => never>();
+function failFor(field: TargetField): (reason: string) => never {
+  let fail = failures.get(field);
+  if (!fail) {
+    fail = (reason: string): never => {
+      throw new MappingValueError(field.referenceName, reason);
+    };
+    failures.set(field, fail);
+  }
+  return fail;
 }
 
 /** The checks every value passes last: the field's allowed values, and a `string` field's length. */

@@ -1,7 +1,7 @@
 import type { MappingSnapshot, TargetField } from '#core/domain/field-mapping.ts';
 import type { ItemType } from '#core/domain/sync-model.ts';
 import type { NewWorkItem } from '#core/ports/work-item-tracker.ts';
-import { applyMappings } from './apply-mapping.ts';
+import { applyCompiled, type CompiledMappings, compileMappings } from './apply-mapping.ts';
 import { SYNC_TAG, toPriority, toRisk, toTags, toTitle } from './field-values.ts';
 import { textToHtml } from './html.ts';
 import { type HierarchyTypes, typeForLevel, UnsupportedProcessError } from './work-item-types.ts';
@@ -84,16 +84,52 @@ function mappedFields(
   availableFields: ReadonlySet<string>,
   mapping: NonNullable<MappingOptions['mapping']>,
 ): Record<string, string | number> {
+  const { fields } = applyCompiled(node, compiledFor(level, availableFields, mapping));
+  if (availableFields.has(FIELD.tags))
+    fields[FIELD.tags] = toTags(undefined, [SYNC_TAG, ...String(fields[FIELD.tags] ?? '').split(';')]);
+  return fields;
+}
+
+interface CompiledEntry {
+  fieldTypes: MappingFieldTypes | undefined;
+  compiled: CompiledMappings;
+}
+type MappingFieldTypes = NonNullable<MappingOptions['mapping']>['fieldTypes'];
+
+/**
+ * The rows resolved against the type once, not once per item: kept per snapshot's rows, per field set
+ * and level (callers pass the same objects for every item of a sync: the snapshot is cached per sync,
+ * the field set per stored type), and rebuilt when the field types given with them differ.
+ */
+const compiledCache = new WeakMap<object, WeakMap<ReadonlySet<string>, Map<ItemType, CompiledEntry>>>();
+
+function compiledFor(
+  level: ItemType,
+  availableFields: ReadonlySet<string>,
+  mapping: NonNullable<MappingOptions['mapping']>,
+): CompiledMappings {
+  const rows = mapping.snapshot.mappings;
+  let bySet = compiledCache.get(rows);
+  if (!bySet) {
+    bySet = new WeakMap();
+    compiledCache.set(rows, bySet);
+  }
+  let byLevel = bySet.get(availableFields);
+  if (!byLevel) {
+    byLevel = new Map();
+    bySet.set(availableFields, byLevel);
+  }
+  const known = byLevel.get(level);
+  if (known && known.fieldTypes === mapping.fieldTypes) return known.compiled;
   const targets = new Map<string, TargetField>(
     [...availableFields].map((referenceName) => [
       referenceName,
       { referenceName, ...mapping.fieldTypes?.[referenceName] },
     ]),
   );
-  const { fields } = applyMappings(node, level, mapping.snapshot.mappings, targets);
-  if (availableFields.has(FIELD.tags))
-    fields[FIELD.tags] = toTags(undefined, [SYNC_TAG, ...String(fields[FIELD.tags] ?? '').split(';')]);
-  return fields;
+  const compiled = compileMappings(level, rows, targets);
+  byLevel.set(level, { fieldTypes: mapping.fieldTypes, compiled });
+  return compiled;
 }
 
 /** The built-in mapping of the syncs accepted before field mapping (DESIGN.md §5). */

@@ -157,6 +157,17 @@ function notStarted(item: ClaimedItem, to: 'cancelled' | 'failed' | null): Settl
   return { item, outcome: { ardoqId: item.ardoqId, status: 'skipped', errorMessage: notStartedReason(to) } };
 }
 
+/** A stored type's fields as a set, built once per claimed batch (its items share the types object). */
+const fieldSets = new WeakMap<StoredTypes['epic'], ReadonlySet<string>>();
+function fieldSetOf(level: StoredTypes['epic']): ReadonlySet<string> {
+  let set = fieldSets.get(level);
+  if (!set) {
+    set = new Set(level.fields);
+    fieldSets.set(level, set);
+  }
+  return set;
+}
+
 function toWorkItem(
   deps: ProcessDeps,
   item: ClaimedItem,
@@ -170,20 +181,14 @@ function toWorkItem(
     feature: types.feature.name,
     userStory: types.user_story.name,
   };
-  return mapNodeToWorkItem(
-    { ...item.payload, name: item.name },
-    item.itemType,
-    resolved,
-    new Set(level.fields),
-    {
-      ...(item.parentAzureDevOpsId !== null ? { parentId: item.parentAzureDevOpsId } : {}),
-      ardoqBaseUrl: deps.settings.ardoqBaseUrl,
-      marker: syncMarker(item.syncId, item.ardoqId),
-      ...(mapping
-        ? { mapping: { snapshot: mapping, ...(level.fieldTypes ? { fieldTypes: level.fieldTypes } : {}) } }
-        : {}),
-    },
-  );
+  return mapNodeToWorkItem({ ...item.payload, name: item.name }, item.itemType, resolved, fieldSetOf(level), {
+    ...(item.parentAzureDevOpsId !== null ? { parentId: item.parentAzureDevOpsId } : {}),
+    ardoqBaseUrl: deps.settings.ardoqBaseUrl,
+    marker: syncMarker(item.syncId, item.ardoqId),
+    ...(mapping
+      ? { mapping: { snapshot: mapping, ...(level.fieldTypes ? { fieldTypes: level.fieldTypes } : {}) } }
+      : {}),
+  });
 }
 
 /**

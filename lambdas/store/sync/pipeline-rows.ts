@@ -48,7 +48,11 @@ c AS (
     s.status AS sync_status, s.close_requested, s.project_name, s.target_config_id, s.work_item_types,
     s.options, s.started_at AS sync_started_at
 )
-SELECT c.*, parent.azure_devops_id AS parent_azure_devops_id,
+SELECT c.sync_history_id, c.ardoq_id, c.parent_ardoq_id, c.item_type, c.name, c.payload, c.attempts,
+  c.sync_status, c.close_requested, c.project_name, c.target_config_id, c.options, c.sync_started_at,
+  -- The sync's work item types (kilobytes of field facts) once per claim, not once per node.
+  CASE WHEN row_number() OVER (ORDER BY c.ardoq_id) = 1 THEN c.work_item_types END AS work_item_types,
+  parent.azure_devops_id AS parent_azure_devops_id,
   (SELECT coalesce(jsonb_agg(ch.ardoq_id ORDER BY ch.position), '[]'::jsonb) FROM sync_plan_items ch
    WHERE ch.sync_history_id = c.sync_history_id AND ch.parent_ardoq_id = c.ardoq_id) AS children
 FROM c
@@ -76,27 +80,27 @@ export async function claimItems(
     ardoqIds: sqlJson([...new Set(ardoqIds)]),
     staleSeconds,
   });
-  return rows.map((row) => {
-    const r = parseRow(ClaimRow, row, 'claim items');
-    return {
-      syncId,
-      ardoqId: r.ardoq_id,
-      itemType: r.item_type,
-      name: r.name,
-      payload: r.payload,
-      attempts: r.attempts,
-      parentArdoqId: r.parent_ardoq_id,
-      parentAzureDevOpsId: r.parent_azure_devops_id,
-      children: r.children,
-      syncStatus: r.sync_status,
-      closeRequested: r.close_requested,
-      projectName: r.project_name,
-      targetConfigId: r.target_config_id,
-      workItemTypes: r.work_item_types,
-      options: r.options,
-      syncStartedAt: r.sync_started_at,
-    };
-  });
+  const parsed = rows.map((row) => parseRow(ClaimRow, row, 'claim items'));
+  // One row carries the sync's types (see CLAIM_ITEMS): every node of the claim shares that object.
+  const types = parsed.find((r) => r.work_item_types !== null)?.work_item_types ?? null;
+  return parsed.map((r) => ({
+    syncId,
+    ardoqId: r.ardoq_id,
+    itemType: r.item_type,
+    name: r.name,
+    payload: r.payload,
+    attempts: r.attempts,
+    parentArdoqId: r.parent_ardoq_id,
+    parentAzureDevOpsId: r.parent_azure_devops_id,
+    children: r.children,
+    syncStatus: r.sync_status,
+    closeRequested: r.close_requested,
+    projectName: r.project_name,
+    targetConfigId: r.target_config_id,
+    workItemTypes: types,
+    options: r.options,
+    syncStartedAt: r.sync_started_at,
+  }));
 }
 
 /** See releaseItems: locked by primary key like a claim, then given back by row id. */

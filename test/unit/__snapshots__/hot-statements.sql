@@ -91,7 +91,11 @@ c AS (
     s.status AS sync_status, s.close_requested, s.project_name, s.target_config_id, s.work_item_types,
     s.options, s.started_at AS sync_started_at
 )
-SELECT c.*, parent.azure_devops_id AS parent_azure_devops_id,
+SELECT c.sync_history_id, c.ardoq_id, c.parent_ardoq_id, c.item_type, c.name, c.payload, c.attempts,
+  c.sync_status, c.close_requested, c.project_name, c.target_config_id, c.options, c.sync_started_at,
+  -- The sync's work item types (kilobytes of field facts) once per claim, not once per node.
+  CASE WHEN row_number() OVER (ORDER BY c.ardoq_id) = 1 THEN c.work_item_types END AS work_item_types,
+  parent.azure_devops_id AS parent_azure_devops_id,
   (SELECT coalesce(jsonb_agg(ch.ardoq_id ORDER BY ch.position), '[]'::jsonb) FROM sync_plan_items ch
    WHERE ch.sync_history_id = c.sync_history_id AND ch.parent_ardoq_id = c.ardoq_id) AS children
 FROM c
