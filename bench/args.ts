@@ -8,6 +8,7 @@ export const SECTION_NAMES = [
   'lambda',
   'messages',
   'workflow',
+  'mapping',
 ] as const;
 export type SectionName = (typeof SECTION_NAMES)[number];
 
@@ -38,12 +39,14 @@ const ALIASES: Record<string, SectionName> = {
   '6': 'messages',
   '7': 'workflow',
   ardoq: 'workflow',
+  '8': 'mapping',
+  'field-mapping': 'mapping',
 };
 
 export const USAGE = `usage: npx tsx bench/run.ts [--size small|full|large] [--concurrency N] [--latency MS] [--cold] [--repeat N] [--only name,...] [--history-runs N] [--out file]
   --cold: no warm-up sync (one of the same size) before the measured pipeline run
   --repeat N: measured pipeline syncs (default 5), the median reported
-  sections: 1 pipeline, 2 db, 3 accept, 4 history, 5 lambda, 6 messages (numbers work too)
+  sections: 1 pipeline, 2 db, 3 accept, 4 history, 5 lambda, 6 messages, 7 workflow, 8 mapping (numbers work too)
   PostgreSQL when DATABASE_URL is set, else PGlite in a temporary directory.`;
 
 export function parseBenchArgs(argv: readonly string[]): BenchArgs {

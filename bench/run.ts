@@ -9,6 +9,7 @@ import { probeDataApiAcceptance, runAcceptance } from './accept.ts';
 import { type BenchArgs, parseBenchArgs, type SectionName } from './args.ts';
 import { runHistory } from './history.ts';
 import { runLambdaWeight } from './lambda-weight.ts';
+import { mappingSection, runMappingBench } from './mapping-section.ts';
 import { acceptanceSection, historySection, lambdaSection, workflowSection } from './more-sections.ts';
 import { type PipelineRun, timedPipeline } from './pipeline.ts';
 import { machineInfo, renderSection, renderSummary, type SectionResult } from './report.ts';
@@ -207,6 +208,28 @@ export async function runBench(args: BenchArgs): Promise<SectionResult[]> {
         await section('7', 'the workflow: Ardoq hierarchy and project creation', async () => {
           const result = await runWorkflowBench({ repeat: args.repeat });
           return { ...workflowSection(result), data: { result } };
+        }),
+      ),
+    );
+  }
+
+  if (wants('mapping')) {
+    results.push(
+      print(
+        await section('8', 'field mapping overhead', async () => {
+          console.log(
+            `\nrunning the field mapping workload (${shape.join('×')}) at 40 and 200 ms on ${kind}…`,
+          );
+          const result = await runMappingBench({
+            kind,
+            ...(databaseUrl ? { databaseUrl } : {}),
+            shape,
+            concurrency: args.concurrency,
+            pairs: Math.max(3, args.repeat),
+            ...(args.cold ? {} : { warmup: { laterWarmupShape: PIPELINE_SHAPES.small } }),
+            log: (line) => console.log(line),
+          });
+          return { ...mappingSection(result), data: { result } };
         }),
       ),
     );

@@ -1,3 +1,5 @@
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import { startAdoSimulator } from '#sim/ado/index.ts';
 import type { AdoSimulator, SimFaults, SimStats } from '#sim/ado/types.ts';
@@ -11,7 +13,7 @@ interface ThreadOptions {
   faults: SimFaults;
 }
 
-type Request = { id: number; op: 'stats' | 'reset' | 'close' };
+type Request = { id: number; op: 'stats' | 'reset' | 'close' | 'cpu' };
 
 /** The simulator running in a worker thread, with async access to its stats. */
 export interface SimulatorThread {
@@ -19,6 +21,11 @@ export interface SimulatorThread {
   simulator: AdoSimulator;
   stats(): Promise<SimStats>;
   resetStats(): Promise<void>;
+  /**
+   * CPU the simulator's thread has taken since it started, ms (its JavaScript thread, from
+   * /proc/thread-self/stat, 10 ms ticks); null where /proc does not show threads.
+   */
+  cpuMs(): Promise<number | null>;
   close(): Promise<void>;
 }
 
@@ -64,6 +71,7 @@ export async function startSimulatorThread(options: ThreadOptions): Promise<Simu
     simulator,
     stats: () => ask<SimStats>('stats'),
     resetStats: () => ask<void>('reset'),
+    cpuMs: () => ask<number | null>('cpu'),
     close: async () => {
       await ask<void>('close');
       await worker.terminate();
@@ -78,6 +86,7 @@ if (!isMainThread && parentPort) {
   port.postMessage({ url: sim.url });
   port.on('message', async (request: Request) => {
     if (request.op === 'stats') port.postMessage({ id: request.id, value: { ...sim.stats } });
+    else if (request.op === 'cpu') port.postMessage({ id: request.id, value: threadCpuMs() });
     else if (request.op === 'reset') {
       sim.resetStats();
       port.postMessage({ id: request.id, value: undefined });
@@ -86,4 +95,19 @@ if (!isMainThread && parentPort) {
       port.postMessage({ id: request.id, value: undefined });
     }
   });
+}
+
+let ticksPerSecond: number | undefined;
+
+/** This thread's CPU (utime + stime), ms; null without /proc/thread-self. */
+function threadCpuMs(): number | null {
+  try {
+    const stat = readFileSync('/proc/thread-self/stat', 'utf8');
+    // Fields after the command (which may hold spaces) start at state (field 3): utime is 14, stime 15.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    ticksPerSecond ??= Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / ticksPerSecond;
+  } catch {
+    return null;
+  }
 }

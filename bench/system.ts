@@ -107,6 +107,8 @@ export interface BenchSystem {
   /** The simulator's counters (it runs on its own thread, like the remote service it stands for). */
   simulatorStats(): Promise<SimStats>;
   resetSimulatorStats(): Promise<void>;
+  /** CPU of the simulator's thread since it started, ms (null where /proc does not show it). */
+  simulatorCpuMs(): Promise<number | null>;
   /** POSTs a sync (the body already serialised, so client-side JSON is not timed); throws unless 202. */
   postSync(body: string): Promise<{ status: number; syncId: string; ms: number; startMs: number }>;
   /** The same POST, answering whatever the API answered. */
@@ -267,6 +269,7 @@ export async function startBenchSystem(options: BenchSystemOptions): Promise<Ben
     sqsSends,
     simulatorStats: () => simulatorThread.stats(),
     resetSimulatorStats: () => simulatorThread.resetStats(),
+    simulatorCpuMs: () => simulatorThread.cpuMs(),
     post,
     async postSync(body) {
       const { status, text, ms, startMs } = await post(body);
