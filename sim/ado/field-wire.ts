@@ -1,4 +1,4 @@
-import type { FieldDef, FieldKind, TypeDef } from './processes.ts';
+import { compareNames, type FieldDef, type FieldKind, type TypeDef } from './processes.ts';
 import type { ProcessRecord, SimState } from './state.ts';
 
 /**
@@ -140,7 +140,7 @@ function allowedValuesOf(field: FieldDef, type: TypeDef, types: readonly TypeDef
   let values: readonly (string | number)[] = field.allowedValues ?? [];
   if (field.referenceName === 'System.State') values = type.states;
   else if (field.referenceName === 'System.WorkItemType') values = types.map((t) => t.name);
-  return values.map(String).sort((a, b) => a.localeCompare(b, 'en', { sensitivity: 'base' }));
+  return values.map(String).sort(compareNames);
 }
 
 /**

@@ -228,7 +228,14 @@ export function findTypeByReference(process: ProcessName, referenceName: string)
   return PROCESSES[process].find((t) => t.referenceName.toLowerCase() === wanted);
 }
 
-const byName = (a: FieldDef, b: FieldDef) => a.name.localeCompare(b.name, 'en', { sensitivity: 'base' });
+/**
+ * Orders names as the service lists them (English, ignoring case and accents). One collator for all:
+ * `localeCompare` with a locale builds one per comparison, tens of µs each.
+ */
+export const compareNames: (a: string, b: string) => number = new Intl.Collator('en', {
+  sensitivity: 'base',
+}).compare;
+const byName = (a: FieldDef, b: FieldDef) => compareNames(a.name, b.name);
 const sharedField = (field: FieldDef): FieldDef =>
   Object.values(FIELDS).find((d) => d.referenceName === field.referenceName) ?? field;
 
@@ -245,10 +252,20 @@ export function fieldsOf(processes: readonly ProcessName[]): FieldDef[] {
   return [...seen.values()].sort(byName);
 }
 
+const fieldIndex = new WeakMap<TypeDef, Map<string, FieldDef>>();
+
 /** Finds a field of a type by reference name or friendly name, case-insensitively (as the service does). */
 export function findField(type: TypeDef, name: string): FieldDef | undefined {
-  const wanted = name.toLowerCase();
-  return type.fields.find((d) => d.referenceName.toLowerCase() === wanted || d.name.toLowerCase() === wanted);
+  let index = fieldIndex.get(type);
+  if (!index) {
+    // The first field, in the type's order, whose reference name or name it is (as a search would find).
+    index = new Map();
+    for (const field of type.fields)
+      for (const key of [field.referenceName.toLowerCase(), field.name.toLowerCase()])
+        if (!index.has(key)) index.set(key, field);
+    fieldIndex.set(type, index);
+  }
+  return index.get(name.toLowerCase());
 }
 
 /** Any known field, whatever the type (WIQL checks field names against the organization's fields). */

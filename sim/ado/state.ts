@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { projectNotFound, typeNotFound } from './errors.ts';
-import { findType, NO_PARENT_PROCESS, SYSTEM_PROCESSES, type TypeDef } from './processes.ts';
+import { compareNames, findType, NO_PARENT_PROCESS, SYSTEM_PROCESSES, type TypeDef } from './processes.ts';
 import type {
   InheritedProcessOptions,
   ProcessName,
@@ -293,7 +293,7 @@ export class SimState {
       project.tags.set(tag.toLowerCase(), known);
       seen.set(tag.toLowerCase(), known);
     }
-    return [...seen.values()].sort((a, b) => a.localeCompare(b, 'en', { sensitivity: 'base' })).join('; ');
+    return [...seen.values()].sort(compareNames).join('; ');
   }
 
   itemUrl(id: number): string {

@@ -245,6 +245,25 @@ describe('POST /{project}/_apis/wit/workitems/$Type', () => {
     expect(sim.workItems(project).map((i) => i.fields['System.Title'])).toEqual(['Epic A', 'Story A']);
   });
 
+  it('finds fields by reference or friendly name in any case, and orders tags ignoring case and accents', async () => {
+    const project = newProject('Agile', 'Named Fields');
+    const story = await createOk(project, 'User Story', [
+      title('Story N'),
+      field('acceptance criteria', 'Given'),
+      field('MICROSOFT.VSTS.COMMON.RISK', '2 - Medium'),
+      field('Tags', 'zeta; Émile; alpha; Beta; emile'),
+    ]);
+    expect(story.fields).toMatchObject({
+      'Microsoft.VSTS.Common.AcceptanceCriteria': 'Given',
+      'Microsoft.VSTS.Common.Risk': '2 - Medium',
+      // "emile" is another tag than "Émile" (matching folds case only); the order ignores accents too,
+      // so the two compare equal and keep the order they came in.
+      'System.Tags': 'alpha; Beta; Émile; emile; zeta',
+    });
+    const res = await create(project, 'User Story', [title('Story M'), field('No Such Field', 'x')]);
+    await expectError(res, 400, 'TF51535');
+  });
+
   it('keeps ids global across projects and increasing from one item to the next', async () => {
     const [a, b] = [newProject('Scrum'), newProject('Basic')];
     const first = await createOk(a, 'Product Backlog Item', [title('PBI')]);

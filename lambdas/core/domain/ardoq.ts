@@ -273,12 +273,15 @@ export class WorkspaceHierarchy {
   }
 }
 
+/** `localeCompare(…, 'en')` with one collator: that call builds a collator per comparison. */
+const compareEnglish = new Intl.Collator('en').compare;
+
 function compareSiblings(a: Node, b: Node): number {
   if (a.order !== b.order) {
     if (a.order === undefined) return 1;
     if (b.order === undefined) return -1;
     return a.order - b.order;
   }
-  const byName = a.name.localeCompare(b.name, 'en');
+  const byName = compareEnglish(a.name, b.name);
   return byName !== 0 ? byName : a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
 }
