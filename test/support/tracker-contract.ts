@@ -152,31 +152,29 @@ export function describeTrackerContract(label: string, connect: () => Promise<Tr
         expect(byName.get('System.Id')).toMatchObject({ type: 'integer', readOnly: true });
         // Every field of the hierarchy types is defined.
         for (const type of LEVELS[process])
-          for (const name of await tracker.listFields(project, type)) expect(byName.has(name), name).toBe(true);
+          for (const name of await tracker.listFields(project, type))
+            expect(byName.has(name), name).toBe(true);
       },
     );
 
-    it.each(PROCESSES)(
-      'lists the %s process types with their fields, without a project',
-      async (process) => {
-        const typeId = (await tracker.listProcesses()).find((p) => p.name === process)?.typeId ?? '';
+    it.each(PROCESSES)('lists the %s process types with their fields, without a project', async (process) => {
+      const typeId = (await tracker.listProcesses()).find((p) => p.name === process)?.typeId ?? '';
 
-        const types = await tracker.listProcessTypes(typeId);
+      const types = await tracker.listProcessTypes(typeId);
 
-        for (const name of LEVELS[process]) {
-          const type = types.find((t) => t.name === name);
-          expect(type, name).toMatchObject({ isDisabled: false, referenceName: expect.any(String) });
-          const refs = type?.fields.map((f) => f.referenceName) ?? [];
-          expect(refs).toEqual(expect.arrayContaining([TITLE, DESCRIPTION, TAGS, PRIORITY]));
-          // Fields - List carries no allowed values (only Fields - Get with $expand does).
-          expect(type?.fields.find((f) => f.referenceName === PRIORITY)).toMatchObject({
-            type: 'integer',
-            readOnly: false,
-          });
-          expect(type?.fields.find((f) => f.referenceName === PRIORITY)?.allowedValues).toBeUndefined();
-        }
-      },
-    );
+      for (const name of LEVELS[process]) {
+        const type = types.find((t) => t.name === name);
+        expect(type, name).toMatchObject({ isDisabled: false, referenceName: expect.any(String) });
+        const refs = type?.fields.map((f) => f.referenceName) ?? [];
+        expect(refs).toEqual(expect.arrayContaining([TITLE, DESCRIPTION, TAGS, PRIORITY]));
+        // Fields - List carries no allowed values (only Fields - Get with $expand does).
+        expect(type?.fields.find((f) => f.referenceName === PRIORITY)).toMatchObject({
+          type: 'integer',
+          readOnly: false,
+        });
+        expect(type?.fields.find((f) => f.referenceName === PRIORITY)?.allowedValues).toBeUndefined();
+      }
+    });
 
     it('listing the fields of an unknown type is rejected (not as a missing project)', async () => {
       const project = await projectFor('Agile');
