@@ -5,7 +5,15 @@ import type { Outcome } from '#core/domain/sync-model.ts';
 import { sqlUuid } from '#store/database.ts';
 import { runMigrations } from '#store/migrations.ts';
 import { claimItems } from '#store/sync/pipeline-rows.ts';
-import { createSync, getSync, markInProgress, recordOutcomes, skipSubtree } from '#store/sync/sync-rows.ts';
+import {
+  createSync,
+  finalizeSync,
+  getSync,
+  markInProgress,
+  recordOutcomes,
+  requestClose,
+  skipSubtree,
+} from '#store/sync/sync-rows.ts';
 import { buildPlan, createdOutcome, failedOutcome, newSync, storedTypes } from '#test/support/factories.ts';
 import { expectSyncInvariants } from '#test/support/invariants.ts';
 import { createScratchDatabase, postgresAvailable, postgresSkipReason } from '#test/support/postgres.ts';
@@ -92,6 +100,42 @@ describe.skipIf(!postgresAvailable)(`concurrent writes on real PostgreSQL ${post
     ]);
     expect((await getSync(db, id)).outcomes).toBe(plan.length);
     await expectSyncInvariants(db, id);
+  });
+
+  it('a close request that waited for the finalize sees the sync finished, not the version it started on', async () => {
+    // Found by the chaos suite: the cancel of a sync whose last outcome was being finalized answered
+    // 200 and the sync ended `completed`. REQUEST_CLOSE's UPDATE waits for FINALIZE's row lock, then finds
+    // the row terminal and updates nothing; its fallback read used the statement's older snapshot.
+    const plan = buildPlan(2, 2, 0);
+    const sync = await createSync(db, newSync(plan));
+    const id = sync.view.id;
+    expect(await markInProgress(db, id, storedTypes())).not.toBeNull();
+    await recordOutcomes(
+      db,
+      id,
+      plan.map((node, i) => createdOutcome(node.ardoqId, 5000 + i)),
+    );
+    const waitingForLock = async () => {
+      const { rows } = await db.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM pg_stat_activity
+          WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE '%close_requested%'`,
+      );
+      return (rows[0]?.n ?? 0) > 0;
+    };
+    let closing: ReturnType<typeof requestClose> | undefined;
+    await db.transaction(async (tx) => {
+      expect((await finalizeSync(tx, id))?.status).toBe('completed');
+      closing = requestClose(db, 'cancelled', { syncId: id, reason: 'Cancelled', skipReason: 'Not started' });
+      const until = Date.now() + 10_000;
+      while (!(await waitingForLock())) {
+        if (Date.now() > until) throw new Error('the close request never waited for the finalize');
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    });
+    const requested = await closing;
+    expect(requested?.status).toBe('completed');
+    expect(requested?.closeRequested).toBeNull();
+    expect((await getSync(db, id)).status).toBe('completed');
   });
 
   it('overlapping claim batches in any order claim each node exactly once', async () => {

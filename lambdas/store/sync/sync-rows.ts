@@ -264,7 +264,13 @@ export async function requestClose(
     skipReason: input.skipReason,
     actor: sqlJson(actor),
   });
-  return rows[0] ? toState(rows[0]) : null;
+  const state = rows[0] ? toState(rows[0]) : null;
+  // An open sync always comes back with a close recorded, unless the row is the statement's fallback
+  // read: a FINALIZE that committed while this UPDATE waited for the row made it terminal, and the
+  // fallback still sees the version of this statement's snapshot. A new statement sees what it became.
+  if (state && !TERMINAL_STATUSES.includes(state.status) && state.closeRequested === null)
+    return getSync(db, input.syncId);
+  return state;
 }
 
 /**
