@@ -340,6 +340,8 @@ describe('API contract: sync history list and stats', () => {
         project_name: `${tag} Alpha`,
         overwrite_mode: false,
         total_items: 4,
+        // WORKFLOW §6.5 adds the mapping's source: none was chosen, the process template applies.
+        field_mapping: { kind: 'default' },
       });
       expect(started?.source_ip).toBe('127.0.0.1');
       expect(completed?.details).toEqual({

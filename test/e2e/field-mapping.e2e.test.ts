@@ -512,6 +512,11 @@ describe('field mapping', () => {
       field_mapping: { kind: 'default', id: 'template-agile-default', processTemplateName: 'Agile' },
     });
     expect(storyOf(plainEpic)?.fields['Microsoft.VSTS.Common.Risk']).toBe('1 - High');
+    // At accept time only the kind was known: the history row names the template the prepare step chose.
+    const started = body(
+      await api.call('GET', `/api/audit-logs?action_type=sync_started&entity_id=${plain}`),
+    ) as unknown as { data: { details: Record<string, unknown> }[] };
+    expect(started.data[0]?.details.field_mapping).toEqual({ kind: 'default' });
 
     const scrumProject = await api.system.startSync('Scrum Project', {
       epics: [{ _id: unique('def').replace(/\s/g, ''), name: unique('Default epic'), type: 'Epic' }],

@@ -97,9 +97,10 @@ audit AS (
   INSERT INTO audit_logs (action_type, entity_type, entity_id, user_id, source_ip, user_agent, details)
   SELECT 'sync_started', 'sync', h.id::text, h.user_id, CAST(:sourceIp AS text), CAST(:userAgent AS text),
     jsonb_build_object('source_type', h.source_type, 'target_type', h.target_type,
-      'project_name', h.project_name, 'overwrite_mode', h.overwrite_mode, 'total_items', h.total_items)
-      || CASE WHEN h.field_mapping IS NULL THEN '{}'::jsonb
-         ELSE jsonb_build_object('field_mapping', h.field_mapping) END
+      'project_name', h.project_name, 'overwrite_mode', h.overwrite_mode, 'total_items', h.total_items,
+      -- WORKFLOW §6.5: the mapping's source; "default" alone when the prepare step will pick the
+      -- template of the project's process (the history row names it then).
+      'field_mapping', coalesce(h.field_mapping, jsonb_build_object('kind', 'default')))
   FROM h
   RETURNING 1
 ),
