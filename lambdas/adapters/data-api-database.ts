@@ -7,6 +7,7 @@ import {
   RollbackTransactionCommand,
   type SqlParameter,
 } from '@aws-sdk/client-rds-data';
+import { UnavailableError } from '#core/errors.ts';
 import type { Database, Queryable, QueryResult, Row, SqlParam, SqlParams } from '#store/database.ts';
 import { DatabaseError, isTypedParam } from '#store/database.ts';
 import { compileNamedParameters } from '#store/sql-text.ts';
@@ -16,14 +17,42 @@ export interface DataApiDatabaseOptions {
   secretArn: string;
   database: string;
   client?: RDSDataClient;
-  /** How long to keep retrying while a paused Serverless v2 cluster resumes (FACTS.md: ~30 s). */
+  /**
+   * How long to keep retrying while a paused Serverless v2 cluster resumes (FACTS.md: ~30 s); then
+   * `UnavailableError` (HTTP 503 + Retry-After). Default {@link CONSUMER_RESUME_TIMEOUT_MS}; a function
+   * behind API Gateway passes a shorter one (lambdas/runtime/time-budgets.ts).
+   */
   resumeTimeoutMs?: number;
   /** First backoff delay; doubles up to 5 s. */
   resumeBaseDelayMs?: number;
+  /** The `Retry-After` (seconds) of the `UnavailableError` thrown once the resume budget is spent. */
+  resumeRetryAfterSeconds?: number;
+  /**
+   * Waits before each retry of a statement the database refused for a failed password authentication:
+   * what the Data API answers while a secret rotation has set the new password but not yet promoted
+   * the secret (or the other way round). Default {@link AUTH_RETRY_DELAYS_MS}; `[]` turns it off.
+   */
+  authRetryDelaysMs?: readonly number[];
   sleep?: (ms: number) => Promise<void>;
 }
 
 type Send = <T>(command: { input: unknown }) => Promise<T>;
+
+/** The resume budget of the queue consumers and migrate (timeouts 60–300 s), and the default. */
+export const CONSUMER_RESUME_TIMEOUT_MS = 30_000;
+/** Two retries after 500 ms and 1 s: 1.5 s at most, rotation's window between its steps. */
+export const AUTH_RETRY_DELAYS_MS: readonly number[] = [500, 1_000];
+/** `Retry-After` once the resume budget is spent: the cluster keeps resuming meanwhile. */
+export const RESUME_RETRY_AFTER_SECONDS = 10;
+
+/**
+ * A failed password authentication of the database user. The statement never ran (the session did
+ * not open), so sending it again is safe.
+ */
+export function isAuthFailure(error: unknown): boolean {
+  const message = (error as { message?: unknown } | null)?.message;
+  return typeof message === 'string' && /password authentication failed/i.test(message);
+}
 
 /**
  * `Database` over the RDS Data API (Aurora Serverless v2): one statement per call, no array
@@ -34,6 +63,8 @@ export class DataApiDatabase implements Database {
   private readonly target: { resourceArn: string; secretArn: string; database: string };
   private readonly resumeTimeoutMs: number;
   private readonly resumeBaseDelayMs: number;
+  private readonly resumeRetryAfterSeconds: number;
+  private readonly authRetryDelaysMs: readonly number[];
   private readonly sleep: (ms: number) => Promise<void>;
   /** Calls made, by operation: the benchmark's "Data API calls per item". */
   readonly calls = { execute: 0, begin: 0, commit: 0, rollback: 0 };
@@ -45,8 +76,10 @@ export class DataApiDatabase implements Database {
       secretArn: options.secretArn,
       database: options.database,
     };
-    this.resumeTimeoutMs = options.resumeTimeoutMs ?? 30_000;
+    this.resumeTimeoutMs = options.resumeTimeoutMs ?? CONSUMER_RESUME_TIMEOUT_MS;
     this.resumeBaseDelayMs = options.resumeBaseDelayMs ?? 500;
+    this.resumeRetryAfterSeconds = options.resumeRetryAfterSeconds ?? RESUME_RETRY_AFTER_SECONDS;
+    this.authRetryDelaysMs = options.authRetryDelaysMs ?? AUTH_RETRY_DELAYS_MS;
     this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
   }
 
@@ -108,19 +141,39 @@ export class DataApiDatabase implements Database {
     return { rows, rowCount: output.numberOfRecordsUpdated ?? 0 };
   }
 
-  /** Sends a command, retrying while the cluster resumes from auto-pause; maps database errors. */
+  /**
+   * Sends a command, retrying while the cluster resumes from auto-pause (within the resume budget,
+   * then `UnavailableError`) and after a failed password authentication (a secret rotation in
+   * progress; never for a command of an open transaction); maps database errors.
+   */
   private async send<T>(command: { input: unknown }): Promise<T> {
     let waited = 0;
     let delay = this.resumeBaseDelayMs;
+    let authRetries = 0;
+    const inTransaction =
+      (command.input as { transactionId?: unknown } | undefined)?.transactionId !== undefined;
     for (;;) {
       try {
         return (await (this.client.send as unknown as Send)(command)) as T;
       } catch (error) {
         const name = (error as { name?: string }).name;
-        if (name === 'DatabaseResumingException' && waited + delay <= this.resumeTimeoutMs) {
+        if (name === 'DatabaseResumingException') {
+          if (waited + delay > this.resumeTimeoutMs) {
+            throw new UnavailableError(
+              `The database is resuming (waited ${waited} ms): try again shortly`,
+              this.resumeRetryAfterSeconds,
+              { cause: error },
+            );
+          }
           await this.sleep(delay);
           waited += delay;
           delay = Math.min(delay * 2, 5_000);
+          continue;
+        }
+        const authDelay = this.authRetryDelaysMs[authRetries];
+        if (authDelay !== undefined && !inTransaction && isAuthFailure(error)) {
+          authRetries += 1;
+          await this.sleep(authDelay);
           continue;
         }
         throw toDatabaseError(error);

@@ -13,6 +13,12 @@ import {
   sqsWorkQueue,
 } from '#lambdas/runtime/aws-clients.ts';
 import { pipelineSettingsFrom } from '#lambdas/runtime/pipeline-settings.ts';
+import {
+  REQUEST_ADO,
+  REQUEST_ARDOQ,
+  REQUEST_CANCEL_WAIT_MS,
+  REQUEST_DATABASE,
+} from '#lambdas/runtime/time-budgets.ts';
 import { SqlAuditTrail } from '#store/audit-log-store.ts';
 import { adoConfigurationStore, ardoqConfigurationStore } from '#store/configuration-store.ts';
 import { SqlFieldMappingStore } from '#store/field-mapping-store.ts';
@@ -28,7 +34,8 @@ export function apiDeps(
   log: Log,
   metrics: PipelineMetrics,
 ): ApiDeps & RouterDeps {
-  const db = dataApiDatabase(settings);
+  const db = dataApiDatabase(settings, REQUEST_DATABASE);
+  const pipelineSettings = pipelineSettingsFrom(settings, DEFAULT_SETTINGS);
   return {
     syncs: new SqlSyncStore(db),
     history: new SqlHistoryStore(db),
@@ -37,18 +44,22 @@ export function apiDeps(
     fieldMappings: new SqlFieldMappingStore(db),
     catalogs: new CatalogCache(),
     mappings: new MappingCache(),
-    ardoq: ardoqClients(settings),
+    ardoq: ardoqClients(settings, REQUEST_ARDOQ),
     ardoqAllowedOrigins: settings.ARDOQ_ALLOWED_ORIGINS,
     hierarchyTypes: settings.ARDOQ_HIERARCHY_TYPES,
     audit: new SqlAuditTrail(db),
     queue: sqsWorkQueue(settings),
     secrets: patSecrets(settings),
-    trackers: adoTrackers(settings),
+    trackers: adoTrackers(settings, REQUEST_ADO),
     connections: new ConnectionCache(),
     clock: systemClock,
     log,
     metrics,
-    settings: pipelineSettingsFrom(settings, DEFAULT_SETTINGS),
+    // A cancel answers within API Gateway's 29 s, after the database's resume waits (time-budgets.ts).
+    settings: {
+      ...pipelineSettings,
+      cancelWaitMs: Math.min(pipelineSettings.cancelWaitMs, REQUEST_CANCEL_WAIT_MS),
+    },
   };
 }
 

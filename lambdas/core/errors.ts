@@ -41,8 +41,9 @@ export class UnavailableError extends Error {
   constructor(
     message: string,
     readonly retryAfterSeconds = 5,
+    options?: ErrorOptions,
   ) {
-    super(message);
+    super(message, options);
   }
 }
 

@@ -6,6 +6,7 @@ import type { StreamDeps } from '#lambdas/api/deps.ts';
 import type { RouterDeps } from '#lambdas/api/router.ts';
 import { dataApiDatabase, sqsWorkQueue } from '#lambdas/runtime/aws-clients.ts';
 import { pipelineSettingsFrom } from '#lambdas/runtime/pipeline-settings.ts';
+import { REQUEST_DATABASE } from '#lambdas/runtime/time-budgets.ts';
 import { SqlAuditTrail } from '#store/audit-log-store.ts';
 import { adoConfigurationStore, ardoqConfigurationStore } from '#store/configuration-store.ts';
 import { SqlFieldMappingStore } from '#store/field-mapping-store.ts';
@@ -18,7 +19,8 @@ export function streamDeps(
   log: Log,
   metrics: PipelineMetrics,
 ): StreamDeps & RouterDeps {
-  const db = dataApiDatabase(settings);
+  // Its answer (or the stream's first byte) must come within API Gateway's 29 s, as the API's.
+  const db = dataApiDatabase(settings, REQUEST_DATABASE);
   return {
     syncs: new SqlSyncStore(db),
     configurations: adoConfigurationStore(db),

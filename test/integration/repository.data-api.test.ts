@@ -44,11 +44,14 @@ describe.skipIf(!postgresAvailable)(`Data API adapter ${postgresSkipReason}`, ()
       expect(delays).toEqual([100, 200, 400]);
     });
 
-    it('gives up once the resume budget is spent', async () => {
+    it('gives up once the resume budget is spent, as UnavailableError (503 + Retry-After)', async () => {
       delays.length = 0;
       server.failNextWithResuming(100);
       try {
-        await expect(db.query('SELECT 1')).rejects.toMatchObject({ name: 'DatabaseError' });
+        await expect(db.query('SELECT 1')).rejects.toMatchObject({
+          name: 'UnavailableError',
+          retryAfterSeconds: 10,
+        });
         expect(delays).toEqual([100, 200, 400, 800]);
       } finally {
         server.failNextWithResuming(0);
