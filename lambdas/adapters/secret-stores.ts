@@ -11,7 +11,16 @@ import {
 } from '@aws-sdk/client-secrets-manager';
 import type { SecretStore } from '#core/ports/secret-store.ts';
 
-/** PATs in AWS Secrets Manager, one secret per configuration under a prefix. */
+/** Tag of every secret the app creates (with `configuration-id`, so a reviewer can account for each). */
+export const SECRET_APP_TAG = { Key: 'app', Value: 'ardoq-ado-sync' } as const;
+
+/**
+ * Credentials (Azure DevOps PATs, Ardoq API tokens) in AWS Secrets Manager, one secret per
+ * configuration under a prefix: encrypted with `kmsKeyId` when given (else the account's
+ * `aws/secretsmanager` key), tagged with the configuration id. A delete schedules the secret's deletion
+ * with a 7-day recovery window. Configuration ids are random UUIDs, never reused, so a create never
+ * meets a secret scheduled for deletion (no restore path).
+ */
 export class SecretsManagerSecretStore implements SecretStore {
   constructor(
     private readonly client: SecretsManagerClient,
@@ -26,13 +35,15 @@ export class SecretsManagerSecretStore implements SecretStore {
         new CreateSecretCommand({
           Name: name,
           SecretString: secret,
-          Description: 'Azure DevOps PAT of an Ardoq sync configuration',
+          Description: `Credential of an Ardoq sync configuration (${configurationId})`,
           ...(this.kmsKeyId ? { KmsKeyId: this.kmsKeyId } : {}),
+          Tags: [{ Key: 'configuration-id', Value: configurationId }, SECRET_APP_TAG],
         }),
       );
       return created.ARN ?? name;
     } catch (error) {
       if (!(error instanceof ResourceExistsException)) throw error;
+      // The configuration's secret exists (a new token for it): a new version of the same secret.
       const updated = await this.client.send(
         new PutSecretValueCommand({ SecretId: name, SecretString: secret }),
       );

@@ -20,6 +20,11 @@ export const FIELDS = {
   /** PAT secrets live under `<prefix>/<configuration id>` in Secrets Manager. */
   PAT_SECRET_PREFIX: z.string().min(1),
   /**
+   * The customer-managed KMS key (ARN) that encrypts the credential secrets the function creates;
+   * optional (absent: Secrets Manager's `aws/secretsmanager` key). Reading a secret needs no setting.
+   */
+  PAT_SECRET_KMS_KEY_ARN: z.string().min(1).optional(),
+  /**
    * Origins a PAT may go to besides dev.azure.com and *.visualstudio.com (Azure DevOps Server),
    * comma-separated; https only and no loopback host (in a Lambda, that is the runtime API).
    */

@@ -196,6 +196,8 @@ export class SyncFunction extends Construct {
         'secretsmanager:CreateSecret',
         'secretsmanager:PutSecretValue',
         'secretsmanager:DeleteSecret',
+        // CreateSecret with its configuration-id tag
+        'secretsmanager:TagResource',
       );
     }
     const stack = Stack.of(this);

@@ -388,7 +388,7 @@ describe('functions', () => {
         `${DATA_API} on ${cluster}`,
         `${READ_SECRET} on ${runtime}`,
         `${SEND} on ${work}`,
-        `secretsmanager:CreateSecret,secretsmanager:DeleteSecret,secretsmanager:DescribeSecret,secretsmanager:GetSecretValue,secretsmanager:PutSecretValue on ${pat}`,
+        `secretsmanager:CreateSecret,secretsmanager:DeleteSecret,secretsmanager:DescribeSecret,secretsmanager:GetSecretValue,secretsmanager:PutSecretValue,secretsmanager:TagResource on ${pat}`,
       ),
     );
     expect(grants('api-stream')).toEqual(
@@ -590,6 +590,8 @@ describe('least privilege', () => {
       'secretsmanager:DescribeSecret',
       'secretsmanager:GetSecretValue',
       'secretsmanager:PutSecretValue',
+      // each secret is created with its configuration-id tag
+      'secretsmanager:TagResource',
     ]);
     expect(secretActions('processor')).toEqual([
       'secretsmanager:DescribeSecret',

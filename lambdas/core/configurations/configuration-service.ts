@@ -104,32 +104,38 @@ export async function createConfiguration(
   checkDestination(deps, input.organization, input.patToken);
   const id = randomUUID();
   const secretRef = await deps.secrets.put(id, input.patToken);
-  const test = await runTest(deps, input.organization, input.patToken);
-  const activate = input.setActive === true && test.success;
-  const configuration = await deps.configurations.create(
-    {
-      id,
-      name: input.name,
-      organization: input.organization,
-      secretRef,
-      isTested: true,
-      testPassed: test.success,
-      ...(test.success ? {} : { testError: test.message }),
-    },
-    {
-      activate,
-      audit: [
-        auditEntry('config_created', id, actor, {
-          name: input.name,
-          organization: input.organization,
-          test_passed: test.success,
-        }),
-        ...(activate ? [auditEntry('config_activated', id, actor)] : []),
-      ],
-    },
-  );
-  const { projects: _p, ...testResult } = test;
-  return { configuration: toConfigurationView(configuration), testResult };
+  try {
+    const test = await runTest(deps, input.organization, input.patToken);
+    const activate = input.setActive === true && test.success;
+    const configuration = await deps.configurations.create(
+      {
+        id,
+        name: input.name,
+        organization: input.organization,
+        secretRef,
+        isTested: true,
+        testPassed: test.success,
+        ...(test.success ? {} : { testError: test.message }),
+      },
+      {
+        activate,
+        audit: [
+          auditEntry('config_created', id, actor, {
+            name: input.name,
+            organization: input.organization,
+            test_passed: test.success,
+          }),
+          ...(activate ? [auditEntry('config_activated', id, actor)] : []),
+        ],
+      },
+    );
+    const { projects: _p, ...testResult } = test;
+    return { configuration: toConfigurationView(configuration), testResult };
+  } catch (error) {
+    // No configuration was stored (a name already used, the database down): leave no secret behind.
+    await deps.secrets.delete(secretRef).catch(() => undefined);
+    throw error;
+  }
 }
 
 /**
