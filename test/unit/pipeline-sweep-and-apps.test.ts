@@ -1,8 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
+import { DEFAULT_SETTINGS, type SweepDeps } from '#core/pipeline/deps.ts';
 import { processItem } from '#core/pipeline/process-item.ts';
 import { sweep } from '#core/pipeline/sweep.ts';
 import { AdoTransientError } from '#core/ports/work-item-tracker.ts';
+import type { WorkMessage } from '#core/ports/work-queue.ts';
 import { createFinalizerApp } from '#lambdas/finalizer/app.ts';
 import { createProcessorApp } from '#lambdas/processor/app.ts';
 import { insertConfiguration } from '#store/configuration-store.ts';
@@ -20,6 +22,8 @@ import {
   node,
   nodes,
   prefixOf,
+  RecordingLog,
+  RecordingMetrics,
   rejected,
   start,
   startAndPrepare,
@@ -69,6 +73,7 @@ describe('sweep', () => {
       await drain(h);
 
       expect(report.failedPastDeadline).toBeGreaterThanOrEqual(1);
+      expect(h.metrics.counts.SyncsPastDeadline).toBe(report.failedPastDeadline);
       const sync = await getSync(db, syncId);
       expect(sync.status).toBe('failed');
       expect(sync.view.error_message).toBe('The sync did not finish before its deadline (120 minutes)');
@@ -91,9 +96,11 @@ describe('sweep', () => {
     expect(
       await age(db, 'sync_history', 'updated_at', 'id = CAST(:id AS uuid)', { id: sqlUuid(syncId) }, 31),
     ).toBeGreaterThan(0);
+    const countedBefore = h.metrics.counts.PreparesResent ?? 0;
     const report = await sweep(h.deps);
 
     expect(report.preparesResent).toBeGreaterThanOrEqual(1);
+    expect(h.metrics.counts.PreparesResent).toBe(countedBefore + report.preparesResent);
     expect(h.queue.pending.filter((m) => m.syncId === syncId)).toEqual([{ kind: 'prepare', syncId }]);
     await drain(h);
     expect((await getSync(db, syncId)).status).toBe('completed');
@@ -231,6 +238,51 @@ describe('sweep', () => {
     await expectSyncInvariants(db, syncId);
   });
 
+  it('counts its repairs as metrics on every sweep, 0 included, and logs them', async () => {
+    const metrics = new RecordingMetrics();
+    const log = new RecordingLog();
+    const sent: WorkMessage[] = [];
+    const lists: Record<string, string[]> = { toPrepare: ['sync-a', 'sync-b'] };
+    const stranded = [1, 2, 3].map((n) => ({ syncId: 'sync-c', ardoqId: `item-${n}` }));
+    const syncs = {
+      sweepSyncs: async (list: string, _stale: number, _limit: number, after?: string) =>
+        after === undefined ? (lists[list] ?? []) : [],
+      sweepNodes: async (list: string, _stale: number, _limit: number, after?: unknown) =>
+        list === 'stranded' && after === undefined ? stranded : [],
+    } as unknown as SweepDeps['syncs'];
+    const deps: SweepDeps = {
+      syncs,
+      queue: {
+        send: async (messages) => {
+          sent.push(...messages);
+        },
+        retryLater: async () => undefined,
+      },
+      log,
+      metrics,
+      settings: DEFAULT_SETTINGS,
+    };
+
+    expect(await sweep(deps)).toMatchObject({ failedPastDeadline: 0, preparesResent: 2, itemsResent: 3 });
+    expect(metrics.counts).toEqual({ SyncsPastDeadline: 0, StrandedItemsResent: 3, PreparesResent: 2 });
+    expect(sent).toHaveLength(5);
+    expect(log.entries).toContainEqual(
+      expect.objectContaining({
+        message: 'sweep repaired',
+        attributes: expect.objectContaining({ preparesResent: 2, itemsResent: 3, failedPastDeadline: 0 }),
+      }),
+    );
+
+    // A sweep with nothing to repair: no log line, but a 0 for each metric.
+    lists.toPrepare = [];
+    stranded.length = 0;
+    const quiet = new RecordingMetrics();
+    const entries = log.entries.length;
+    await sweep({ ...deps, metrics: quiet });
+    expect(quiet.counts).toEqual({ SyncsPastDeadline: 0, StrandedItemsResent: 0, PreparesResent: 0 });
+    expect(log.entries).toHaveLength(entries);
+  });
+
   it('resends every stranded node in one sweep, page after page (a restart resumes a big sync at once)', async () => {
     const h = await createHarness(db);
     const project = uniqueProject('ManyStranded');
@@ -249,6 +301,7 @@ describe('sweep', () => {
     expect(new Set(resent.map((m) => (m.kind === 'item' ? m.ardoqId : ''))).size).toBe(1_200);
     expect(resent).toHaveLength(1_200);
     expect(report.itemsResent).toBeGreaterThanOrEqual(1_200);
+    expect(h.metrics.counts.StrandedItemsResent).toBe(report.itemsResent);
     await drain(h);
     expect((await getSync(db, syncId)).view).toMatchObject({ status: 'completed', items_created: 1_200 });
   });

@@ -36,7 +36,8 @@ async function eachPage<K>(
  * syncs past their deadline or out of prepare retries, finish subtree skips a crash interrupted, and
  * resend lost prepare and item messages. Every action is idempotent, so a sweep racing the pipeline
  * changes nothing twice. Each list is read page by page in key order, so a restart with thousands of
- * stranded nodes resumes them all in one sweep.
+ * stranded nodes resumes them all in one sweep. Its repairs are logged (`sweep repaired`) and counted as
+ * metrics (SyncsPastDeadline, StrandedItemsResent, PreparesResent), 0 included.
  */
 export async function sweep(
   deps: SweepDeps,
@@ -99,5 +100,9 @@ export async function sweep(
     },
   );
   if (Object.values(report).some((n) => n > 0)) deps.log.info('sweep repaired', { ...report });
+  // One datapoint per sweep, 0 included, so an alarm on them never lacks data while the sweep runs.
+  deps.metrics.count('SyncsPastDeadline', report.failedPastDeadline);
+  deps.metrics.count('StrandedItemsResent', report.itemsResent);
+  deps.metrics.count('PreparesResent', report.preparesResent);
   return report;
 }

@@ -9,7 +9,16 @@ export interface Log {
 /** Business metrics (CloudWatch EMF in AWS). */
 export interface PipelineMetrics {
   count(
-    name: 'ItemsCreated' | 'ItemsFailed' | 'ItemsThrottled' | 'SyncsStarted' | 'SyncsFinished',
+    name:
+      | 'ItemsCreated'
+      | 'ItemsFailed'
+      | 'ItemsThrottled'
+      | 'SyncsStarted'
+      | 'SyncsFinished'
+      // The sweep's repairs, every sweep (0 included): the stuck-sync alarms read them.
+      | 'SyncsPastDeadline'
+      | 'StrandedItemsResent'
+      | 'PreparesResent',
     n?: number,
   ): void;
   durationMs(name: 'SyncDuration', ms: number): void;
