@@ -69,8 +69,11 @@ const Auth = z
     z.object({
       /** A user pool created with the stack (admin-created users only). */
       mode: z.literal('cognito'),
-      /** TOTP MFA; `required` once the frontend's sign-in handles the MFA setup challenge. */
-      mfa: z.enum(['optional', 'required']).default('optional'),
+      /**
+       * TOTP MFA: `required` on a production stage (which refuses `optional`), `optional` elsewhere
+       * unless set. Resolved in StageConfig's transform.
+       */
+      mfa: z.enum(['optional', 'required']).optional(),
       /**
        * Sign-in through a corporate OpenID Connect issuer (Entra ID, Okta, …) federated into the pool:
        * REST APIs have no JWT authorizer, so the pool's authorizer stays the one gate. The client
@@ -97,7 +100,7 @@ const Auth = z
       userPoolClientId: z.string().min(1).optional(),
     }),
   ])
-  .default({ mode: 'cognito', mfa: 'optional' });
+  .default({ mode: 'cognito' });
 
 /**
  * Per-stage settings, read from `cdk.json` context (`-c stage=prod`, `stages.<name>` overrides).
@@ -106,6 +109,11 @@ const Auth = z
 export const StageConfig = z
   .object({
     stage: z.string().regex(/^[a-z][a-z0-9-]{1,20}$/, 'stage must be lowercase letters, digits and dashes'),
+    /**
+     * A production stage: alarms must reach someone, MFA is required, the API gets a WAF web ACL, the
+     * secrets key is retained. Defaults to `database.protect`.
+     */
+    production: z.boolean().optional(),
     database: z
       .object({
         name: z
@@ -181,8 +189,10 @@ export const StageConfig = z
          * already has one (another stack or a landing zone manages it).
          */
         createCloudWatchRole: z.boolean().default(true),
-        /** A regional WAFv2 web ACL to attach to the stage. */
+        /** A regional WAFv2 web ACL to attach to the stage (a production stage creates one without it). */
         webAclArn: z.string().startsWith('arn:').optional(),
+        /** The created web ACL's rate-based rule: requests per client IP per 5 minutes. */
+        wafRateLimit: z.number().int().min(10).max(2_000_000_000).default(1_000),
       })
       .prefault({}),
     auth: Auth,
@@ -252,6 +262,21 @@ export const StageConfig = z
           'functions.finalizer.reservedConcurrency must exceed its maxConcurrency (the sweep needs one more)',
       });
     }
+    const production = config.production ?? config.database.protect;
+    if (production && !config.alarms.email && !config.alarms.topicArn) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['alarms'],
+        message: `stage ${config.stage} is a production stage: set alarms.email or alarms.topicArn, so that an alarm reaches someone`,
+      });
+    }
+    if (production && config.auth.mode === 'cognito' && config.auth.mfa === 'optional') {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['auth', 'mfa'],
+        message: `stage ${config.stage} is a production stage: auth.mfa must be required (TOTP)`,
+      });
+    }
     if (config.database.minCapacity > config.database.maxCapacity) {
       ctx.addIssue({
         code: 'custom',
@@ -259,8 +284,16 @@ export const StageConfig = z
         message: 'database.minCapacity must not exceed maxCapacity',
       });
     }
+  })
+  .transform((config) => {
+    const production = config.production ?? config.database.protect;
+    const auth =
+      config.auth.mode === 'cognito'
+        ? { ...config.auth, mfa: config.auth.mfa ?? (production ? 'required' : 'optional') }
+        : config.auth;
+    return { ...config, production, auth };
   });
-export type StageConfig = z.infer<typeof StageConfig>;
+export type StageConfig = z.output<typeof StageConfig>;
 
 /** Builds the stage config from the CDK context values. */
 export function loadStageConfig(context: { stage?: unknown; stages?: unknown }): StageConfig {

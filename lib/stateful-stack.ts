@@ -1,8 +1,9 @@
 import { Duration, RemovalPolicy, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as rds from 'aws-cdk-lib/aws-rds';
-import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
 import type { StageConfig } from './config.ts';
 import { SyncQueue } from './constructs/sync-queue.ts';
@@ -13,6 +14,8 @@ import { UserDirectory } from './constructs/user-directory.ts';
  * the tables they use, no DDL, no TRUNCATE, nothing on the audit trigger.
  */
 export const RUNTIME_DB_USER = 'ardoq_sync_app';
+
+const VPC_CIDR = '10.0.0.0/16';
 
 export interface StatefulStackProps extends StackProps {
   config: StageConfig;
@@ -33,6 +36,11 @@ export class StatefulStack extends Stack {
    * migrate function, which alone holds the owner's secret.
    */
   readonly runtimeSecret: secretsmanager.ISecret;
+  /**
+   * The app's secrets key (customer managed, yearly rotation): the database secrets and the secrets
+   * the API creates at run time for each configuration's PAT or Ardoq token.
+   */
+  readonly secretsKey: kms.Key;
   /** Prepare and item messages, consumed by the processor. */
   readonly workQueue: SyncQueue;
   /** Finalize messages, consumed by the finalizer. */
@@ -41,10 +49,21 @@ export class StatefulStack extends Stack {
 
   constructor(scope: Construct, id: string, props: StatefulStackProps) {
     super(scope, id, props);
-    const { database, stage, functions, auth, logs: logSettings } = props.config;
+    const { database, stage, functions, auth, logs: logSettings, production } = props.config;
+
+    this.secretsKey = new kms.Key(this, 'SecretsKey', {
+      description: `Ardoq → Azure DevOps sync (${stage}): database credentials and configuration tokens`,
+      alias: `alias/ardoq-ado-sync-${stage}-secrets`,
+      enableKeyRotation: true,
+      // A production key outlives the stack: secrets scheduled for deletion stay recoverable.
+      removalPolicy: production ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
+      pendingWindow: Duration.days(production ? 30 : 7),
+    });
 
     // Isolated subnets only: nothing in the VPC talks to the internet, and the functions use the Data API.
     const vpc = new ec2.Vpc(this, 'Vpc', {
+      // CDK's default range, written out: the endpoint's security group names it.
+      ipAddresses: ec2.IpAddresses.cidr(VPC_CIDR),
       maxAzs: 2,
       natGateways: 0,
       subnetConfiguration: [{ name: 'database', subnetType: ec2.SubnetType.PRIVATE_ISOLATED, cidrMask: 24 }],
@@ -69,7 +88,7 @@ export class StatefulStack extends Stack {
         ? { serverlessV2AutoPauseDuration: Duration.minutes(database.autoPauseMinutes) }
         : {}),
       enableDataApi: true,
-      credentials: rds.Credentials.fromGeneratedSecret('sync_admin'),
+      credentials: rds.Credentials.fromGeneratedSecret('sync_admin', { encryptionKey: this.secretsKey }),
       defaultDatabaseName: database.name,
       storageEncrypted: true,
       iamAuthentication: true,
@@ -87,25 +106,43 @@ export class StatefulStack extends Stack {
           'This stage does not set database.protect (a dev/test stage meant to be torn down); protected stages get deletion protection and a snapshot on removal.',
       });
     }
-    Validations.of(this.cluster.node.findChild('Secret')).acknowledge({
-      id: 'AwsSolutions-SMG4',
-      reason:
-        'Rotation needs a rotation function inside this isolated VPC plus a Secrets Manager interface endpoint (no NAT by design). Only the Data API uses these credentials, on behalf of roles granted by bindDatabase; rotate by hand until the endpoint exists.',
-    });
-
     // The runtime role's password: generated here, set in the database by the migrate function.
-    // masterarn (the owner's secret) is what multi-user rotation needs, should it come.
     const runtimeSecret = new rds.DatabaseSecret(this, 'RuntimeSecret', {
       username: RUNTIME_DB_USER,
       dbname: database.name,
       masterSecret: this.cluster.secret,
-    });
-    Validations.of(runtimeSecret).acknowledge({
-      id: 'AwsSolutions-SMG4',
-      reason:
-        'Rotation needs a rotation function inside this isolated VPC plus a Secrets Manager interface endpoint (no NAT by design). Only the Data API uses these credentials, on behalf of the runtime functions; the migrate function sets the password from this secret on each run. Rotate by hand until the endpoint exists.',
+      encryptionKey: this.secretsKey,
     });
     this.runtimeSecret = runtimeSecret.attach(this.cluster);
+
+    // Both database secrets rotate every 30 days (single user: each user changes its own password).
+    // The rotation functions run in the isolated subnets and reach Secrets Manager through an
+    // interface endpoint (no NAT by design). The Data API reads the secret on every call; the
+    // adapter retries an authentication failure of the short window between the password change
+    // and the secret's promotion.
+    const rotationSubnets = { subnetType: ec2.SubnetType.PRIVATE_ISOLATED };
+    const endpoint = vpc.addInterfaceEndpoint('SecretsManagerEndpoint', {
+      service: ec2.InterfaceVpcEndpointAwsService.SECRETS_MANAGER,
+      subnets: rotationSubnets,
+      privateDnsEnabled: true,
+      // HTTPS from inside the VPC only (the rotation functions), not from anywhere.
+      open: false,
+    });
+    endpoint.connections.allowFrom(ec2.Peer.ipv4(VPC_CIDR), ec2.Port.tcp(443), 'HTTPS from the VPC');
+    this.cluster.addRotationSingleUser({
+      automaticallyAfter: Duration.days(30),
+      endpoint,
+      vpcSubnets: rotationSubnets,
+    });
+    new secretsmanager.SecretRotation(this, 'RuntimeSecretRotation', {
+      application: secretsmanager.SecretRotationApplication.POSTGRES_ROTATION_SINGLE_USER,
+      secret: this.runtimeSecret,
+      target: this.cluster,
+      vpc,
+      vpcSubnets: rotationSubnets,
+      endpoint,
+      automaticallyAfter: Duration.days(30),
+    });
 
     this.workQueue = new SyncQueue(this, 'WorkQueue', {
       consumerTimeoutSeconds: functions.processor.timeoutSeconds,

@@ -29,7 +29,7 @@ export interface StatelessStackProps extends StackProps {
   /** What the stateful stack keeps: database, queues, user directory. */
   data: Pick<
     StatefulStack,
-    'cluster' | 'databaseName' | 'runtimeSecret' | 'workQueue' | 'finalizeQueue' | 'users'
+    'cluster' | 'databaseName' | 'runtimeSecret' | 'workQueue' | 'finalizeQueue' | 'users' | 'secretsKey'
   >;
 }
 
@@ -101,7 +101,7 @@ export class StatelessStack extends Stack {
       ApiSettings,
     )
       .bindQueue(data.workQueue.queue, 'send', 'WORK_QUEUE_URL')
-      .bindPatSecrets(patSecretPrefix, 'manage'); // configurations store, rotate and delete PATs
+      .bindPatSecrets(patSecretPrefix, 'manage', data.secretsKey); // configurations store, rotate and delete PATs
     const apiStream = fn(
       'ApiStream',
       {
@@ -126,7 +126,7 @@ export class StatelessStack extends Stack {
     )
       .bindQueue(data.workQueue.queue, 'send', 'WORK_QUEUE_URL')
       .bindQueue(data.finalizeQueue.queue, 'send', 'FINALIZE_QUEUE_URL')
-      .bindPatSecrets(patSecretPrefix, 'read')
+      .bindPatSecrets(patSecretPrefix, 'read', data.secretsKey)
       .subscribe(data.workQueue.queue, sizes.processor.maxConcurrency);
     const finalizer = fn(
       'Finalizer',
@@ -137,8 +137,6 @@ export class StatelessStack extends Stack {
         timeoutSeconds: sizes.finalizer.timeoutSeconds,
         memoryMb: sizes.finalizer.memoryMb,
         reservedConcurrency: sizes.finalizer.reservedConcurrency,
-        // The stuck-sync alarm reads the sweep's info-level "sweep repaired" log line.
-        logLevel: config.logs.level === 'DEBUG' ? 'DEBUG' : 'INFO',
       },
       FinalizerSettings,
     )
@@ -166,13 +164,14 @@ export class StatelessStack extends Stack {
       settings: config.api,
       tracing: config.tracing,
       logRetentionDays: config.logs.retentionDays,
+      production: config.production,
       userPool: data.users.userPool,
       bufferedHandler: api.fn,
       streamHandler: apiStream.fn,
       streamTimeoutSeconds: sizes.apiStream.timeoutSeconds,
     });
 
-    const metrics = new SyncMetrics(this, 'Metrics', { finalizerLogs: finalizer.logGroup });
+    const metrics = new SyncMetrics(this, 'Metrics', { sweeperService: finalizer.serviceName });
     const runtimeFunctions = [api, apiStream, processor, finalizer];
     this.alarms = new SyncAlarms(this, 'Alarms', {
       stage: config.stage,

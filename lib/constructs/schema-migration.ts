@@ -48,7 +48,7 @@ export class SchemaMigration extends Construct {
       ...props.function,
     }).bindDatabase(props.cluster, props.databaseName, props.cluster.secret);
     // Read only: the password goes into the database; the secret itself is never changed here.
-    runtimeSecret.grantRead(this.migrate.fn);
+    this.migrate.grantSecretRead(runtimeSecret);
     this.migrate.withSettings(MigrateSettings, { RUNTIME_DB_SECRET_ARN: runtimeSecret.secretArn });
 
     this.trigger = new triggers.Trigger(this, 'Trigger', {

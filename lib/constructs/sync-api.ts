@@ -16,6 +16,8 @@ export interface SyncApiProps {
   settings: StageConfig['api'];
   tracing: StageConfig['tracing'];
   logRetentionDays: number;
+  /** A production stage: a WAF web ACL is attached (the given `webAclArn`, or one created here). */
+  production: boolean;
   userPool: cognito.IUserPool;
   /** Answers the buffered routes. */
   bufferedHandler: lambda.IFunction;
@@ -36,6 +38,8 @@ export interface SyncApiProps {
 export class SyncApi extends Construct {
   readonly api: apigw.RestApi;
   readonly accessLogs: logs.LogGroup;
+  /** API Gateway's execution log group, created here so that it has a retention. */
+  readonly executionLogs: logs.LogGroup;
 
   constructor(scope: Construct, id: string, props: SyncApiProps) {
     super(scope, id);
@@ -75,6 +79,13 @@ export class SyncApi extends Construct {
           }
         : {}),
     });
+    // API Gateway would create this group itself, never expiring: created first, with the retention.
+    this.executionLogs = new logs.LogGroup(this, 'ExecutionLogs', {
+      logGroupName: `API-Gateway-Execution-Logs_${this.api.restApiId}/${props.stage}`,
+      retention: props.logRetentionDays as logs.RetentionDays,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    this.api.deploymentStage.node.addDependency(this.executionLogs);
     if (settings.createCloudWatchRole) {
       Validations.of(this.api.node.findChild('CloudWatchRole')).acknowledge({
         id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
@@ -126,18 +137,63 @@ export class SyncApi extends Construct {
 
     this.addGatewayResponses(settings.corsOrigins);
 
-    if (settings.webAclArn) {
+    const webAclArn =
+      settings.webAclArn ?? (props.production ? this.createWebAcl(props.stage, settings) : undefined);
+    if (webAclArn) {
       new wafv2.CfnWebACLAssociation(this, 'WebAcl', {
         resourceArn: this.api.deploymentStage.stageArn,
-        webAclArn: settings.webAclArn,
+        webAclArn,
       });
     } else {
       Validations.of(this.api).acknowledge({
         id: 'AwsSolutions-APIG3',
         reason:
-          'No WAF web ACL configured for this stage (api.webAclArn): every data route needs a Cognito token and the stage is throttled; attach an ACL per stage when the API is exposed beyond the planners.',
+          'Not a production stage and no api.webAclArn: every data route needs a Cognito token and the stage is throttled. Production stages always get a web ACL.',
       });
     }
+  }
+
+  /** A regional web ACL: a rate-based rule per client IP, then AWS's managed common rule set. */
+  private createWebAcl(stage: string, settings: StageConfig['api']): string {
+    const visibility = (metricName: string) => ({
+      cloudWatchMetricsEnabled: true,
+      sampledRequestsEnabled: true,
+      metricName,
+    });
+    const acl = new wafv2.CfnWebACL(this, 'WebAclRules', {
+      name: `ardoq-ado-sync-${stage}`,
+      scope: 'REGIONAL',
+      defaultAction: { allow: {} },
+      visibilityConfig: visibility(`ardoq-ado-sync-${stage}`),
+      rules: [
+        {
+          name: 'rate-per-ip',
+          priority: 0,
+          action: { block: {} },
+          statement: { rateBasedStatement: { limit: settings.wafRateLimit, aggregateKeyType: 'IP' } },
+          visibilityConfig: visibility('rate-per-ip'),
+        },
+        {
+          name: 'aws-common',
+          priority: 1,
+          overrideAction: { none: {} },
+          statement: {
+            managedRuleGroupStatement: {
+              vendorName: 'AWS',
+              name: 'AWSManagedRulesCommonRuleSet',
+              // Sync requests carry whole hierarchies (MBs): the body is checked by the app's schemas.
+              // and the text they hold reaches Azure DevOps escaped (an Ardoq description may show markup).
+              ruleActionOverrides: [
+                { name: 'SizeRestrictions_BODY', actionToUse: { count: {} } },
+                { name: 'CrossSiteScripting_BODY', actionToUse: { count: {} } },
+              ],
+            },
+          },
+          visibilityConfig: visibility('aws-common'),
+        },
+      ],
+    });
+    return acl.attrArn;
   }
 
   /**
@@ -145,15 +201,13 @@ export class SyncApi extends Construct {
    * error envelope, readable by the browser (CORS), and 404 rather than 403 for an unknown route.
    */
   private addGatewayResponses(corsOrigins: readonly string[]): void {
-    const cors: Record<string, string> =
-      corsOrigins.length === 0
-        ? {}
-        : corsOrigins.includes('*')
-          ? { 'Access-Control-Allow-Origin': "'*'" }
-          : corsOrigins.length === 1
-            ? { 'Access-Control-Allow-Origin': `'${corsOrigins[0]}'`, Vary: "'Origin'" }
-            : // Error answers carry no data: echoing the caller's origin lets the frontend read the status.
-              { 'Access-Control-Allow-Origin': 'method.request.header.Origin', Vary: "'Origin'" };
+    // A gateway response cannot choose among origins, and never echoes the caller's Origin: with several
+    // configured origins it carries no CORS header (the browser then reports a network error for it).
+    const cors: Record<string, string> = corsOrigins.includes('*')
+      ? { 'Access-Control-Allow-Origin': "'*'" }
+      : corsOrigins.length === 1
+        ? { 'Access-Control-Allow-Origin': `'${corsOrigins[0]}'`, Vary: "'Origin'" }
+        : {};
     const envelope = (error: string) => ({
       'application/json': `{"success":false,"error":${error}}`,
     });

@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ArnFormat, Duration, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
@@ -48,6 +49,7 @@ const BOUND_VARIABLES = new Set([
   'WORK_QUEUE_URL',
   'FINALIZE_QUEUE_URL',
   'PAT_SECRET_PREFIX',
+  'PAT_SECRET_KMS_KEY_ARN',
 ]);
 
 /** What a Data API client calls (DataApiDatabase: statements and transactions). */
@@ -159,11 +161,48 @@ export class SyncFunction extends Construct {
     this.fn.addToRolePolicy(
       new iam.PolicyStatement({ actions: [...DATA_API_ACTIONS], resources: [cluster.clusterArn] }),
     );
-    credentials.grantRead(this.fn);
+    this.grantSecretRead(credentials);
     this.fn.addEnvironment('DB_CLUSTER_ARN', cluster.clusterArn);
     this.fn.addEnvironment('DB_SECRET_ARN', credentials.secretArn);
     this.fn.addEnvironment('DB_NAME', databaseName);
     return this;
+  }
+
+  /**
+   * Reads one secret, and decrypts it with its key through Secrets Manager only. In the function's own
+   * policy: `secret.grantRead` would put a secret's key grant in the key's policy, naming this role from
+   * the stateful stack (a cycle between the stacks).
+   */
+  grantSecretRead(secret: secretsmanager.ISecret): this {
+    this.fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'],
+        resources: [secret.secretArn],
+      }),
+    );
+    if (secret.encryptionKey) this.grantKmsViaSecretsManager(secret.encryptionKey, ['kms:Decrypt']);
+    return this;
+  }
+
+  /** KMS actions already granted, by key: each is granted once. */
+  private readonly kmsGranted = new Map<kms.IKey, Set<string>>();
+
+  private grantKmsViaSecretsManager(key: kms.IKey, wanted: string[]): void {
+    const granted = this.kmsGranted.get(key) ?? new Set<string>();
+    this.kmsGranted.set(key, granted);
+    const actions = wanted.filter((action) => !granted.has(action));
+    if (actions.length === 0) return;
+    for (const action of actions) granted.add(action);
+    const stack = Stack.of(this);
+    this.fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions,
+        resources: [key.keyArn],
+        conditions: {
+          StringEquals: { 'kms:ViaService': `secretsmanager.${stack.region}.${stack.urlSuffix}` },
+        },
+      }),
+    );
   }
 
   /** `send`: SendMessage(Batch); `consume`: receive, delete, change visibility. The URL goes to `envName`. */
@@ -187,7 +226,7 @@ export class SyncFunction extends Construct {
    * `read` fetches them; `manage` also creates, rewrites and deletes them; `none` passes the prefix only
    * (the runtime parses it at cold start) for a function that never touches a PAT. Scoped to the prefix.
    */
-  bindPatSecrets(prefix: string, access: 'read' | 'manage' | 'none'): this {
+  bindPatSecrets(prefix: string, access: 'read' | 'manage' | 'none', key?: kms.IKey): this {
     this.fn.addEnvironment('PAT_SECRET_PREFIX', prefix);
     if (access === 'none') return this;
     const actions = ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'];
@@ -202,6 +241,15 @@ export class SyncFunction extends Construct {
     }
     const stack = Stack.of(this);
     this.fn.addToRolePolicy(new iam.PolicyStatement({ actions, resources: [patSecretsArn(stack, prefix)] }));
+    if (key) {
+      // The secrets are encrypted with the app's key, used through Secrets Manager only; the function
+      // that creates them names the key.
+      if (access === 'manage') this.fn.addEnvironment('PAT_SECRET_KMS_KEY_ARN', key.keyArn);
+      this.grantKmsViaSecretsManager(
+        key,
+        access === 'manage' ? ['kms:Decrypt', 'kms:GenerateDataKey'] : ['kms:Decrypt'],
+      );
+    }
     const at = (value: string, pseudo: string) => (Token.isUnresolved(value) ? `<AWS::${pseudo}>` : value);
     Validations.of(this.fn.role ?? this).acknowledge({
       id: `AwsSolutions-IAM5[Resource::arn:${at(stack.partition, 'Partition')}:secretsmanager:${at(stack.region, 'Region')}:${at(stack.account, 'AccountId')}:secret:${prefix}/*]`,

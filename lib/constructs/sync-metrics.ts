@@ -1,6 +1,5 @@
 import { Duration } from 'aws-cdk-lib';
 import * as cw from 'aws-cdk-lib/aws-cloudwatch';
-import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { METRICS_NAMESPACE } from './sync-function.ts';
 
@@ -11,17 +10,20 @@ export type BusinessMetric =
   | 'ItemsCreated'
   | 'ItemsFailed'
   | 'ItemsThrottled'
-  | 'SyncDuration';
+  | 'SyncDuration'
+  | 'SyncsPastDeadline'
+  | 'StrandedItemsResent'
+  | 'PreparesResent';
 
 export interface SyncMetricsProps {
-  /** The finalizer's log group: the sweep logs what it repaired (`sweep repaired`, info level). */
-  finalizerLogs: logs.ILogGroup;
+  /** The service name of the function that runs the sweep (it emits the sweep's metrics). */
+  sweeperService: string;
 }
 
 /**
  * The metrics the dashboard and alarms read. Business metrics carry Powertools' `service` dimension
- * (the emitting function), so graphs sum them over services with a SEARCH expression. The sweep's
- * repairs become metrics through log metric filters: a sync the sweep fails at its deadline is a
+ * (the emitting function), so graphs sum them over services with a SEARCH expression. The sweep emits
+ * what it repaired as metrics (no log text is parsed): a sync the sweep fails at its deadline is a
  * sync that was stuck, which is what the stuck-sync alarm watches.
  */
 export class SyncMetrics extends Construct {
@@ -34,21 +36,9 @@ export class SyncMetrics extends Construct {
 
   constructor(scope: Construct, id: string, props: SyncMetricsProps) {
     super(scope, id);
-    const sweepFilter = (name: string, field: string) =>
-      new logs.MetricFilter(this, name, {
-        logGroup: props.finalizerLogs,
-        filterPattern: logs.FilterPattern.all(
-          logs.FilterPattern.stringValue('$.message', '=', 'sweep repaired'),
-          logs.FilterPattern.numberValue(`$.${field}`, '>', 0),
-        ),
-        metricNamespace: METRICS_NAMESPACE,
-        metricName: name,
-        metricValue: `$.${field}`,
-        unit: cw.Unit.COUNT,
-      }).metric({ statistic: cw.Stats.SUM, period: Duration.minutes(5) });
-    this.syncsPastDeadline = sweepFilter('SyncsPastDeadline', 'failedPastDeadline');
-    this.itemsResent = sweepFilter('StrandedItemsResent', 'itemsResent');
-    this.preparesResent = sweepFilter('PreparesResent', 'preparesResent');
+    this.syncsPastDeadline = this.of('SyncsPastDeadline', props.sweeperService);
+    this.itemsResent = this.of('StrandedItemsResent', props.sweeperService);
+    this.preparesResent = this.of('PreparesResent', props.sweeperService);
   }
 
   /** One business metric summed over every emitting service (dashboards only: alarms cannot SEARCH). */

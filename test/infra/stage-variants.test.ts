@@ -131,7 +131,8 @@ describe('a production stage (protected database, email alarms, X-Ray, OIDC sign
     expect(levels).toEqual([
       'api-stream=WARN',
       'api=WARN',
-      'finalizer=INFO',
+      // The stuck-sync alarm reads a metric now: the finalizer logs at the stage's level too.
+      'finalizer=WARN',
       'migrate=WARN',
       'processor=WARN',
     ]);
@@ -190,6 +191,56 @@ describe('a production stage (protected database, email alarms, X-Ray, OIDC sign
         'gatewayresponse.header.Access-Control-Allow-Origin': "'https://syncflow.example.com'",
       }),
     });
+  });
+});
+
+describe('a production stage without a web ACL of its own (issue 18)', () => {
+  let t: SynthesizedApp['statelessTemplate'];
+  let stateful: SynthesizedApp['statefulTemplate'];
+  let app: SynthesizedApp;
+  beforeAll(() => {
+    app = synthApp(
+      { stage: 'live', stages: { live: { production: true, alarms: { topicArn: SHARED_TOPIC } } } },
+      { bundling: false },
+    );
+    t = app.statelessTemplate;
+    stateful = app.statefulTemplate;
+  });
+
+  it('passes cdk-nag and CDK’s own checks', () => {
+    expect(nagFindings(app.app)).toEqual([]);
+    expect(annotationsOf(app)).toEqual([]);
+  });
+
+  it('creates a regional web ACL with a rate limit per client IP and AWS’s common rule set, and attaches it', () => {
+    const acls = Object.entries(t.findResources('AWS::WAFv2::WebACL'));
+    expect(acls).toHaveLength(1);
+    const [aclId, acl] = acls[0] as [string, { Properties: Record<string, unknown> }];
+    expect(acl.Properties).toMatchObject({ Scope: 'REGIONAL', DefaultAction: { Allow: {} } });
+    const rules = acl.Properties.Rules as Array<Record<string, unknown>>;
+    expect(rules[0]).toMatchObject({
+      Action: { Block: {} },
+      Statement: { RateBasedStatement: { Limit: 1000, AggregateKeyType: 'IP' } },
+    });
+    expect(rules[1]).toMatchObject({
+      Statement: { ManagedRuleGroupStatement: { VendorName: 'AWS', Name: 'AWSManagedRulesCommonRuleSet' } },
+    });
+    t.hasResourceProperties('AWS::WAFv2::WebACLAssociation', {
+      WebACLArn: { 'Fn::GetAtt': [aclId, 'Arn'] },
+    });
+  });
+
+  it('requires TOTP MFA of every user', () => {
+    stateful.hasResourceProperties('AWS::Cognito::UserPool', {
+      MfaConfiguration: 'ON',
+      EnabledMfas: ['SOFTWARE_TOKEN_MFA'],
+    });
+  });
+
+  it('sends the alarms to the given topic', () => {
+    const alarms = Object.values(t.findResources('AWS::CloudWatch::Alarm'));
+    expect(alarms.length).toBeGreaterThan(5);
+    for (const alarm of alarms) expect(alarm.Properties.AlarmActions).toEqual([SHARED_TOPIC]);
   });
 });
 

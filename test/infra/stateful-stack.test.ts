@@ -5,7 +5,7 @@ import { loadStageConfig } from '#lib/config.ts';
 import { ADMIN_GROUP } from '#lib/constructs/user-directory.ts';
 import { StatefulStack } from '#lib/stateful-stack.ts';
 
-function synth(context: { stage?: string; stages?: unknown }) {
+function synth(context: { stage?: string; stages?: unknown } = { stage: 'dev' }) {
   const app = new App();
   const stack = new StatefulStack(app, 'Stateful', { config: loadStageConfig(context) });
   return Template.fromStack(stack);
@@ -49,7 +49,12 @@ describe('StatefulStack', () => {
   it('protects the database of a stage that asks for it', () => {
     const template = synth({
       stage: 'prod',
-      stages: { prod: { database: { minCapacity: 0.5, maxCapacity: 16, protect: true } } },
+      stages: {
+        prod: {
+          database: { minCapacity: 0.5, maxCapacity: 16, protect: true },
+          alarms: { email: 'ops@example.com' },
+        },
+      },
     });
     template.hasResource('AWS::RDS::DBCluster', {
       DeletionPolicy: 'Snapshot',
@@ -58,6 +63,75 @@ describe('StatefulStack', () => {
         ServerlessV2ScalingConfiguration: { MinCapacity: 0.5, MaxCapacity: 16 },
       }),
     });
+    // A production stage keeps its secrets key when the stack goes.
+    template.hasResource('AWS::KMS::Key', {
+      DeletionPolicy: 'Retain',
+      Properties: Match.objectLike({ PendingWindowInDays: 30 }),
+    });
+  });
+
+  describe('a production stage (issue 18)', () => {
+    const prod = (stage: Record<string, unknown>) =>
+      loadStageConfig({ stage: 'prod', stages: { prod: { database: { protect: true }, ...stage } } });
+
+    it('refuses to synth without somewhere to send the alarms, naming the keys', () => {
+      expect(() => prod({})).toThrow(/alarms\.email or alarms\.topicArn/);
+      expect(() => prod({ alarms: { email: 'ops@example.com' } })).not.toThrow();
+      expect(() => prod({ alarms: { topicArn: 'arn:aws:sns:eu-west-1:123456789012:ops' } })).not.toThrow();
+      // The explicit flag makes a stage production without a protected database, and the reverse.
+      expect(() => loadStageConfig({ stage: 'qa', stages: { qa: { production: true } } })).toThrow(/alarms/);
+      expect(() =>
+        loadStageConfig({ stage: 'qa', stages: { qa: { production: false, database: { protect: true } } } }),
+      ).not.toThrow();
+    });
+
+    it('requires TOTP MFA, optional elsewhere', () => {
+      const alarms = { alarms: { email: 'ops@example.com' } };
+      const mfaOf = (c: ReturnType<typeof loadStageConfig>) =>
+        c.auth.mode === 'cognito' ? c.auth.mfa : null;
+      expect(mfaOf(prod(alarms))).toBe('required');
+      expect(() => prod({ ...alarms, auth: { mode: 'cognito', mfa: 'optional' } })).toThrow(/auth\.mfa/);
+      expect(mfaOf(loadStageConfig({ stage: 'dev' }))).toBe('optional');
+      expect(loadStageConfig({ stage: 'dev' }).production).toBe(false);
+    });
+  });
+
+  it('encrypts both database secrets with one customer managed key, rotated yearly', () => {
+    const template = synth();
+    template.resourceCountIs('AWS::KMS::Key', 1);
+    template.hasResourceProperties('AWS::KMS::Key', { EnableKeyRotation: true });
+    template.hasResourceProperties('AWS::KMS::Alias', { AliasName: 'alias/ardoq-ado-sync-dev-secrets' });
+    const keyId = Object.keys(template.findResources('AWS::KMS::Key'))[0];
+    const secrets = Object.values(template.findResources('AWS::SecretsManager::Secret'));
+    expect(secrets).toHaveLength(2);
+    for (const secret of secrets) {
+      expect(secret.Properties.KmsKeyId).toEqual({ 'Fn::GetAtt': [keyId, 'Arn'] });
+    }
+  });
+
+  it('rotates the owner and the runtime role secrets every 30 days, through an endpoint in the isolated VPC', () => {
+    const template = synth();
+    const schedules = Object.values(template.findResources('AWS::SecretsManager::RotationSchedule'));
+    expect(schedules).toHaveLength(2);
+    for (const schedule of schedules) {
+      expect(schedule.Properties.RotationRules).toEqual({ ScheduleExpression: 'rate(30 days)' });
+    }
+    const endpoints = Object.values(template.findResources('AWS::EC2::VPCEndpoint'));
+    expect(endpoints).toHaveLength(1);
+    expect(JSON.stringify(endpoints[0]?.Properties.ServiceName)).toContain('.secretsmanager');
+    expect(endpoints[0]?.Properties).toMatchObject({ PrivateDnsEnabled: true, VpcEndpointType: 'Interface' });
+    // HTTPS from the VPC's own range, nothing wider.
+    template.hasResourceProperties('AWS::EC2::SecurityGroup', {
+      SecurityGroupIngress: [Match.objectLike({ CidrIp: '10.0.0.0/16', FromPort: 443, ToPort: 443 })],
+    });
+    // Each rotation function is the single-user PostgreSQL application of the Serverless Application Repository.
+    const apps = Object.values(template.findResources('AWS::Serverless::Application'));
+    expect(apps).toHaveLength(2);
+    const mappings = template.toJSON().Mappings as Record<string, unknown>;
+    for (const app of apps) {
+      const [mapping] = app.Properties.Location.ApplicationId['Fn::FindInMap'] as [string];
+      expect(JSON.stringify(mappings[mapping])).toMatch(/SecretsManagerRDSPostgreSQLRotationSingleUser/);
+    }
   });
 
   it('rejects an invalid stage config with the field named', () => {

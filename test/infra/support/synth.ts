@@ -124,6 +124,7 @@ export interface IamStatement {
   Effect: string;
   Action: string | string[];
   Resource: unknown;
+  Condition?: unknown;
 }
 type PolicyDocument = { Statement: IamStatement[] };
 
