@@ -59,7 +59,7 @@ export class UserDirectory extends Construct {
       Validations.of(pool).acknowledge({
         id: 'AwsSolutions-COG2',
         reason:
-          'MFA (TOTP) is optional until the frontend handles the MFA setup challenge; stages set auth.mfa=required then. Users are admin-created only and threat protection is enforced.',
+          'Not a production stage: MFA (TOTP) is optional there, required on every production stage (the config refuses optional). Users are admin-created only and threat protection is enforced.',
       });
     }
 
