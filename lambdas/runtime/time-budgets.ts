@@ -26,7 +26,8 @@ import {
  * Ardoq 20 s × 2 + 0.25 s (+ 3 × 5 s throttle waits); cancel ≤ 20 s: each alone could outlast 29 s.
  *
  * A route that makes several outbound calls in a row adds them up: the budgets above bound each one,
- * not the route (no request-wide deadline yet).
+ * and the buffered API's deadline (lambdas/api/deadline.ts) bounds the route: 3 s before the
+ * function's 29 s it answers 503 with Retry-After itself.
  */
 export const API_GATEWAY_TIMEOUT_MS = 29_000;
 
