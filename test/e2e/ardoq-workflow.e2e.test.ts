@@ -136,6 +136,24 @@ describe('the workflow: Ardoq, browsing, Azure DevOps projects', () => {
       expect(body(again).error).toMatch(/already exists/);
     });
 
+    it('a new token refused with its change (a taken name, 409) leaves the stored token as it was', async () => {
+      const taken = unique('Ardoq taken');
+      expect((await create({ name: taken, apiToken: ardoq.token })).status).toBe(201);
+      const made = body<{ configuration: ArdoqConfiguration }>(
+        await create({ name: unique('Ardoq keep'), apiToken: ardoq.token }),
+      );
+      const id = made.data.configuration.id;
+
+      const refused = await api.call('PUT', `${C}/${id}`, {
+        body: { name: taken, apiToken: 'another-token-0123456789' },
+      });
+      expect(refused.status, refused.text).toBe(409);
+
+      // The stored token is still the one that works: the new one would be refused (401).
+      const tested = await get<ArdoqConfiguration>(`/api/ardoq/test-connection?configId=${id}`);
+      expect(tested.body).toMatchObject({ success: true, configuration: { testPassed: true } });
+    });
+
     it('updates: a new host needs its token; a new token resets the test; isActive deactivates and activates', async () => {
       const made = body<{ configuration: ArdoqConfiguration }>(
         await create({ name: unique('Ardoq edit'), apiToken: ardoq.token }),

@@ -17,7 +17,7 @@ import {
 import type { Clock } from '#core/ports/clock.ts';
 import type { ConfigurationStore } from '#core/ports/configuration-store.ts';
 import type { SecretStore } from '#core/ports/secret-store.ts';
-import { activateTested, auditEntry, removeStored } from './configuration-service.ts';
+import { activateTested, auditEntry, removeStored, replacingSecret } from './configuration-service.ts';
 import { resolveTestedConfiguration } from './resolve.ts';
 
 export interface ArdoqConfigurationDeps {
@@ -171,24 +171,25 @@ export async function changeArdoqConfiguration(
       { path: 'isActive', message: 'connection test has not passed' },
     ]);
   }
-  const secretRef = input.apiToken !== undefined ? await deps.secrets.put(id, input.apiToken) : undefined;
   const reset = input.apiToken !== undefined || hostChanged || orgLabelChanged;
-  let record = await deps.ardoqConfigurations.update(
-    id,
-    {
-      ...(input.name !== undefined ? { name: input.name } : {}),
-      ...(hostChanged ? { apiHost } : {}),
-      ...(orgLabelChanged ? { orgLabel: input.orgLabel === '' ? null : (input.orgLabel ?? null) } : {}),
-      ...(secretRef ? { secretRef } : {}),
-      ...(reset ? { isTested: false, testPassed: false, testError: null } : {}),
-    },
-    [
-      auditEntry('config_updated', id, actor, {
-        ...SYSTEM,
-        fields: Object.keys(input).map((key) => (key === 'apiToken' ? 'token' : key)),
-        ...(hostChanged ? { api_host: { from: current.apiHost, to: apiHost } } : {}),
-      }),
-    ],
+  let record = await replacingSecret(deps.secrets, id, current.secretRef, input.apiToken, (secretRef) =>
+    deps.ardoqConfigurations.update(
+      id,
+      {
+        ...(input.name !== undefined ? { name: input.name } : {}),
+        ...(hostChanged ? { apiHost } : {}),
+        ...(orgLabelChanged ? { orgLabel: input.orgLabel === '' ? null : (input.orgLabel ?? null) } : {}),
+        ...(secretRef ? { secretRef } : {}),
+        ...(reset ? { isTested: false, testPassed: false, testError: null } : {}),
+      },
+      [
+        auditEntry('config_updated', id, actor, {
+          ...SYSTEM,
+          fields: Object.keys(input).map((key) => (key === 'apiToken' ? 'token' : key)),
+          ...(hostChanged ? { api_host: { from: current.apiHost, to: apiHost } } : {}),
+        }),
+      ],
+    ),
   );
   let message = 'Configuration updated';
   if (input.isActive === true && !record.isActive) {

@@ -164,26 +164,55 @@ export async function changeConfiguration(
   if (input.patToken !== undefined) {
     checkDestination(deps, input.organization ?? current.organization, input.patToken);
   }
-  const secretRef = input.patToken ? await deps.secrets.put(id, input.patToken) : undefined;
   const reset = input.patToken !== undefined || organizationChanged;
-  const updated = await deps.configurations.update(
+  const updated = await replacingSecret(
+    deps.secrets,
     id,
-    {
-      ...(input.name ? { name: input.name } : {}),
-      ...(input.organization ? { organization: input.organization } : {}),
-      ...(secretRef ? { secretRef } : {}),
-      ...(reset ? { isTested: false, testPassed: false, testError: null } : {}),
-    },
-    [
-      auditEntry('config_updated', id, actor, {
-        fields: Object.keys(input).map((k) => (k === 'patToken' ? 'pat' : k)),
-        ...(organizationChanged
-          ? { organization: { from: current.organization, to: input.organization } }
-          : {}),
-      }),
-    ],
+    current.secretRef,
+    input.patToken || undefined,
+    (secretRef) =>
+      deps.configurations.update(
+        id,
+        {
+          ...(input.name ? { name: input.name } : {}),
+          ...(input.organization ? { organization: input.organization } : {}),
+          ...(secretRef ? { secretRef } : {}),
+          ...(reset ? { isTested: false, testPassed: false, testError: null } : {}),
+        },
+        [
+          auditEntry('config_updated', id, actor, {
+            fields: Object.keys(input).map((k) => (k === 'patToken' ? 'pat' : k)),
+            ...(organizationChanged
+              ? { organization: { from: current.organization, to: input.organization } }
+              : {}),
+          }),
+        ],
+      ),
   );
   return toConfigurationView(updated);
+}
+
+/**
+ * Writes a configuration's new credential, then its record. When the record is refused (a name taken,
+ * the row gone), the previous credential is put back: a stored token stays with the host it was
+ * entered for, never the new token beside the old host.
+ */
+export async function replacingSecret<T>(
+  secrets: SecretStore,
+  id: string,
+  currentRef: string,
+  secret: string | undefined,
+  write: (secretRef: string | undefined) => Promise<T>,
+): Promise<T> {
+  if (secret === undefined) return write(undefined);
+  const previous = await secrets.get(currentRef);
+  const secretRef = await secrets.put(id, secret);
+  try {
+    return await write(secretRef);
+  } catch (error) {
+    await secrets.put(id, previous);
+    throw error;
+  }
 }
 
 export async function removeConfiguration(
