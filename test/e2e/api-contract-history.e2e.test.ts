@@ -52,7 +52,9 @@ describe('API contract: sync history list and stats', () => {
     ids.C2 = await api.system.startSync(project('Beta'), tree(1, 1, 1, 'hc2')); // 3 created
     ids.F1 = await api.system.startSync(project('Gamma'), tree(1, 1, 1, 'hf1')); // epic fails: failed
     ids.F2 = await api.system.startSync(project('Missing', false), tree(1, 1, 1, 'hf2')); // no project
-    for (const id of Object.values(ids)) await api.system.waitForTerminal(id);
+    // F2 fails only after the prepare step looked for its project 4 more times (4 + 8 + 16 + 32 s =
+    // 60 s, PROJECT_WAIT_SECONDS): a 60 s wait was too short on a loaded machine.
+    for (const id of Object.values(ids)) await api.system.waitForTerminal(id, 120_000);
     sim().setFaults({ latencyMs: 300 });
     try {
       for (const name of ['X1', 'X2'] as const) {
@@ -80,7 +82,8 @@ describe('API contract: sync history list and stats', () => {
       const res = await api.call('GET', `/api/sync-history/${ids[name]}`);
       rows[name] = expectShape(okBody(SyncHistoryShape), res.json).data;
     }
-  });
+    // The missing project's minute of retries comes first (see above).
+  }, 240_000);
   afterAll(async () => {
     await api?.close();
   });
