@@ -3,17 +3,17 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import type { AdoHttpOptions } from '#adapters/ado-http.ts';
 import { adoTrackerFactory } from '#adapters/ado-rest-work-item-tracker.ts';
 import { type ArdoqRestClientOptions, ardoqClientFactory } from '#adapters/ardoq-rest-client.ts';
-import { DataApiDatabase, type DataApiDatabaseOptions } from '#adapters/data-api-database.ts';
+import { DataApiDatabase } from '#adapters/data-api-database.ts';
 import { SecretsManagerSecretStore } from '#adapters/secret-stores.ts';
 import { SqsWorkQueue } from '#adapters/sqs-work-queue.ts';
 import type { ArdoqClientFactory } from '#core/ports/ardoq.ts';
 import type { WorkItemTrackerFactory } from '#core/ports/work-item-tracker.ts';
-import { CONSUMER_DATABASE } from './time-budgets.ts';
+import { CONSUMER_DATABASE, type DataApiBudget } from './time-budgets.ts';
 
 /** The adapters of AWS, each built from the settings that name it (once per cold start). */
 
 /**
- * The Data API database; `budget` is the function's resume and rotation waits (time-budgets.ts): the
+ * The Data API database; `budget` is the function's resume wait (time-budgets.ts): the
  * consumers' by default, `REQUEST_DATABASE` for a function behind API Gateway.
  */
 export const dataApiDatabase = (
@@ -26,11 +26,6 @@ export const dataApiDatabase = (
     database: s.DB_NAME,
     ...budget,
   });
-
-type DataApiBudget = Pick<
-  DataApiDatabaseOptions,
-  'resumeTimeoutMs' | 'resumeRetryAfterSeconds' | 'authRetryDelaysMs'
->;
 
 export const sqsWorkQueue = (s: { WORK_QUEUE_URL: string; FINALIZE_QUEUE_URL?: string }) =>
   new SqsWorkQueue(new SQSClient({}), {

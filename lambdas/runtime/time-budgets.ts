@@ -2,7 +2,6 @@ import {
   AUTH_RETRY_DELAYS_MS,
   CONSUMER_RESUME_TIMEOUT_MS,
   type DataApiDatabaseOptions,
-  RESUME_RETRY_AFTER_SECONDS,
 } from '#adapters/data-api-database.ts';
 
 /**
@@ -34,23 +33,13 @@ export const API_GATEWAY_TIMEOUT_MS = 29_000;
 /** The Data API resume budget of the API path: 0.5 + 1 + 2 + 4 s of waits, then 503. */
 export const REQUEST_RESUME_TIMEOUT_MS = 7_500;
 
-export const REQUEST_DATABASE: Pick<
-  DataApiDatabaseOptions,
-  'resumeTimeoutMs' | 'resumeRetryAfterSeconds' | 'authRetryDelaysMs'
-> = {
-  resumeTimeoutMs: REQUEST_RESUME_TIMEOUT_MS,
-  resumeRetryAfterSeconds: RESUME_RETRY_AFTER_SECONDS,
-  authRetryDelaysMs: AUTH_RETRY_DELAYS_MS,
-};
+export type DataApiBudget = Pick<DataApiDatabaseOptions, 'resumeTimeoutMs'>;
 
-export const CONSUMER_DATABASE: Pick<
-  DataApiDatabaseOptions,
-  'resumeTimeoutMs' | 'resumeRetryAfterSeconds' | 'authRetryDelaysMs'
-> = {
-  resumeTimeoutMs: CONSUMER_RESUME_TIMEOUT_MS,
-  resumeRetryAfterSeconds: RESUME_RETRY_AFTER_SECONDS,
-  authRetryDelaysMs: AUTH_RETRY_DELAYS_MS,
-};
+/** The API path's database: the shorter resume budget; the rest (auth retries, Retry-After) as the adapter's defaults. */
+export const REQUEST_DATABASE: DataApiBudget = { resumeTimeoutMs: REQUEST_RESUME_TIMEOUT_MS };
+
+/** The queue consumers' and migrate's database: the adapter's defaults ({@link CONSUMER_RESUME_TIMEOUT_MS}). */
+export const CONSUMER_DATABASE: DataApiBudget = {};
 
 /** Azure DevOps on the API path: 7 s per attempt, 2 attempts, in-call waits ≤ 1 s (longer: 503). */
 export const REQUEST_ADO = { timeoutMs: 7_000, maxAttempts: 2, maxInCallWaitMs: 1_000 } as const;
