@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { PROCESS_NAMES, type ProcessName, startAdoSimulator } from '#sim/ado/index.ts';
+import { numberOption } from '#sim/shared/cli.ts';
 
 // Runs the Azure DevOps Boards simulator alone (for `npm start` and manual checks). Options come from flags,
 // else from ADO_SIM_* environment variables. It binds 127.0.0.1 only.
@@ -18,20 +19,6 @@ const { values } = parseArgs({
   },
   strict: true,
 });
-
-function numberOption(
-  flag: string,
-  raw: string | undefined,
-  fallback: number,
-  max = Number.POSITIVE_INFINITY,
-): number {
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isFinite(value) || value < 0 || value > max) {
-    throw new Error(`--${flag} must be a number between 0 and ${max}, got "${raw}"`);
-  }
-  return value;
-}
 
 /** "Agile Project:Agile,Scrum Project:Scrum": the process follows the last colon of each entry. */
 function parseProjects(raw: string | undefined): Array<{ name: string; process: ProcessName }> | undefined {
@@ -57,7 +44,7 @@ function parseProjects(raw: string | undefined): Array<{ name: string; process: 
 }
 
 const env = process.env;
-const port = numberOption('port', values.port ?? env.ADO_SIM_PORT, 8081, 65_535);
+const port = numberOption('port', values.port ?? env.ADO_SIM_PORT, 8081, { max: 65_535 });
 const generatedPat = !(values.pat ?? env.ADO_SIM_PAT);
 const pat = values.pat ?? env.ADO_SIM_PAT ?? randomBytes(26).toString('base64url');
 const projects = parseProjects(values.projects ?? env.ADO_SIM_PROJECTS);
@@ -70,9 +57,11 @@ const sim = await startAdoSimulator({
   ...(seedRaw !== undefined && { seed: numberOption('seed', seedRaw, 1) }),
   faults: {
     latencyMs: numberOption('latency-ms', values['latency-ms'] ?? env.ADO_SIM_LATENCY_MS, 0),
-    throttleRate: numberOption('throttle-rate', values['throttle-rate'] ?? env.ADO_SIM_THROTTLE_RATE, 0, 1),
-    errorRate: numberOption('error-rate', values['error-rate'] ?? env.ADO_SIM_ERROR_RATE, 0, 1),
-    dropRate: numberOption('drop-rate', values['drop-rate'] ?? env.ADO_SIM_DROP_RATE, 0, 1),
+    throttleRate: numberOption('throttle-rate', values['throttle-rate'] ?? env.ADO_SIM_THROTTLE_RATE, 0, {
+      max: 1,
+    }),
+    errorRate: numberOption('error-rate', values['error-rate'] ?? env.ADO_SIM_ERROR_RATE, 0, { max: 1 }),
+    dropRate: numberOption('drop-rate', values['drop-rate'] ?? env.ADO_SIM_DROP_RATE, 0, { max: 1 }),
   },
 });
 

@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { startArdoqSimulator } from '#sim/ardoq/index.ts';
+import { numberOption } from '#sim/shared/cli.ts';
 
 // Runs the Ardoq REST API v2 simulator alone (for manual checks and `npm start`'s default Ardoq). Options come
 // from flags, else from ARDOQ_SIM_* environment variables. It binds 127.0.0.1 only.
@@ -18,40 +19,35 @@ const { values } = parseArgs({
   strict: true,
 });
 
-function numberOption(
-  flag: string,
-  raw: string | undefined,
-  fallback: number,
-  max = Number.POSITIVE_INFINITY,
-  min = 0,
-): number {
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < min || value > max) {
-    throw new Error(`--${flag} must be a whole number between ${min} and ${max}, got "${raw}"`);
-  }
-  return value;
-}
-
 const env = process.env;
-const port = numberOption('port', values.port ?? env.ARDOQ_SIM_PORT, 8082, 65_535);
+const port = numberOption('port', values.port ?? env.ARDOQ_SIM_PORT, 8082, { max: 65_535, integer: true });
 const givenToken = values.token ?? env.ARDOQ_SIM_TOKEN;
 // An empty label turns the X-org check off (as with a custom Ardoq domain).
 const orgLabel = values.org ?? env.ARDOQ_SIM_ORG ?? 'demo-org';
-const generate = numberOption('generate', values.generate ?? env.ARDOQ_SIM_GENERATE, 0, 1_000_000);
+const generate = numberOption('generate', values.generate ?? env.ARDOQ_SIM_GENERATE, 0, {
+  max: 1_000_000,
+  integer: true,
+});
 
 const sim = await startArdoqSimulator({
   port,
   ...(givenToken && { token: givenToken }),
   ...(orgLabel && { orgLabel }),
-  seed: numberOption('seed', values.seed ?? env.ARDOQ_SIM_SEED, 1),
-  pageSize: numberOption('page-size', values['page-size'] ?? env.ARDOQ_SIM_PAGE_SIZE, 100, 10_000, 1),
-  latencyMs: numberOption('latency-ms', values['latency-ms'] ?? env.ARDOQ_SIM_LATENCY_MS, 0),
+  seed: numberOption('seed', values.seed ?? env.ARDOQ_SIM_SEED, 1, { integer: true }),
+  pageSize: numberOption('page-size', values['page-size'] ?? env.ARDOQ_SIM_PAGE_SIZE, 100, {
+    min: 1,
+    max: 10_000,
+    integer: true,
+  }),
+  latencyMs: numberOption('latency-ms', values['latency-ms'] ?? env.ARDOQ_SIM_LATENCY_MS, 0, {
+    integer: true,
+  }),
   faults: {
     throttleEvery: numberOption(
       'throttle-every',
       values['throttle-every'] ?? env.ARDOQ_SIM_THROTTLE_EVERY,
       0,
+      { integer: true },
     ),
   },
 });
