@@ -262,21 +262,6 @@ export const StageConfig = z
           'functions.finalizer.reservedConcurrency must exceed its maxConcurrency (the sweep needs one more)',
       });
     }
-    const production = config.production ?? config.database.protect;
-    if (production && !config.alarms.email && !config.alarms.topicArn) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['alarms'],
-        message: `stage ${config.stage} is a production stage: set alarms.email or alarms.topicArn, so that an alarm reaches someone`,
-      });
-    }
-    if (production && config.auth.mode === 'cognito' && config.auth.mfa === 'optional') {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['auth', 'mfa'],
-        message: `stage ${config.stage} is a production stage: auth.mfa must be required (TOTP)`,
-      });
-    }
     if (config.database.minCapacity > config.database.maxCapacity) {
       ctx.addIssue({
         code: 'custom',
@@ -292,6 +277,25 @@ export const StageConfig = z
         ? { ...config.auth, mfa: config.auth.mfa ?? (production ? 'required' : 'optional') }
         : config.auth;
     return { ...config, production, auth };
+  })
+  // A production stage (resolved above): alarms that reach someone, and MFA (an explicit `optional` is
+  // what is left here, since a production stage's default is `required`).
+  .superRefine((config, ctx) => {
+    if (!config.production) return;
+    if (!config.alarms.email && !config.alarms.topicArn) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['alarms'],
+        message: `stage ${config.stage} is a production stage: set alarms.email or alarms.topicArn, so that an alarm reaches someone`,
+      });
+    }
+    if (config.auth.mode === 'cognito' && config.auth.mfa === 'optional') {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['auth', 'mfa'],
+        message: `stage ${config.stage} is a production stage: auth.mfa must be required (TOTP)`,
+      });
+    }
   });
 export type StageConfig = z.output<typeof StageConfig>;
 
