@@ -128,10 +128,11 @@ export const valueTooLong = (referenceName: string) =>
 export const linkError = (code: 'TF201035' | 'TF201036' | 'TF201063', message: string) =>
   new SimHttpError(400, `${code}: ${message}`, 'WorkItemLinkValidationException');
 
-export const throttledBody = () =>
+/** TF400733 for a request blocked over `resource` (the fault plan's: ATCPU; the rate-limit mode's: Core). */
+export const throttledBody = (resource = 'ATCPU') =>
   new SimHttpError(
     429,
-    "TF400733: The request has been canceled: Request was blocked due to exceeding usage of resource 'ATCPU' in namespace 'User'. For more information on why your request was blocked, see the topic \"Rate limits\" on the Microsoft Web site (https://go.microsoft.com/fwlink/?LinkId=823950).",
+    `TF400733: The request has been canceled: Request was blocked due to exceeding usage of resource '${resource}' in namespace 'User'. For more information on why your request was blocked, see the topic "Rate limits" on the Microsoft Web site (https://go.microsoft.com/fwlink/?LinkId=823950).`,
     'RequestBlockedException',
   ).body();
 

@@ -4,6 +4,12 @@
  */
 
 export { PROCESS_NAMES, SYSTEM_PROCESSES, type SystemProcessDef } from './processes.ts';
+export {
+  RATE_LIMIT_DEFAULTS,
+  RATE_LIMIT_FLAGS,
+  type RateLimitFlag,
+  rateLimitFromFlags,
+} from './rate-limit.ts';
 export { startAdoSimulator } from './server.ts';
 export type {
   AdoProjectControls,
@@ -20,6 +26,7 @@ export type {
   SimProject,
   SimProjectInfo,
   SimProjectState,
+  SimRateLimit,
   SimRelation,
   SimStats,
   SimWorkItem,

@@ -6,11 +6,15 @@ import { createWorkItem } from './create.ts';
 import { badRequest, SIGN_IN_PAGE, SimHttpError, throttledBody, unavailableBody } from './errors.ts';
 import { FaultPlan, type TransportFault } from './faults.ts';
 import { type FieldDef, findField, PROCESS_NAMES } from './processes.ts';
+import { RATE_LIMIT_RESOURCE, RateLimiter } from './rate-limit.ts';
 import { type Outcome, route } from './routes.ts';
 import { SimState } from './state.ts';
 import type { AdoProjectControls, AdoSimulator, AdoSimulatorOptions, SimStats } from './types.ts';
 
-/** HTTP plumbing: authentication, api-version, faults, latency, statistics; endpoints live in routes.ts. */
+/**
+ * HTTP plumbing: authentication, api-version, the rate limit (rate-limit.ts), faults, latency, statistics;
+ * endpoints live in routes.ts.
+ */
 
 const MAX_BODY_BYTES = 25 * 1024 * 1024;
 const LATEST_API = [7, 2];
@@ -148,6 +152,7 @@ export async function startAdoSimulator(
 ): Promise<AdoSimulator & AdoProjectControls> {
   if (!options.pat) throw new Error('startAdoSimulator needs a PAT');
   const plan = new FaultPlan(options.faults, options.seed ?? 1);
+  const limiter = new RateLimiter(options.faults?.rateLimit);
   /** The counters `resetStats` zeroes (createsInFlight is live state, not a counter). */
   const zeroed = () => ({
     requests: 0,
@@ -161,6 +166,10 @@ export async function startAdoSimulator(
     processRequests: 0,
     fieldRequests: 0,
     workItemTypeRequests: 0,
+    tstuCharged: 0,
+    rateLimitDelayed: 0,
+    rateLimitDelayedMs: 0,
+    rateLimitRejected: 0,
   });
   const stats: SimStats = { ...zeroed(), createsInFlight: 0, peakConcurrentCreates: 0 };
   let state: SimState | undefined;
@@ -173,22 +182,50 @@ export async function startAdoSimulator(
       return send(res, 203, SIGN_IN_PAGE, { 'X-TFS-FedAuthRealm': 'https://app.vssps.visualstudio.com/' });
     }
     const isCreate = isCreateRequest(req.method, url.pathname);
+    // The rate limit first: a refused request never reaches the fault plan; a held one does after its hold.
+    const admission = limiter.admit(isCreate);
+    if (admission?.kind === 'reject') {
+      stats.throttled += 1;
+      stats.rateLimitRejected += 1;
+      await wait();
+      return send(res, 429, throttledBody(RATE_LIMIT_RESOURCE), limiter.headers(admission));
+    }
+    if (admission) {
+      stats.tstuCharged = Math.round((stats.tstuCharged + admission.chargedTstu) * 1e6) / 1e6;
+      if (admission.kind === 'delay') {
+        stats.rateLimitDelayed += 1;
+        stats.rateLimitDelayedMs += admission.delayMs;
+        await sleep(admission.delayMs);
+      }
+    }
+    /** The rate-limit headers, computed when answering (none while the mode is off or usage is low). */
+    const limitHeaders = () => (admission ? limiter.headers(admission) : {});
     let outcome: Outcome;
-    const fault = plan.transport(isCreate);
-    if (fault) {
-      outcome = { fault };
-    } else {
-      checkApiVersion(req.method ?? 'GET', url.searchParams, req.headers.accept);
-      const path = splitPath(url.pathname);
-      if (!path)
-        throw new SimHttpError(404, 'The requested path is not an Azure DevOps API route.', 'RouteNotFound');
-      outcome = route(sim, plan, {
-        method: req.method ?? 'GET',
-        ...path,
-        query: url.searchParams,
-        contentType: req.headers['content-type'] ?? '',
-        body,
-      });
+    try {
+      const fault = plan.transport(isCreate);
+      if (fault) {
+        outcome = { fault };
+      } else {
+        checkApiVersion(req.method ?? 'GET', url.searchParams, req.headers.accept);
+        const path = splitPath(url.pathname);
+        if (!path)
+          throw new SimHttpError(
+            404,
+            'The requested path is not an Azure DevOps API route.',
+            'RouteNotFound',
+          );
+        outcome = route(sim, plan, {
+          method: req.method ?? 'GET',
+          ...path,
+          query: url.searchParams,
+          contentType: req.headers['content-type'] ?? '',
+          body,
+        });
+      }
+    } catch (error) {
+      if (!(error instanceof SimHttpError)) throw error;
+      await wait();
+      return send(res, error.status, error.body(), limitHeaders());
     }
     await wait();
     if ('fault' in outcome) {
@@ -200,7 +237,7 @@ export async function startAdoSimulator(
       req.socket.destroy();
       return;
     }
-    send(res, outcome.status, outcome.json, outcome.headers);
+    send(res, outcome.status, outcome.json, { ...outcome.headers, ...limitHeaders() });
   }
 
   const server = createServer((req, res) => {
@@ -257,6 +294,7 @@ export async function startAdoSimulator(
         server.closeAllConnections();
       }),
     setFaults: (faults) => {
+      limiter.configure(faults.rateLimit); // validates first: a bad rateLimit throws and changes nothing
       plan.faults = { ...faults };
     },
     failNext: (op, kind, count, title) => plan.failNext(op, kind, count, title),

@@ -13,6 +13,33 @@ export interface SimFaults {
   errorRate?: number;
   /** Share (0..1) of CREATES where the item IS created, then the socket is destroyed with no answer. */
   dropRate?: number;
+  /** Azure DevOps' usage-based throttling (delays, then 429), off when absent; see SimRateLimit. */
+  rateLimit?: SimRateLimit;
+}
+
+/**
+ * Azure DevOps' published rate limit ("Rate and usage limits"): every authenticated request costs TSTUs
+ * (a unit of server load) charged to the identity (the PAT: one identity) within a sliding window. With
+ * usage (TSTUs charged within the window, before the request) `u` and `limitTstu` `L`:
+ * `u ≥ L × hardLimitFactor` → 429 TF400733, not charged; `u ≥ L` → held `min(maxDelayMs, ms until u < L)`,
+ * then answered normally with `X-RateLimit-Delay` and `Retry-After`; `u ≥ L × warnFraction` → answered
+ * normally with `X-RateLimit-Resource/Limit/Remaining/Reset`; below → no rate-limit header.
+ */
+export interface SimRateLimit {
+  /** TSTUs allowed per window before delays start (the service's: 200). */
+  limitTstu: number;
+  /** The sliding window, ms; default 300,000 (the service's 5 minutes). */
+  windowMs?: number;
+  /** TSTUs charged for every authenticated request that is not a work item create; default 0.1. */
+  tstuPerRequest?: number;
+  /** TSTUs charged for a work item create (`POST .../workitems/$Type`), instead of tstuPerRequest; default 1. */
+  tstuPerCreate?: number;
+  /** Share (0..1) of limitTstu from which answers carry the rate-limit headers; default 0.5. */
+  warnFraction?: number;
+  /** Usage ≥ limitTstu × this (≥ 1) is answered 429 instead of delayed; default 1.5. */
+  hardLimitFactor?: number;
+  /** Longest hold of a delayed request, ms; default 10,000. */
+  maxDelayMs?: number;
 }
 
 export interface SimProject {
@@ -137,6 +164,14 @@ export interface SimStats {
   fieldRequests: number;
   /** Requests to `/{project}/_apis/wit/workitemtypes[/{type}[/fields]]` (a project's types and their fields). */
   workItemTypeRequests: number;
+  /** TSTUs charged by the rate-limit mode (`faults.rateLimit`); 0 while it is off. */
+  tstuCharged: number;
+  /** Requests the rate-limit mode held before answering them (`X-RateLimit-Delay`). */
+  rateLimitDelayed: number;
+  /** Σ of those holds, ms. */
+  rateLimitDelayedMs: number;
+  /** Requests the rate-limit mode refused with 429 TF400733 (also counted in `throttled`). */
+  rateLimitRejected: number;
 }
 
 export interface AdoSimulator {
