@@ -25,6 +25,10 @@ export interface BenchArgs {
   /** Runs per history query (≥ 50). */
   historyRuns: number;
   out: string;
+  /** Re-run the bench under V8's CPU profiler (every thread) and print the top frames (bench/profile.ts). */
+  profile: boolean;
+  /** Frames printed per thread with --profile. */
+  profileTop: number;
 }
 
 const ALIASES: Record<string, SectionName> = {
@@ -43,11 +47,13 @@ const ALIASES: Record<string, SectionName> = {
   'field-mapping': 'mapping',
 };
 
-export const USAGE = `usage: npx tsx bench/run.ts [--size small|full|large] [--concurrency N] [--latency MS] [--cold] [--repeat N] [--only name,...] [--history-runs N] [--out file]
+export const USAGE = `usage: npx tsx bench/run.ts [--size small|full|large] [--concurrency N] [--latency MS] [--cold] [--repeat N] [--only name,...] [--history-runs N] [--out file] [--profile [--profile-top N]]
   --cold: no warm-up sync (one of the same size) before the measured pipeline run
   --repeat N: measured pipeline syncs (default 5), the median reported
   sections: 1 pipeline, 2 db, 3 accept, 4 history, 5 lambda, 6 messages, 7 workflow, 8 mapping (numbers work too)
-  PostgreSQL when DATABASE_URL is set, else PGlite in a temporary directory.`;
+  PostgreSQL when DATABASE_URL is set, else PGlite in a temporary directory.
+  --profile: runs the bench again under node --cpu-prof (all threads) into bench-profile/<time>/ and prints
+    the top N frames by self time per thread and overall (--profile-top N, default 5), plus summary.json`;
 
 export function parseBenchArgs(argv: readonly string[]): BenchArgs {
   const { values } = parseArgs({
@@ -62,6 +68,8 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs {
       'history-runs': { type: 'string', default: '60' },
       out: { type: 'string', default: 'bench-results.json' },
       help: { type: 'boolean', default: false },
+      profile: { type: 'boolean', default: false },
+      'profile-top': { type: 'string', default: '5' },
     },
     strict: true,
   });
@@ -82,6 +90,9 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs {
     throw new Error('--repeat must be from 1 to 20');
   const historyRuns = Number(values['history-runs']);
   if (!Number.isInteger(historyRuns) || historyRuns < 1) throw new Error('--history-runs must be ≥ 1');
+  const profileTop = Number(values['profile-top']);
+  if (!Number.isInteger(profileTop) || profileTop < 1 || profileTop > 200)
+    throw new Error('--profile-top must be a whole number from 1 to 200');
   const only = new Set<SectionName>();
   for (const raw of (values.only ?? SECTION_NAMES.join(',')).split(',')) {
     const name = raw.trim().toLowerCase();
@@ -101,5 +112,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs {
     only,
     historyRuns,
     out: values.out as string,
+    profile: values.profile,
+    profileTop,
   };
 }

@@ -258,7 +258,13 @@ export async function runBench(args: BenchArgs): Promise<SectionResult[]> {
 
 // Run when executed directly (`npx tsx bench/run.ts`), not when imported by a test.
 if (import.meta.url === new URL(`file://${resolve(process.argv[1] ?? '')}`).href) {
-  await runBench(parseBenchArgs(process.argv.slice(2)));
+  const args = parseBenchArgs(process.argv.slice(2));
+  if (args.profile) {
+    // --profile: the same bench again in a child under `node --cpu-prof`, then its profiles summarised.
+    const { isProfiledChild, runProfiled } = await import('./profile.ts');
+    if (!isProfiledChild()) process.exit(await runProfiled(process.argv.slice(2), { top: args.profileTop }));
+  }
+  await runBench(args);
   // Pools and servers are closed; leftover handles (keep-alive sockets) must not hold the exit.
   process.exit(0);
 }
