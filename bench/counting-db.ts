@@ -1,3 +1,4 @@
+import type { ThreadStatement } from '#bin/local/processor-messages.ts';
 import type { Database, Queryable, QueryResult, Row, SqlParams } from '#store/database.ts';
 import { now } from './stats.ts';
 
@@ -118,6 +119,33 @@ export class CountingDatabase implements Database {
       transactions: this.transactions,
       byKind: Object.fromEntries([...this.byKind].map(([k, v]) => [k, { ...v }])),
     };
+  }
+
+  /**
+   * A statement a processor thread ran on a pool of its own (see ProcessorPool): counted and observed as
+   * if it had passed here (statements in flight count only this thread's).
+   */
+  ingest(statement: ThreadStatement): void {
+    if (!this.enabled) return;
+    const kind = classify(statement.sql);
+    const startMs = statement.startEpochMs - performance.timeOrigin;
+    const endMs = statement.endEpochMs - performance.timeOrigin;
+    this.statements += 1;
+    const stats = this.byKind.get(kind) ?? { count: 0, totalMs: 0 };
+    stats.count += 1;
+    stats.totalMs += endMs - startMs;
+    this.byKind.set(kind, stats);
+    const event: StatementEvent = {
+      kind,
+      sql: statement.sql,
+      params: statement.params,
+      startMs,
+      endMs,
+      rows: statement.rows,
+      inTransaction: statement.inTransaction,
+      ...(statement.failed ? { error: new Error('failed in a processor thread') } : {}),
+    };
+    for (const observer of this.observers) observer(event);
   }
 
   query<R extends Row = Row>(sql: string, params?: SqlParams): Promise<QueryResult<R>> {

@@ -1,5 +1,5 @@
 import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import type { DataApiDatabase } from '#adapters/data-api-database.ts';
@@ -81,6 +81,10 @@ export interface BenchSystemOptions {
   latencyMs: number;
   /** false: the work queue's event source is stopped once started (only the API runs). */
   processors?: boolean;
+  /** Processor threads (default: processorConcurrency capped by the cores, as `npm start`; 0: main thread). */
+  processorThreads?: number;
+  /** execArgv of the processor threads (the CPU profiler's flags). */
+  threadExecArgv?: string[];
 }
 
 export interface TerminalSync {
@@ -192,6 +196,8 @@ export async function startBenchSystem(options: BenchSystemOptions): Promise<Ben
     await vacuum(options.databaseUrl);
   }
   let counting: CountingDatabase | undefined;
+  // SQS sends of the processor threads (their own SQS clients), added to the main thread's below.
+  const threadSends: SqsSendCounts = { batches: 0, messages: 0 };
   let raw: Database | undefined;
   let system: LocalSystem;
   let simulator: SimulatorThread | undefined;
@@ -203,6 +209,16 @@ export async function startBenchSystem(options: BenchSystemOptions): Promise<Ben
       ...(options.kind === 'postgres' ? { databaseUrl: options.databaseUrl as string } : {}),
       ...(dataApi ? { db: dataApi.db } : {}),
       processorConcurrency: options.processorConcurrency,
+      processorThreads:
+        options.processorThreads ?? Math.min(options.processorConcurrency, availableParallelism()),
+      observeProcessorThreads: {
+        onStatement: (statement) => counting?.ingest(statement),
+        onSqsSend: (messages) => {
+          threadSends.batches += 1;
+          threadSends.messages += messages;
+        },
+        ...(options.threadExecArgv ? { execArgv: options.threadExecArgv } : {}),
+      },
       // The sweep repairs lost work; in a healthy run it has nothing to do and would only add reads.
       sweepIntervalMs: 3_600_000,
       simulatorPat: BENCH_PAT,
@@ -228,7 +244,15 @@ export async function startBenchSystem(options: BenchSystemOptions): Promise<Ben
   const simulatorThread: SimulatorThread = simulator;
   const rawDb: Database = raw;
   if (options.processors === false) await system.eventSources.work.stop();
-  const sqsSends = countSqsSends(system.sqs);
+  const mainSends = countSqsSends(system.sqs);
+  const sqsSends: SqsSendCounts = {
+    get batches() {
+      return mainSends.batches + threadSends.batches;
+    },
+    get messages() {
+      return mainSends.messages + threadSends.messages;
+    },
+  };
 
   // Terminal transitions, seen as they commit: finalize or close statements returning the sync row.
   const terminal = new Map<string, TerminalSync>();

@@ -43,7 +43,11 @@ console.log(
   `database: ${env.DATABASE_URL ? 'PostgreSQL (DATABASE_URL)' : `PGlite in ${env.LOCAL_DATA_DIR}/pglite`}`,
 );
 console.log(
-  `queues: fauxqs (SQS emulator on a worker thread), ${env.PROCESSOR_CONCURRENCY} concurrent processor invocations`,
+  `queues: fauxqs (SQS emulator on a worker thread), ${env.PROCESSOR_CONCURRENCY} concurrent processor invocations ${
+    system.processorThreads > 0
+      ? `on ${system.processorThreads} worker thread${system.processorThreads === 1 ? '' : 's'}`
+      : 'on the main thread'
+  }`,
 );
 console.log(
   system.simulator

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { availableParallelism } from 'node:os';
 import * as z from 'zod';
 import { organizationProblem, parseAllowedOrigins } from '#core/domain/ado-organization.ts';
 import { parseArdoqHost, parseHierarchyTypes } from '#core/domain/ardoq.ts';
@@ -31,6 +32,10 @@ export const LocalEnv = z.object({
     .max(64)
     .default(4)
     .meta({ description: "Concurrent processor invocations (the cloud's maxConcurrency)" }),
+  PROCESSOR_THREADS: z.coerce.number().int().min(0).max(64).optional().meta({
+    description:
+      'Worker threads the processor invocations run on (default: PROCESSOR_CONCURRENCY capped by the cores; 0: the main thread)',
+  }),
   ADO_ORGANIZATION: z
     .string()
     .min(1)
@@ -125,6 +130,9 @@ export function localOptionsFromEnv(
     dataDir: local.LOCAL_DATA_DIR,
     ...(local.DATABASE_URL ? { databaseUrl: local.DATABASE_URL } : {}),
     processorConcurrency: local.PROCESSOR_CONCURRENCY,
+    processorThreads:
+      local.PROCESSOR_THREADS ?? Math.min(local.PROCESSOR_CONCURRENCY, availableParallelism()),
+    debugThreads: local.LOG_LEVEL === 'DEBUG',
     sweepIntervalMs: local.SWEEP_INTERVAL_SECONDS * 1000,
     simulatorPort: local.ADO_SIM_PORT,
     adoAllowedOrigins,

@@ -2,6 +2,7 @@ import { mkdir } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import { join } from 'node:path';
 import { SQSClient } from '@aws-sdk/client-sqs';
+import type { SQSEvent } from 'aws-lambda';
 import { adoTrackerFactory } from '#adapters/ado-rest-work-item-tracker.ts';
 import { ardoqClientFactory } from '#adapters/ardoq-rest-client.ts';
 import { readMigrations } from '#adapters/migration-files.ts';
@@ -45,6 +46,8 @@ import {
   ensureMappingConfiguration,
 } from './local-configuration.ts';
 import { createQueues, queueDepth } from './local-queues.ts';
+import type { ThreadStatement } from './processor-messages.ts';
+import { ProcessorPool } from './processor-pool.ts';
 import { SqsEventSource } from './sqs-event-source.ts';
 import { startLocalSqsService } from './sqs-service.ts';
 
@@ -59,6 +62,21 @@ export interface LocalSystemOptions extends ConfigurationOptions, ArdoqConfigura
   /** An already-open database (tests); the system does not close it. */
   db?: Database;
   processorConcurrency: number;
+  /**
+   * Worker threads the processor invocations run on (processor-pool.ts), as each Lambda has its own
+   * CPU in AWS; 0 (the default): on the main thread, where the interposers below reach them.
+   * `npm start` uses min(processorConcurrency, cores).
+   */
+  processorThreads?: number;
+  /**
+   * The benchmarks: what the processor threads do, reported (each statement they run on a pool of their
+   * own, each SQS send). The statements they run on the main thread's database pass its interposer.
+   */
+  observeProcessorThreads?: {
+    onStatement?: (statement: ThreadStatement) => void;
+    onSqsSend?: (messages: number) => void;
+    execArgv?: string[];
+  };
   /** Lambda's visibility timeout: how long a failed message stays hidden before it is retried. */
   visibilityTimeoutSeconds?: number;
   maxReceiveCount?: number;
@@ -90,6 +108,8 @@ export interface LocalSystemOptions extends ConfigurationOptions, ArdoqConfigura
   /** SSE tailing options (tests poll faster). */
   tail?: TailOptions;
   log: Log;
+  /** Forward the processor threads' debug lines (a message per line; off unless the log level is DEBUG). */
+  debugThreads?: boolean;
   metrics?: PipelineMetrics;
   /**
    * Interposers on the ports the handlers see (the runtime itself uses none; fault injection by the
@@ -117,6 +137,8 @@ export interface LocalSystem {
   sqs: SQSClient;
   queueUrls: { work: string; workDlq: string; finalize: string; finalizeDlq: string };
   eventSources: { work: SqsEventSource; finalize: SqsEventSource };
+  /** Threads the processor invocations run on (0: the main thread). */
+  processorThreads: number;
   /** Runs the sweep now (the timer runs it every `sweepIntervalMs`). */
   sweep(staleSeconds?: number): Promise<unknown>;
   /** Approximate number of visible + in-flight messages of a queue. */
@@ -135,6 +157,12 @@ export async function startLocalSystem(options: LocalSystemOptions): Promise<Loc
   if (!(timeoutMs > 0 && timeoutMs < settings.staleSeconds * 1000)) {
     throw new Error(
       `invocationTimeoutMs (${timeoutMs}) must be positive and below staleSeconds (${settings.staleSeconds} s): a live claim must never look stranded`,
+    );
+  }
+  const threads = options.processorThreads ?? 0;
+  if (threads > 0 && (options.interpose?.trackers || options.interpose?.queue)) {
+    throw new Error(
+      'the trackers and queue interposers reach only processors on the main thread (processorThreads 0)',
     );
   }
   const timeout = new InvocationTimeout(timeoutMs);
@@ -205,7 +233,42 @@ export async function startLocalSystem(options: LocalSystemOptions): Promise<Loc
     ...(options.tail ? { tail: options.tail } : {}),
   };
 
-  const processor = timeout.wrapHandler(createProcessorApp(deps));
+  const pool =
+    threads > 0
+      ? await ProcessorPool.start({
+          threads,
+          config: {
+            settings,
+            invocationTimeoutMs: timeoutMs,
+            ...(options.databaseUrl && !options.db ? { databaseUrl: options.databaseUrl } : {}),
+            databasePoolMax: Math.max(2, Math.ceil(options.processorConcurrency / threads) + 1),
+            sqs: {
+              endpoint: fauxqs.endpoint,
+              workQueueUrl: queueUrls.work,
+              finalizeQueueUrl: queueUrls.finalize,
+            },
+            adoAllowedOrigins: [...(options.adoAllowedOrigins ?? []), ...simulatorOrigins],
+            debug: options.debugThreads ?? false,
+            observe: options.observeProcessorThreads !== undefined,
+          },
+          db: handlersDb,
+          secrets,
+          log: options.log,
+          metrics: deps.metrics,
+          ...(options.observeProcessorThreads?.onStatement
+            ? { onStatement: options.observeProcessorThreads.onStatement }
+            : {}),
+          ...(options.observeProcessorThreads?.onSqsSend
+            ? { onSqsSend: options.observeProcessorThreads.onSqsSend }
+            : {}),
+          ...(options.observeProcessorThreads?.execArgv
+            ? { execArgv: options.observeProcessorThreads.execArgv }
+            : {}),
+        })
+      : undefined;
+  const processor = pool
+    ? (event: SQSEvent) => pool.invoke(event)
+    : timeout.wrapHandler(createProcessorApp(deps));
   const finalizer = timeout.wrapHandler(createFinalizerApp(deps));
   const eventSources = {
     work: new SqsEventSource(
@@ -254,6 +317,7 @@ export async function startLocalSystem(options: LocalSystemOptions): Promise<Loc
     sqs,
     queueUrls,
     eventSources,
+    processorThreads: pool?.size ?? 0,
     sweep: runSweep,
     queueDepth: (queueUrl) => queueDepth(sqs, queueUrl),
     stop: async () => {
@@ -261,6 +325,7 @@ export async function startLocalSystem(options: LocalSystemOptions): Promise<Loc
       await closeServer(server);
       await Promise.all([eventSources.work.stop(), eventSources.finalize.stop()]);
       await sweeping;
+      await pool?.close();
       sqs.destroy();
       await fauxqs.close();
       if (simulator !== options.simulatorInstance) await simulator?.close();
