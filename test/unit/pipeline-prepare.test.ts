@@ -45,7 +45,8 @@ describe('prepareSync', () => {
     );
     expect(sync.view).toMatchObject({ items_created: 0, items_skipped: 3 });
     expect(Object.values(h.fake.calls).reduce((a, b) => a + b, 0)).toBe(0);
-    expect(h.fake.authFailures).toBe(1);
+    // The discovery's three requests go out together (one round trip); nothing after them.
+    expect(h.fake.authFailures).toBe(3);
     expect(h.queue.sent(syncId).filter((m) => m.kind === 'item')).toEqual([]);
     expect(JSON.stringify(h.log.entries)).not.toContain('an-expired-pat');
     await expectSyncInvariants(db, syncId);
@@ -70,6 +71,29 @@ describe('prepareSync', () => {
     expect(types?.user_story?.fields).toContain('Microsoft.VSTS.Common.AcceptanceCriteria');
     expect(types?.epic?.fields).toEqual(await h.fake.listFields(project, 'Epic'));
     expect(types?.epic?.fields).not.toContain('Microsoft.VSTS.Common.AcceptanceCriteria');
+  });
+
+  it("asks for the project's types, fields' types and id together, and reuses them for the connection's next sync", async () => {
+    const h = await createHarness(db);
+    const project = uniqueProject('Discovery');
+    h.fake.addProject(project, 'Agile');
+    const first = await start(h, project, tree(prefixOf(), 1, 1, 1));
+    await drain(h);
+    expect(h.fake.calls).toMatchObject({ listWorkItemTypes: 1, listFieldDefinitions: 1, getProject: 1 });
+    // The next sync of the same project on this cold start: no discovery round trip at all.
+    const second = await start(h, project, tree(prefixOf(), 1, 1, 1));
+    await drain(h);
+    expect(h.fake.calls).toMatchObject({ listWorkItemTypes: 1, listFieldDefinitions: 1, getProject: 1 });
+    for (const id of [first, second]) {
+      expect((await getSync(db, id)).status).toBe('completed');
+      expect((await getSync(db, id)).workItemTypes).toEqual((await getSync(db, first)).workItemTypes);
+    }
+    // Another project is discovered on its own.
+    const other = uniqueProject('Discovery');
+    h.fake.addProject(other, 'Scrum');
+    await start(h, other, tree(prefixOf(), 1, 0, 0));
+    await drain(h);
+    expect(h.fake.calls.listWorkItemTypes).toBe(2);
   });
 
   it('a missing project is looked for again (4, 8, 16, 32 s), then fails the sync with a message naming it', async () => {

@@ -15,6 +15,7 @@ import {
   type WorkItemTypeInfo,
 } from '#core/ports/work-item-tracker.ts';
 import { RetryLaterError } from '#core/ports/work-queue.ts';
+import { PromiseCache } from '../promise-cache.ts';
 import type { Connection } from './connection.ts';
 import type { ProcessDeps } from './deps.ts';
 import { describeSyncFailure, failSync } from './failures.ts';
@@ -25,6 +26,40 @@ const DELETE_CHUNK = 200;
 
 /** Longest wait between two prepare attempts (SQS' delay limit is 15 minutes). */
 const MAX_RETRY_DELAY_SECONDS = 900;
+
+/** How long a project's discovered types stay good for the syncs of one connection (cold start). */
+const DISCOVERY_TTL_MS = 60_000;
+const discoveries = new WeakMap<Connection, PromiseCache<Discovery>>();
+
+interface Discovery {
+  listed: WorkItemTypeInfo[];
+  definitions: FieldDefinition[];
+  found: Awaited<ReturnType<WorkItemTracker['getProject']>>;
+}
+
+/**
+ * The project's types (with their fields), the fields' types (they let the mapping write each value as
+ * its field wants it) and its GUID (it finds the sync by either name, §6.3): asked for together, one
+ * round trip, and kept for a minute per connection, as the connection itself is (a process changed
+ * meanwhile shows up within a minute; a project deleted meanwhile fails the first creates, which
+ * fail the sync as its prepare would have). A failed discovery is not kept.
+ */
+function discover(connection: Connection, project: string): Promise<Discovery> {
+  let cache = discoveries.get(connection);
+  if (!cache) {
+    cache = new PromiseCache<Discovery>({ ttlMs: DISCOVERY_TTL_MS, max: 50 });
+    discoveries.set(connection, cache);
+  }
+  const { tracker } = connection;
+  return cache.get(project.toLowerCase(), async () => {
+    const [listed, definitions, found] = await Promise.all([
+      tracker.listWorkItemTypes(project),
+      tracker.listFieldDefinitions(project),
+      tracker.getProject(project),
+    ]);
+    return { listed, definitions, found };
+  });
+}
 
 /**
  * The `prepare` step: discover the project's process and types, delete managed items in overwrite
@@ -45,22 +80,18 @@ export async function prepareSync(syncId: string, deps: ProcessDeps): Promise<vo
     connection = await deps.connections.connect(deps, configId);
     const { tracker } = connection;
     const hint = typeof sync.options.processTemplate === 'string' ? sync.options.processTemplate : undefined;
-    const listed = await tracker.listWorkItemTypes(project);
+    const { listed, definitions, found } = await discover(connection, project);
     const resolved = resolveHierarchyTypes(
       listed.map((type) => type.name),
       hint as never,
     );
-    // The list carries each type's fields: one round trip, unless an answer lacks them.
+    // The list carries each type's fields, unless an answer lacks them.
     const fieldsOf = (name: string) =>
       listed.find((type) => type.name === name)?.fields ?? tracker.listFields(project, name);
-    // The fields' types (one request) let the mapping write each value as its field wants it; the
-    // project's GUID finds the sync by either name (§6.3).
-    const [epic, feature, story, definitions, found] = await Promise.all([
+    const [epic, feature, story] = await Promise.all([
       fieldsOf(resolved.epic),
       fieldsOf(resolved.feature),
       fieldsOf(resolved.userStory),
-      tracker.listFieldDefinitions(project),
-      tracker.getProject(project),
     ]);
     const factsOf = (name: string, fields: readonly string[]) =>
       fieldFacts(
