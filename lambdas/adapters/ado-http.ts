@@ -49,9 +49,21 @@ export interface AdoAnswer {
   status: number;
   headers: HeaderLookup;
   json: unknown;
+  /**
+   * Time this call waited because Azure DevOps throttled (announced delays, the rate-limit budget's
+   * concurrency, throttled attempts retried in the call), ms.
+   */
+  throttledMs: number;
 }
 
 const FIRST_TRANSIENT_BACKOFF_MS = 250;
+/**
+ * What one request may cost of the identity's rate-limit budget, in TSTU (Azure DevOps does not say;
+ * a work item create is among the dearer calls): the cap on requests in flight is the budget left / this.
+ */
+const REQUEST_TSTU = 1;
+/** When the budget's cap held a request past the in-call limit: how long the queue is to wait. */
+const RETRY_AFTER_BUDGET_MS = 1_000;
 /**
  * Per request, body included. API Gateway ends a buffered request at 29 s: a connection test or a
  * project check must fail with our answer before that.
@@ -74,6 +86,10 @@ export class AdoHttpClient {
   /** Earliest instant for the next request, from the last announced delay (0: none pending). */
   #notBefore = 0;
   #lastRateLimitDelayMs = 0;
+  /** Requests of this client in flight, and how many the rate-limit budget allows (see #observeBudget). */
+  #inFlight = 0;
+  #budgetCap = Number.POSITIVE_INFINITY;
+  #slotWaiters: Array<() => void> = [];
 
   constructor(pat: string, options: AdoHttpOptions = {}) {
     this.#authorization = `Basic ${Buffer.from(`:${pat}`).toString('base64')}`;
@@ -97,26 +113,38 @@ export class AdoHttpClient {
   }
 
   async send(request: AdoRequest): Promise<AdoAnswer> {
+    let throttledMs = 0;
     for (let attempt = 1; ; attempt++) {
-      await this.#pace();
-      // Outside the try: a refusal of the guard is the caller's, never retried, and nothing is sent.
-      if (request.beforeSend) await request.beforeSend();
+      throttledMs += await this.#pace();
+      throttledMs += await this.#takeSlot();
+      let slotHeld = true;
       try {
-        return await this.#sendOnce(request);
-      } catch (error) {
-        const wait = this.#retryWait(error, request.retry, attempt);
-        if (wait === undefined) throw error;
-        // The wait honours the announced delay too: don't sleep it a second time in #pace.
-        this.#notBefore = 0;
-        await this.#sleep(wait);
+        // Inside the slot, outside the retry: a refusal of the guard is the caller's, never retried,
+        // and nothing is sent.
+        if (request.beforeSend) await request.beforeSend();
+        try {
+          const answer = await this.#sendOnce(request);
+          return { ...answer, throttledMs };
+        } catch (error) {
+          const wait = this.#retryWait(error, request.retry, attempt);
+          if (wait === undefined) throw error;
+          this.#giveSlot();
+          slotHeld = false;
+          // The wait honours the announced delay too: don't sleep it a second time in #pace.
+          this.#notBefore = 0;
+          if (error instanceof AdoThrottledError) throttledMs += wait;
+          await this.#sleep(wait);
+        }
+      } finally {
+        if (slotHeld) this.#giveSlot();
       }
     }
   }
 
-  /** Throttling starts as delays on successful answers: slow down before the next request. */
-  async #pace(): Promise<void> {
+  /** Throttling starts as delays on successful answers: slow down before the next request (ms waited). */
+  async #pace(): Promise<number> {
     const remaining = this.#notBefore - this.#now();
-    if (remaining <= 0) return;
+    if (remaining <= 0) return 0;
     if (remaining > this.#maxInCallWaitMs) {
       throw new AdoThrottledError(
         `Azure DevOps asked to wait ${remaining} ms before the next request`,
@@ -125,6 +153,68 @@ export class AdoHttpClient {
     }
     this.#notBefore = 0;
     await this.#sleep(remaining);
+    return remaining;
+  }
+
+  /**
+   * Waits until the rate-limit budget allows one more request in flight (ms waited). A wait longer
+   * than the in-call limit is thrown as throttling, for the queue to wait out instead.
+   */
+  async #takeSlot(): Promise<number> {
+    if (this.#inFlight < this.#budgetCap) {
+      this.#inFlight += 1;
+      return 0;
+    }
+    const start = this.#now();
+    while (this.#inFlight >= this.#budgetCap) {
+      const waited = this.#now() - start;
+      if (waited >= this.#maxInCallWaitMs) {
+        throw new AdoThrottledError(
+          `Azure DevOps' rate limit leaves room for ${this.#budgetCap} request(s) in flight; waited ${waited} ms`,
+          RETRY_AFTER_BUDGET_MS,
+        );
+      }
+      await new Promise<void>((resolve) => {
+        const wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+        const timer = setTimeout(() => {
+          this.#slotWaiters = this.#slotWaiters.filter((w) => w !== wake);
+          resolve();
+        }, this.#maxInCallWaitMs - waited);
+        this.#slotWaiters.push(wake);
+      });
+    }
+    this.#inFlight += 1;
+    return this.#now() - start;
+  }
+
+  #giveSlot(): void {
+    this.#inFlight -= 1;
+    this.#wakeWaiters();
+  }
+
+  #wakeWaiters(): void {
+    let room = this.#budgetCap - this.#inFlight;
+    while (room > 0 && this.#slotWaiters.length > 0) {
+      (this.#slotWaiters.shift() as () => void)();
+      room -= 1;
+    }
+  }
+
+  /**
+   * Slows down before a 429: when Azure DevOps says how much of the identity's budget is left
+   * (`X-RateLimit-Remaining`, sent once usage nears the limit), no more requests are in flight than
+   * it leaves room for (a request costs up to REQUEST_TSTU); an answer without the header (usage is
+   * low again) lifts the cap, and a refusal (429) keeps one request at a time until an answer says more.
+   */
+  #observeBudget(response: HttpAnswer): void {
+    const remaining = Number.parseFloat(response.headers.get('x-ratelimit-remaining') ?? '');
+    if (response.status === 429) this.#budgetCap = 1;
+    else if (Number.isFinite(remaining)) this.#budgetCap = Math.max(1, Math.floor(remaining / REQUEST_TSTU));
+    else this.#budgetCap = Number.POSITIVE_INFINITY;
+    this.#wakeWaiters();
   }
 
   #retryWait(error: unknown, policy: RetryPolicy, attempt: number): number | undefined {
@@ -163,6 +253,7 @@ export class AdoHttpClient {
       throw this.#networkError(error, request);
     }
     this.#observeDelay(response);
+    this.#observeBudget(response);
     const json = this.#parseJson(response);
     const failure = errorFromAnswer({
       status: response.status,
@@ -173,7 +264,7 @@ export class AdoHttpClient {
       scrub: this.#scrub,
     });
     if (failure) throw failure;
-    return { status: response.status, headers: response.headers, json };
+    return { status: response.status, headers: response.headers, json, throttledMs: 0 };
   }
 
   #observeDelay(response: HttpAnswer): void {

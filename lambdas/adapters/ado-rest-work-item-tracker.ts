@@ -273,6 +273,7 @@ export class AdoRestWorkItemTracker implements WorkItemTracker {
     const result: CreatedWorkItem = { id, webUrl: webUrlOf(this.baseUrl, project, id) };
     const changedBy = identityOf(asRecord(created?.fields)?.['System.ChangedBy']);
     if (changedBy) result.changedBy = changedBy;
+    if (answer.throttledMs > 0) result.throttledMs = answer.throttledMs;
     return result;
   }
 

@@ -1,4 +1,5 @@
 import { TERMINAL_STATUSES } from '#core/domain/sync-model.ts';
+import { progressFields, type SyncProgress } from '#core/domain/sync-progress.ts';
 import type { SyncEvent } from '#core/domain/sync-state.ts';
 import type { SyncStore } from '#core/ports/sync-store.ts';
 
@@ -23,6 +24,23 @@ export const SSE_HEADERS = {
   'cache-control': 'no-cache, no-transform',
   'x-accel-buffering': 'no',
 };
+
+/** An item's outcome (`epic:created`, `userstory:failed`, …): the events that report a sync's progress. */
+const ITEM_EVENT = /^(epic|feature|userstory):(created|failed)$/;
+
+/** The progress events: each item outcome, and the final event. */
+export const isProgressEvent = (name: string): boolean => ITEM_EVENT.test(name) || TERMINAL_EVENTS.has(name);
+
+/**
+ * A progress event as it is sent: its logged data plus the sync's `throttled_ms` and `eta_seconds`
+ * (sync-progress.ts, the same numbers as the history row's view) at `now`, read when the frame is
+ * sent (a replay shows the sync's numbers then, not those of the moment the item was recorded). Other
+ * events are sent as logged.
+ */
+export function withProgress(event: SyncEvent, sync: SyncProgress, now: Date): SyncEvent {
+  if (!isProgressEvent(event.event)) return event;
+  return { ...event, data: { ...event.data, ...progressFields(sync, now) } };
+}
 
 /** One frame exactly as the frontend parses it (CONTRACT.md §3): id, event, one-line JSON data. */
 export function frame(event: SyncEvent): string {
@@ -50,7 +68,8 @@ async function terminalSeq(syncs: SyncStore, syncId: string): Promise<number | n
 /**
  * Streams a sync's events after `afterSeq` from the `sync_events` log and follows it live until the
  * terminal event: a reconnect loses nothing and repeats nothing (ids are the log's sequence numbers).
- * Heartbeat comments keep proxies from closing an idle stream.
+ * Heartbeat comments keep proxies from closing an idle stream. A page of events with progress events
+ * among them reads the sync once more, for their `throttled_ms` and `eta_seconds` (see withProgress).
  */
 export async function tailEvents(
   syncs: SyncStore,
@@ -69,9 +88,12 @@ export async function tailEvents(
   if (end !== null && after >= end) return;
   while (!sink.closed()) {
     const events = await syncs.events(syncId, after, 500);
+    // Read after the events: the sync's numbers include every outcome these events report.
+    const sync = events.some((e) => isProgressEvent(e.event)) ? await syncs.get(syncId) : null;
+    const sentAt = new Date(now());
     for (const event of events) {
       if (sink.closed()) return;
-      await sink.write(frame(event));
+      await sink.write(frame(sync ? withProgress(event, sync, sentAt) : event));
       lastWrite = now();
       after = event.seq;
       if (TERMINAL_EVENTS.has(event.event)) return;

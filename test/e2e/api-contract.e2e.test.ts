@@ -70,6 +70,9 @@ describe('API contract: syncs, their items, cancel, check, health, routing', () 
         total_items: 3,
       });
       expect(first.data).not.toHaveProperty('user_id'); // no authentication here: no user to name
+      // New: always present; no estimate before the first outcome of a running sync.
+      expect(first.data.throttled_ms).toEqual(expect.any(Number));
+      if (first.data.status === 'pending') expect(first.data.eta_seconds).toBeNull();
 
       await api.system.waitForTerminal(data.sync_history_id);
       const done = expectShape(
@@ -89,6 +92,15 @@ describe('API contract: syncs, their items, cancel, check, health, routing', () 
       expect(done.data.completed_at).toBeDefined();
       expect(done.data.duration_ms).toBeGreaterThanOrEqual(0);
       expect(done.data).not.toHaveProperty('error_message');
+      // New: a finished sync has its throttled time (a number, 0 here: nothing was throttled) and no time left.
+      expect(done.data.throttled_ms).toBe(0);
+      expect(done.data.eta_seconds).toBe(0);
+      const listed = expectShape(
+        pageBody(SyncHistoryShape),
+        (await api.call('GET', `/api/sync-history?project_name=${encodeURIComponent(project)}`)).json,
+      );
+      expect(listed.data).toHaveLength(1);
+      expect(listed.data[0]).toMatchObject({ id: data.sync_history_id, throttled_ms: 0, eta_seconds: 0 });
     });
 
     it.each([

@@ -66,9 +66,14 @@ describe.skipIf(!postgresAvailable)(`fault runs ${postgresSkipReason}`, () => {
       // after the visibility timeout; correct, only slow).
       settings: { staleSeconds: 8 },
     });
-    await runAndCheck(s, 'thr', [2, 3, 3]);
+    // One create throttled on every attempt the client makes in the call (3): the processor hands it back
+    // to the queue for the Retry-After delay, which the sync counts as throttled time.
+    s.simulator!.failNext('create', 'throttle', 3, 'thr Epic 0');
+    const done = await runAndCheck(s, 'thr', [2, 3, 3]);
     // The fault really fired, again and again (the seeded draw depends on the number of requests made).
     expect(s.simulator!.stats.throttled).toBeGreaterThanOrEqual(5);
+    expect(done.throttled_ms).toBeGreaterThanOrEqual(1000);
+    expect(done.eta_seconds).toBe(0);
   });
 
   it('a processor crash between the ADO call and the database write: no duplicate, exact counters', async () => {

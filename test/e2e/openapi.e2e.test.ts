@@ -342,6 +342,47 @@ describe('GET /api/openapi.json', () => {
     expect(param('project')).toMatch(/apostrophes allowed/);
   });
 
+  it('documents throttled_ms and eta_seconds on every sync answer: required, integers ≥ 0, eta_seconds nullable', () => {
+    const W = '/api/azure-devops/projects/{project}/workitems';
+    const syncSchemas: Array<[string, Json | undefined]> = [
+      [
+        'GET /api/sync-history',
+        operation('GET', '/api/sync-history')?.responses['200']?.content?.['application/json']?.schema,
+      ],
+      [
+        'GET /api/sync-history/{id}',
+        operation('GET', '/api/sync-history/{id}')?.responses['200']?.content?.['application/json']?.schema,
+      ],
+      [
+        'POST /api/sync-history/{id}/cancel',
+        operation('POST', '/api/sync-history/{id}/cancel')?.responses['200']?.content?.['application/json']
+          ?.schema,
+      ],
+    ];
+    for (const [name, schema] of syncSchemas) {
+      const data = (schema?.properties as Record<string, Json> | undefined)?.data;
+      const row = (data?.type === 'array' ? data.items : data) as
+        | { properties: Record<string, Json>; required: string[] }
+        | undefined;
+      expect(row?.required, name).toEqual(expect.arrayContaining(['throttled_ms', 'eta_seconds']));
+      expect(row?.properties.throttled_ms, name).toMatchObject({
+        type: 'integer',
+        minimum: 0,
+        description: expect.stringMatching(/throttled/),
+      });
+      expect(row?.properties.eta_seconds, name).toMatchObject({
+        anyOf: [{ type: 'integer', minimum: 0 }, { type: 'null' }],
+        description: expect.stringMatching(/null while the sync is pending.*0 once it is terminal/),
+      });
+    }
+    for (const [method, path] of [
+      ['POST', W],
+      ['GET', '/api/sync-history/{id}/events'],
+    ] as const) {
+      expect(operation(method, path)?.responses['200']?.description).toMatch(/throttled_ms.*eta_seconds/);
+    }
+  });
+
   it('documents the SSE routes as text/event-stream', () => {
     for (const path of ['/api/azure-devops/projects/{project}/workitems', '/api/sync-history/{id}/events']) {
       const method = path.endsWith('events') ? 'GET' : 'POST';

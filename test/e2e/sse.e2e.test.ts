@@ -51,6 +51,21 @@ function expectWellFormed(frames: readonly SseFrame[], firstId = 1): void {
   if (terminal.length === 1) expect(frames.at(-1)).toBe(terminal[0]);
 }
 
+/**
+ * The frames as the event log holds them: without `throttled_ms` and `eta_seconds`, the sync's numbers
+ * added to each progress event (item outcomes, the final event) when the frame is sent. A replay or a
+ * reconnect sends the same events with the same logged data; those two numbers are the sync's at the
+ * time (a finished sync's final ones: its throttled time and 0).
+ */
+const logged = (frames: readonly SseFrame[]) =>
+  frames.map(({ data: { throttled_ms: _throttled, eta_seconds: _eta, ...data }, ...frame }) => ({
+    ...frame,
+    data,
+  }));
+
+const isProgress = (frame: SseFrame) =>
+  /^(epic|feature|userstory):(created|failed)$/.test(frame.event) || TERMINAL.includes(frame.event);
+
 /** CONTRACT.md §3: the progress stream, parsed exactly like the frontend parses it. */
 describe('SSE progress streams', () => {
   let api: ContractSystem;
@@ -219,14 +234,39 @@ describe('SSE progress streams', () => {
       });
     });
 
-    it('GET …/events replays a finished sync from the start, identically', async () => {
-      expect(await replay(syncId)).toEqual(frames);
+    it('carries the throttled time and the estimate of the time left on every progress event', async () => {
+      const row = expectShape(
+        okBody(SyncHistoryShape),
+        (await api.call('GET', `/api/sync-history/${syncId}`)).json,
+      );
+      expect(row.data).toMatchObject({ status: 'completed', eta_seconds: 0 });
+      for (const frame of frames) {
+        if (!isProgress(frame)) {
+          expect(frame.data, frame.event).not.toHaveProperty('throttled_ms');
+          expect(frame.data, frame.event).not.toHaveProperty('eta_seconds');
+          continue;
+        }
+        expect(frame.data.throttled_ms, frame.event).toEqual(expect.any(Number));
+        // Items are recorded while the sync runs (or is already finished when the frame is sent).
+        expect(frame.data.eta_seconds, frame.event).toEqual(expect.any(Number));
+      }
+      // The final event has the final numbers: the row's throttled time, nothing left.
+      expect(frames.at(-1)?.data).toMatchObject({ throttled_ms: row.data.throttled_ms, eta_seconds: 0 });
+    });
+
+    it('GET …/events replays a finished sync from the start: the same events, with the final numbers', async () => {
+      const replayed = await replay(syncId);
+      expect(logged(replayed)).toEqual(logged(frames));
+      const final = frames.at(-1)?.data.throttled_ms;
+      for (const frame of replayed.filter(isProgress)) {
+        expect(frame.data).toMatchObject({ throttled_ms: final, eta_seconds: 0 });
+      }
     });
 
     it.each([0, 1, 5, 13])(
       'GET …/events with Last-Event-ID: %i sends exactly the events after it',
       async (k) => {
-        expect(await replay(syncId, k)).toEqual(frames.slice(k));
+        expect(logged(await replay(syncId, k))).toEqual(logged(frames.slice(k)));
       },
     );
 
@@ -258,7 +298,7 @@ describe('SSE progress streams', () => {
     expect(first.map((f) => f.id)).toEqual([1, 2, 3]);
     expect(second[0]?.id).toBe(4);
     expectWellFormed([...first, ...second]);
-    expect([...first, ...second]).toEqual(full);
+    expect(logged([...first, ...second])).toEqual(logged(full));
     expect(full.at(-1)?.event).toBe('sync:complete');
   });
 

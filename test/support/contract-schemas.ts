@@ -63,6 +63,13 @@ export const SyncHistoryShape = z
     started_at: IsoUtc,
     completed_at: IsoUtc.optional(),
     duration_ms: count.optional(),
+    /** New: ms the sync waited because Azure DevOps throttled it; always present, 0 included. */
+    throttled_ms: count,
+    /**
+     * New: seconds left, estimated from the measured rate; always present: null while pending or
+     * in_progress without an outcome yet, 0 once terminal.
+     */
+    eta_seconds: count.nullable(),
     error_message: text.optional(),
     user_id: text.optional(),
     /** New: a cancel was accepted (the status stays open until creates in flight have finished). */
@@ -226,6 +233,13 @@ export const SummaryShape = z
   .strict();
 export type SummaryShape = z.infer<typeof SummaryShape>;
 
+/**
+ * New on the progress events (each item outcome and the final event): the sync's throttled time and
+ * its estimate of the seconds left when the frame was sent (null: the sync is pending, e.g. skipping
+ * its nodes on a cancel; 0 once terminal).
+ */
+const progress = { throttled_ms: count, eta_seconds: count.nullable() };
+const finalProgress = { throttled_ms: count, eta_seconds: z.literal(0) };
 const created = z
   .object({
     ardoqId: text,
@@ -233,9 +247,10 @@ const created = z
     azureDevOpsId: z.number().int().positive(),
     azureDevOpsUrl: z.url(),
     timestamp: IsoUtc,
+    ...progress,
   })
   .strict();
-const failed = z.object({ ardoqId: text, name: text, error: text, timestamp: IsoUtc }).strict();
+const failed = z.object({ ardoqId: text, name: text, error: text, timestamp: IsoUtc, ...progress }).strict();
 const message = z.object({ message: text, timestamp: IsoUtc }).strict();
 
 /**
@@ -243,7 +258,7 @@ const message = z.object({ message: text, timestamp: IsoUtc }).strict();
  * reviewer sees them: `sync:started` (DESIGN.md §3: every state change writes its event),
  * `overwrite:progress.deletedIds` (DESIGN.md §5: deleted ids recorded for restoring),
  * `sync:error.summary` and `sync:cancelled.summary` (a failed or cancelled sync still reports its final
- * counts).
+ * counts), `throttled_ms` and `eta_seconds` on the item and final events.
  */
 export const EventData = {
   'sync:accepted': z
@@ -272,9 +287,13 @@ export const EventData = {
   'epic:failed': failed,
   'feature:failed': failed,
   'userstory:failed': failed,
-  'sync:complete': z.object({ summary: SummaryShape, timestamp: IsoUtc }).strict(),
-  'sync:error': z.object({ error: text, summary: SummaryShape.optional(), timestamp: IsoUtc }).strict(),
-  'sync:cancelled': z.object({ message: text, summary: SummaryShape.optional(), timestamp: IsoUtc }).strict(),
+  'sync:complete': z.object({ summary: SummaryShape, timestamp: IsoUtc, ...finalProgress }).strict(),
+  'sync:error': z
+    .object({ error: text, summary: SummaryShape.optional(), timestamp: IsoUtc, ...finalProgress })
+    .strict(),
+  'sync:cancelled': z
+    .object({ message: text, summary: SummaryShape.optional(), timestamp: IsoUtc, ...finalProgress })
+    .strict(),
 } as const;
 export type EventName = keyof typeof EventData;
 

@@ -26,6 +26,8 @@ import {
   syncStats,
 } from '#store/history/history-store.ts';
 import { runMigrations } from '#store/migrations.ts';
+import { claimItems, releaseItems } from '#store/sync/pipeline-rows.ts';
+import { toSyncState } from '#store/sync/sync-row.ts';
 import {
   closeSync,
   createSync,
@@ -33,6 +35,7 @@ import {
   getSync,
   markInProgress,
   recordOutcomes,
+  requestClose,
   skipSubtree,
 } from '#store/sync/sync-rows.ts';
 import { buildPlan, createdOutcome, failedOutcome, newSync, uniqueProject } from './factories.ts';
@@ -1116,6 +1119,99 @@ export function describeHistoryContract(adapter: string, connect: () => Promise<
           }
           await expectCancelRequestedAt(view);
         }
+      });
+
+      /*
+       * throttled_ms: the stored sum of the delays of throttled creates. eta_seconds: remaining × time
+       * since in_progress_at ÷ outcomes, computed when the row is turned into the view (the clock of
+       * toSyncState), null while pending or without an outcome, 0 once terminal.
+       */
+      it('throttled_ms and eta_seconds: from every producer, measured from in_progress_at', async () => {
+        const plan = buildPlan(4);
+        const sync = await createSync(db, newSync(plan));
+        const id = sync.view.id;
+        const raw = async () =>
+          (await db.query('SELECT * FROM sync_history WHERE id = CAST(:id AS uuid)', { id: sqlUuid(id) }))
+            .rows[0]!;
+        const progressOf = (v: SyncHistory) => ({ throttled_ms: v.throttled_ms, eta_seconds: v.eta_seconds });
+
+        // Pending: nothing measured yet; eta_seconds is there, null (not omitted).
+        expect(progressOf(sync.view)).toEqual({ throttled_ms: 0, eta_seconds: null });
+        expect(progressOf(await views(id))).toEqual({ throttled_ms: 0, eta_seconds: null });
+        expect(sync.processingStartedAt).toBeNull();
+        expect((await raw()).in_progress_at).toBeNull();
+
+        // In progress, no outcome yet: still no estimate; the statement recorded when processing started.
+        const before = Date.now();
+        const started = await markInProgress(db, id);
+        const inProgressAt = (await raw()).in_progress_at as Date;
+        expect(inProgressAt).toBeInstanceOf(Date);
+        expect(Math.abs(inProgressAt.getTime() - before)).toBeLessThan(60_000);
+        expect(started?.processingStartedAt).toEqual(inProgressAt);
+        expect(progressOf(started!.view)).toEqual({ throttled_ms: 0, eta_seconds: null });
+        expect(progressOf(await views(id))).toEqual({ throttled_ms: 0, eta_seconds: null });
+
+        // A throttled create handed back adds its delay.
+        expect(await claimItems(db, id, [plan[1]!.ardoqId], 30)).toHaveLength(1);
+        expect(await releaseItems(db, id, [plan[1]!.ardoqId], false, 4200)).toEqual([plan[1]!.ardoqId]);
+
+        // 1 of 4 items done 60 s after processing started: 3 × 60 ÷ 1 = 180 s left.
+        await db.query(
+          `UPDATE sync_history SET in_progress_at = now() - interval '60 seconds' WHERE id = CAST(:id AS uuid)`,
+          { id: sqlUuid(id) },
+        );
+        const recorded = await recordOutcomes(db, id, [createdOutcome(plan[0]!.ardoqId, 1)]);
+        const fetched = (await getSync(db, id)).view;
+        const listed = (await syncs({ project_name: fetched.project_name })).data[0]!;
+        for (const v of [recorded.sync.view, fetched, listed]) {
+          expect(SyncHistory.strict().parse(v)).toEqual(v);
+          expect(v.throttled_ms).toBe(4200);
+          expect(v.eta_seconds).toBeGreaterThanOrEqual(179);
+          expect(v.eta_seconds).toBeLessThanOrEqual(200);
+        }
+        // Exactly, with the clock passed in: 10 s after processing started, 3 × 10 ÷ 1 = 30 s.
+        const row = await raw();
+        const start = (row.in_progress_at as Date).getTime();
+        expect(toSyncState(row, 'sync_history', new Date(start + 10_000)).view.eta_seconds).toBe(30);
+        expect(toSyncState(row, 'sync_history', new Date(start + 1_234)).view.eta_seconds).toBe(4);
+        // A clock behind the database's: no time elapsed, never negative.
+        expect(toSyncState(row, 'sync_history', new Date(start - 5_000)).view.eta_seconds).toBe(0);
+
+        // A row that went in_progress before migration 0012 has no in_progress_at: started_at is used.
+        await db.query(
+          `UPDATE sync_history SET in_progress_at = NULL, started_at = now() - interval '100 seconds'
+           WHERE id = CAST(:id AS uuid)`,
+          { id: sqlUuid(id) },
+        );
+        const legacy = (await getSync(db, id)).view.eta_seconds;
+        expect(legacy).toBeGreaterThanOrEqual(299);
+        expect(legacy).toBeLessThanOrEqual(330);
+
+        // Terminal: 0, and the throttled time stays.
+        await recordOutcomes(
+          db,
+          id,
+          plan.slice(1).map((n, i) => createdOutcome(n.ardoqId, 2 + i)),
+        );
+        const done = await finalizeSync(db, id);
+        expect(progressOf(done!.view)).toEqual({ throttled_ms: 4200, eta_seconds: 0 });
+        expect(progressOf(await views(id))).toEqual({ throttled_ms: 4200, eta_seconds: 0 });
+      });
+
+      it('eta_seconds is null for a pending sync whose close skipped its nodes, 0 once it is cancelled', async () => {
+        const plan = buildPlan(2);
+        const sync = await createSync(db, newSync(plan));
+        const id = sync.view.id;
+        // The request skips every node at once; the sync stays pending until the finalize.
+        const closing = await requestClose(db, 'cancelled', {
+          syncId: id,
+          reason: 'stop',
+          skipReason: 'stop',
+        });
+        expect(closing?.view).toMatchObject({ status: 'pending', items_skipped: 2, eta_seconds: null });
+        const done = await finalizeSync(db, id);
+        expect(done?.view).toMatchObject({ status: 'cancelled', throttled_ms: 0, eta_seconds: 0 });
+        expect(done?.processingStartedAt).toBeNull();
       });
     });
 

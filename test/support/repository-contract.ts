@@ -502,6 +502,26 @@ export function describeRepositoryContract(adapter: string, connect: () => Promi
         await expectSyncInvariants(db, id);
       });
 
+      it("adds the time the recorded creates waited for throttling to the sync's throttled_ms, once", async () => {
+        const plan = buildPlan(1, 2);
+        const sync = await createSync(db, newSync(plan));
+        const id = sync.view.id;
+        const [epic, f1, f2] = plan.map((n) => n.ardoqId) as [string, string, string];
+
+        const first = await recordOutcomes(db, id, [{ ...createdOutcome(epic, 201), throttledMs: 1_200 }]);
+        expect(first.sync.view.throttled_ms).toBe(1_200);
+        // A duplicate delivery adds nothing; a batch adds its inserted rows' waits only.
+        const batch = await recordOutcomes(db, id, [
+          { ...createdOutcome(epic, 201), throttledMs: 5_000 },
+          { ...createdOutcome(f1, 202), throttledMs: 300.4 },
+          createdOutcome(f2, 203),
+        ]);
+        expect(batch.inserted).toBe(2);
+        expect(batch.sync.view.throttled_ms).toBe(1_500);
+        expect((await getSync(db, id)).throttledMs).toBe(1_500);
+        await expectSyncInvariants(db, id);
+      });
+
       it('records a batch, counting only the new rows of a partly duplicated batch', async () => {
         const plan = buildPlan(3, 1);
         const sync = await createSync(db, newSync(plan));

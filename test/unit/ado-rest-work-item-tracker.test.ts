@@ -7,6 +7,7 @@ import {
   buildWiqlQuery,
   escapeWiqlString,
 } from '#adapters/ado-rest-work-item-tracker.ts';
+import type { HttpTransport } from '#adapters/http-transport.ts';
 import {
   AdoAuthError,
   AdoRejectedError,
@@ -715,6 +716,93 @@ describe('throttling', () => {
     expect(error).toBeInstanceOf(AdoThrottledError);
     expect((error as AdoThrottledError).retryAfterMs).toBe(30_000);
     expect(requests).toHaveLength(1);
+  });
+});
+
+describe('the rate-limit budget (X-RateLimit-Remaining): slowing down before a 429', () => {
+  const item = { type: 'Epic', fields: { 'System.Title': 'E' } };
+
+  /**
+   * A transport that answers each request after 20 ms with the headers `headersOf` gives, and records
+   * the most requests it had in flight at once.
+   */
+  function heldTransport(headersOf: () => Record<string, string>, status = () => 200) {
+    const seen = { inFlight: 0, peak: 0, sent: 0 };
+    const transport: HttpTransport = async () => {
+      seen.sent += 1;
+      seen.inFlight += 1;
+      seen.peak = Math.max(seen.peak, seen.inFlight);
+      await new Promise((r) => setTimeout(r, 20));
+      seen.inFlight -= 1;
+      const headers = new Headers({ 'content-type': 'application/json', ...headersOf() });
+      return { status: status(), headers, body: JSON.stringify({ id: seen.sent }) };
+    };
+    return { seen, transport };
+  }
+  const realSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+  it('keeps no more requests in flight than the budget left allows, and lifts the cap once the header goes', async () => {
+    let headers: Record<string, string> = { 'x-ratelimit-limit': '200', 'x-ratelimit-remaining': '2.5' };
+    const { seen, transport } = heldTransport(() => headers);
+    const t = tracker({ transport, sleep: realSleep });
+    // The first answer says 2.5 TSTU are left: from then on at most 2 creates are in flight.
+    await t.createWorkItem('P', item);
+    seen.peak = 0;
+    await Promise.all(Array.from({ length: 8 }, () => t.createWorkItem('P', item)));
+    expect(seen.sent).toBe(9);
+    expect(seen.peak).toBe(2);
+    // Usage fell back under the warning level: answers carry no budget, the cap goes.
+    headers = {};
+    await t.createWorkItem('P', item);
+    seen.peak = 0;
+    await Promise.all(Array.from({ length: 8 }, () => t.createWorkItem('P', item)));
+    expect(seen.peak).toBe(8);
+  });
+
+  it('a 429 keeps one request at a time until an answer says more', async () => {
+    let refused = true;
+    const { seen, transport } = heldTransport(
+      (): Record<string, string> => (refused ? { 'retry-after': '0' } : { 'x-ratelimit-remaining': '3' }),
+      () => (refused ? 429 : 200),
+    );
+    const t = tracker({ transport, sleep: realSleep, maxAttempts: 1 });
+    await expect(t.createWorkItem('P', item)).rejects.toBeInstanceOf(AdoThrottledError);
+    refused = false;
+    seen.peak = 0;
+    // One at a time until the first answer's budget (3) lets three go together.
+    await Promise.all(Array.from({ length: 7 }, () => t.createWorkItem('P', item)));
+    expect(seen.sent).toBe(8);
+    expect(seen.peak).toBe(3);
+  });
+
+  it('a request that waits for the budget longer than maxInCallWaitMs is thrown as throttling, unsent', async () => {
+    const { seen, transport } = heldTransport(() => ({ 'x-ratelimit-remaining': '0' }));
+    const t = tracker({ transport, sleep: realSleep, maxInCallWaitMs: 5 });
+    await t.createWorkItem('P', item);
+    // The budget allows one in flight: the first of two takes it for 20 ms, the second gives up at 5 ms.
+    const results = await Promise.allSettled([t.createWorkItem('P', item), t.createWorkItem('P', item)]);
+    expect(results[0]?.status).toBe('fulfilled');
+    const refused = results[1] as PromiseRejectedResult;
+    expect(refused.reason).toBeInstanceOf(AdoThrottledError);
+    expect((refused.reason as AdoThrottledError).retryAfterMs).toBeGreaterThan(0);
+    expect(seen.sent).toBe(2);
+  });
+
+  it('tells the caller how long a create waited for throttling (announced delays, in-call retries)', async () => {
+    const t = tracker();
+    serve(
+      { json: { value: [] }, headers: { 'x-ratelimit-delay': '1.2' } },
+      { status: 429, headers: { 'retry-after': '2' } },
+      { json: { id: 21 } },
+    );
+    await t.listProjects();
+    const created = await t.createWorkItem('P', item);
+    expect(created.id).toBe(21);
+    // 1.2 s of pacing (less the time between the two calls) and the 2 s Retry-After of the 429.
+    expect(created.throttledMs).toBeGreaterThan(3_000);
+    expect(created.throttledMs).toBeLessThanOrEqual(3_200);
+    serve({ json: { id: 22 } });
+    expect((await t.createWorkItem('P', item)).throttledMs).toBeUndefined();
   });
 });
 

@@ -202,7 +202,16 @@ describe('processItem', () => {
     // The retry was a first attempt again: it created without looking for an earlier work item.
     expect(h.fake.calls.searchWorkItems).toBe(0);
     expect(h.fake.workItems(project)).toHaveLength(1);
-    expect((await getSync(db, syncId)).status).toBe('completed');
+    const done = await getSync(db, syncId);
+    expect(done.status).toBe('completed');
+    // The delay Azure DevOps asked for is the sync's throttled time, in the view and the final log line
+    // (with the final rate; no ETA there, it is 0).
+    expect(done.view).toMatchObject({ throttled_ms: 3500, eta_seconds: 0 });
+    const finished = h.log.entries.filter((e) => e.message === 'sync finished');
+    expect(finished).toHaveLength(1);
+    expect(finished[0]?.attributes).toMatchObject({ syncId, total: 1, created: 1, throttledMs: 3500 });
+    expect(finished[0]?.attributes?.itemsPerSecond).toBeGreaterThan(0);
+    expect(finished[0]?.attributes).not.toHaveProperty('etaSeconds');
     await expectSyncInvariants(db, syncId);
   });
 

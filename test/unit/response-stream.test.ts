@@ -5,9 +5,18 @@ import { PgliteDatabase } from '#adapters/pglite-database.ts';
 import { frame, SSE_HEADERS, type StreamSink, tailEvents } from '#lambdas/api/sse.ts';
 import { writeToResponseStream } from '#lambdas/stream/response-stream.ts';
 import { runMigrations } from '#store/migrations.ts';
+import { claimItems, releaseItems } from '#store/sync/pipeline-rows.ts';
 import { SqlSyncStore } from '#store/sync/sql-sync-store.ts';
-import { appendEvent, closeSync, createSync } from '#store/sync/sync-rows.ts';
-import { buildPlan, newSync } from '#test/support/factories.ts';
+import {
+  appendEvent,
+  closeSync,
+  createSync,
+  finalizeSync,
+  listEvents,
+  markInProgress,
+  recordOutcomes,
+} from '#store/sync/sync-rows.ts';
+import { buildPlan, createdOutcome, newSync } from '#test/support/factories.ts';
 
 /** Plays `awslambda.HttpResponseStream.from`: records the metadata, passes the stream through. */
 function fakeRuntime() {
@@ -116,6 +125,76 @@ describe('SSE streaming', () => {
     expect(await read(0)).toEqual([1, 2, 3, 4]);
     expect(await read(2)).toEqual([3, 4]);
     expect(await read(4)).toEqual([]);
+  });
+
+  it('adds throttled_ms and eta_seconds to the progress events (items, the final event) at the stream’s clock', async () => {
+    const plan = buildPlan(4);
+    const sync = await createSync(db, newSync(plan));
+    const id = sync.view.id;
+    await markInProgress(db, id);
+    await claimItems(db, id, [plan[1]!.ardoqId], 30);
+    await releaseItems(db, id, [plan[1]!.ardoqId], false, 2500);
+    await recordOutcomes(db, id, [createdOutcome(plan[0]!.ardoqId, 1)]);
+    const { rows } = await db.query<{ in_progress_at: Date }>(
+      'SELECT in_progress_at FROM sync_history WHERE id = CAST(:id AS uuid)',
+      { id },
+    );
+    const start = rows[0]!.in_progress_at.getTime();
+    const read = async (after: number, at: number) => {
+      let now = at;
+      const chunks: string[] = [];
+      await tailEvents(
+        new SqlSyncStore(db),
+        id,
+        after,
+        { write: async (c) => void chunks.push(c), closed: () => false },
+        {
+          pollMs: 1_000,
+          heartbeatMs: 60_000,
+          maxDurationMs: 1_000,
+          now: () => now,
+          sleep: async (ms) => {
+            now += ms;
+          },
+        },
+      );
+      return chunks
+        .filter((c) => c.startsWith('id:'))
+        .map((c) => JSON.parse(/\ndata: (.*)\n/.exec(c)?.[1] ?? '{}') as { type: string; data: object });
+    };
+
+    // 1 of 4 items done, 20 s after processing started: 3 × 20 ÷ 1 = 60 s left.
+    const running = await read(0, start + 20_000);
+    expect(running.map((f) => f.type)).toEqual(['sync:accepted', 'sync:started', 'epic:created']);
+    expect(running[0]?.data).not.toHaveProperty('throttled_ms');
+    expect(running[1]?.data).toEqual({ timestamp: expect.any(String) });
+    expect(running[2]?.data).toMatchObject({
+      ardoqId: plan[0]!.ardoqId,
+      throttled_ms: 2500,
+      eta_seconds: 60,
+    });
+    // The same function as the history row's view, at the stream's clock: 5 s after the start, 15 s.
+    expect((await read(2, start + 5_000))[0]?.data).toMatchObject({ throttled_ms: 2500, eta_seconds: 15 });
+    // A clock behind the database's: never negative.
+    expect((await read(2, start - 5_000))[0]?.data).toMatchObject({ eta_seconds: 0 });
+
+    await recordOutcomes(
+      db,
+      id,
+      plan.slice(1).map((n, i) => createdOutcome(n.ardoqId, 2 + i)),
+    );
+    await finalizeSync(db, id);
+    const finished = await read(3, start + 40_000);
+    expect(finished.map((f) => f.type)).toEqual([
+      'epic:created',
+      'epic:created',
+      'epic:created',
+      'sync:complete',
+    ]);
+    for (const f of finished) expect(f.data).toMatchObject({ throttled_ms: 2500, eta_seconds: 0 });
+    expect(finished.at(-1)?.data).toMatchObject({ summary: { total: 4, created: 4 } });
+    // Added when sent: the log keeps what was recorded.
+    for (const event of await listEvents(db, id)) expect(event.data).not.toHaveProperty('eta_seconds');
   });
 
   it('stops writing when the client is gone', async () => {

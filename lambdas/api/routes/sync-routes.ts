@@ -64,7 +64,7 @@ const CheckResult = ok(
 );
 const SSE = {
   description:
-    'Server-sent events: `id: <seq>`, `event: <name>`, `data: {"type","data"}` frames, `: ping` heartbeats, closed after sync:complete, sync:error or sync:cancelled',
+    'Server-sent events: `id: <seq>`, `event: <name>`, `data: {"type","data"}` frames, `: ping` heartbeats, closed after sync:complete, sync:error or sync:cancelled. The progress events (each item’s `*:created` / `*:failed`, and the final event) also carry the sync’s `throttled_ms` (integer) and `eta_seconds` (integer, or null while the sync is pending or has no outcome yet; 0 in the final event), as the history row shows them when the frame is sent',
   contentType: 'text/event-stream',
 };
 

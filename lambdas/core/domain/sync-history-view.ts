@@ -56,6 +56,14 @@ export const SyncHistory = z.object({
   started_at: z.iso.datetime(),
   completed_at: z.iso.datetime().optional(),
   duration_ms: count.optional(),
+  throttled_ms: count.nonnegative().meta({
+    description:
+      'Time in ms the sync’s work waited because Azure DevOps throttled it: the delays Azure DevOps asked for (Retry-After) on the creates that were handed back to the queue to wait, summed (short waits the client sleeps within one call are not counted). 0 when it never was',
+  }),
+  eta_seconds: count.nonnegative().nullable().meta({
+    description:
+      'Estimated seconds until every item has its outcome, from the rate measured so far: remaining items × time since the items started being processed ÷ items with an outcome (created + failed + skipped), rounded, never negative; computed when the answer is built. null while the sync is pending or in_progress without any outcome yet; 0 once it is terminal',
+  }),
   error_message: z.string().optional(),
   user_id: z.string().optional(),
   field_mapping: z
@@ -110,6 +118,7 @@ export interface TypeCounters {
  * The one place a stored sync becomes the view the frontend reads (the list page, GET /:id, the cancel
  * answer give the same): the stored counters are exact per outcome status; the view's per-type `failed`
  * adds the skipped ones (see `perType`), and `cancel_requested_at` says a cancel is under way or done.
+ * `throttled_ms` and `eta_seconds` come in `fields`, from sync-progress.ts `progressFields`.
  */
 export function syncHistoryView(
   fields: Omit<

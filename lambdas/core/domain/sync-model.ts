@@ -89,6 +89,8 @@ export const Outcome = z.discriminatedUnion('status', [
     azureDevOpsId: z.number().int().positive(),
     azureDevOpsUrl: z.url(),
     changedByUser: z.record(z.string(), z.unknown()).optional(),
+    /** Time the create waited for Azure DevOps' throttling (added to the sync's throttled_ms), ms. */
+    throttledMs: z.number().nonnegative().optional(),
   }),
   z.object({
     ardoqId: id,

@@ -22,6 +22,11 @@ export interface SyncState {
   overwriteTotal: number | null;
   /** Time the sync's work waited for Azure DevOps' throttling, in ms. */
   throttledMs: number;
+  /**
+   * When its items started being processed (`in_progress_at`, or for an older row `started_at`: see
+   * sync-progress.ts `processingStart`); null while pending, and for a sync closed before it started.
+   */
+  processingStartedAt: Date | null;
 }
 
 /** What recording outcomes did. */

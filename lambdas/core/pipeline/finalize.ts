@@ -1,4 +1,5 @@
 import type { Actor } from '#core/domain/sync-model.ts';
+import { itemsPerSecond } from '#core/domain/sync-progress.ts';
 import type { SyncState } from '#core/domain/sync-state.ts';
 import type { FinalizeDeps } from './deps.ts';
 
@@ -23,13 +24,16 @@ export function notStartedReason(to: 'cancelled' | 'failed' | null): string {
 
 /**
  * Moves a sync to its terminal status once every node has its outcome (idempotent: nothing happens
- * otherwise), and logs the transition: one line per sync with the final numbers.
+ * otherwise), and logs the transition: one line per sync with the final numbers, the time it waited
+ * for Azure DevOps' throttling and its final measured rate (items with an outcome per second from
+ * processing start to completion; left out for a sync that never started processing). No ETA: it is 0.
  */
 export async function finalize(syncId: string, deps: FinalizeDeps): Promise<SyncState | null> {
   const done = await deps.syncs.finishIfDone(syncId, deps.settings.staleSeconds);
   if (!done) return null;
   deps.metrics.count('SyncsFinished');
   if (done.view.duration_ms !== undefined) deps.metrics.durationMs('SyncDuration', done.view.duration_ms);
+  const rate = done.view.completed_at ? itemsPerSecond(done, new Date(done.view.completed_at)) : null;
   const line = {
     syncId,
     status: done.status,
@@ -40,6 +44,7 @@ export async function finalize(syncId: string, deps: FinalizeDeps): Promise<Sync
     deleted: done.view.deletion_count,
     durationMs: done.view.duration_ms,
     throttledMs: done.throttledMs,
+    ...(rate !== null ? { itemsPerSecond: rate } : {}),
     ...(done.view.error_message ? { error: done.view.error_message } : {}),
   };
   if (done.status === 'failed') deps.log.warn('sync finished', line);

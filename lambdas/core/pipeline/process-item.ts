@@ -227,6 +227,7 @@ function createdOutcome(item: ClaimedItem, created: CreatedWorkItem): Settled {
       azureDevOpsId: created.id,
       azureDevOpsUrl: created.webUrl,
       ...(created.changedBy ? { changedByUser: created.changedBy } : {}),
+      ...(created.throttledMs ? { throttledMs: created.throttledMs } : {}),
     },
   };
 }

@@ -76,6 +76,8 @@ export interface CreatedWorkItem {
   /** Web link `{base}/{project}/_workitems/edit/{id}` (not the REST URL). */
   webUrl: string;
   changedBy?: IdentityRef;
+  /** Time the create waited because Azure DevOps throttled (announced delays, its rate-limit budget), ms. */
+  throttledMs?: number;
 }
 
 export interface WorkItemDetails {

@@ -138,9 +138,10 @@ WITH plan_rows AS (
 )
 SELECT count(*)::int AS plan_rows FROM plan_rows`;
 
+/** pending → in_progress, with its `sync:started` event; `in_progress_at` is when processing started. */
 export const MARK_IN_PROGRESS = `
 WITH h AS (
-  UPDATE sync_history SET status = 'in_progress', last_event_seq = last_event_seq + 1,
+  UPDATE sync_history SET status = 'in_progress', in_progress_at = now(), last_event_seq = last_event_seq + 1,
     work_item_types = coalesce(CAST(:workItemTypes AS jsonb), work_item_types), prepare_claimed_at = NULL,
     prepare_next_at = NULL
   WHERE id = ${SYNC_ID} AND status = 'pending' AND close_requested IS NULL
@@ -214,7 +215,7 @@ SELECT * FROM h`;
  * `requestClose` also records, on an open sync, that it is closing (to :to, for :reason, asked by
  * :actor); the first request wins and the sync stays open until FINALIZE.
  */
-function outcomesStatement(sourceCtes: string, requestClose = false): string {
+function outcomesStatement(sourceCtes: string, requestClose = false, throttled = false): string {
   const closing = requestClose
     ? `, close_requested = coalesce(s.close_requested, CAST(:to AS text)),
          close_requested_at = coalesce(s.close_requested_at, now()),
@@ -242,13 +243,19 @@ ins AS (
 ),
 counts AS (
   SELECT count(*)::int AS n,
-    ${COUNT_OUTCOMES}
+    ${COUNT_OUTCOMES}${
+      throttled
+        ? `,
+    -- The time the inserted outcomes' creates waited for Azure DevOps' throttling.
+    (SELECT coalesce(sum(src.throttled_ms), 0) FROM ins JOIN src USING (ardoq_id))::bigint AS throttled_ms`
+        : ''
+    }
   FROM ins
 ),
 h AS (
   UPDATE sync_history s SET
     ${addCounts('s', 'c')},
-    last_event_seq = s.last_event_seq + c.n
+    last_event_seq = s.last_event_seq + c.n${throttled ? ', throttled_ms = s.throttled_ms + c.throttled_ms' : ''}
     ${closing}
   FROM counts c
   -- Nothing inserted (a duplicate delivery): the row is left alone, and read below instead.
@@ -280,13 +287,15 @@ WHERE s.id = ${SYNC_ID} AND NOT EXISTS (SELECT 1 FROM h)`;
 }
 
 const OUTCOMES_SOURCE = `src AS (
-  SELECT o.ardoq_id, o.status, o.azure_devops_id, o.azure_devops_url, o.error_message, o.changed_by_user
+  SELECT o.ardoq_id, o.status, o.azure_devops_id, o.azure_devops_url, o.error_message, o.changed_by_user,
+    greatest(coalesce(o.throttled_ms, 0), 0) AS throttled_ms
   FROM jsonb_to_recordset(CAST(:outcomes AS jsonb))
     AS o(ardoq_id text, status text, azure_devops_id integer, azure_devops_url text, error_message text,
-         changed_by_user jsonb)
+         changed_by_user jsonb, throttled_ms bigint)
 )`;
 
-export const RECORD_OUTCOMES = outcomesStatement(OUTCOMES_SOURCE);
+/** Outcomes, with the time their creates waited for throttling added to the sync's `throttled_ms`. */
+export const RECORD_OUTCOMES = outcomesStatement(OUTCOMES_SOURCE, false, true);
 
 /** Every descendant of :rootArdoqId is skipped, each naming its own parent. */
 export const SKIP_SUBTREE = outcomesStatement(`descendants AS (

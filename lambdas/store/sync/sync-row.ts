@@ -3,6 +3,7 @@ import { MappingSnapshot } from '#core/domain/field-mapping.ts';
 import { StoredTypes } from '#core/domain/stored-types.ts';
 import { type SyncHistory, type SyncHistoryItem, syncHistoryView } from '#core/domain/sync-history-view.ts';
 import { ItemType, OutcomeStatus, SyncStatus } from '#core/domain/sync-model.ts';
+import { processingStart, progressFields } from '#core/domain/sync-progress.ts';
 import type { SyncState } from '#core/domain/sync-state.ts';
 import type { Row } from '../database.ts';
 import { asView, col, parseRow } from '../rows.ts';
@@ -41,6 +42,7 @@ export const SyncRow = z.object({
   prepare_attempts: counter,
   overwrite_total: col.nullableInt,
   throttled_ms: col.bigint,
+  in_progress_at: col.nullableTime,
   created_at: col.time,
   updated_at: col.time,
 });
@@ -51,9 +53,27 @@ export const SYNC_COLUMNS: readonly string[] = Object.keys(SyncRow.shape);
 
 const iso = (date: Date | null) => (date === null ? undefined : date.toISOString());
 
-/** A `sync_history` row as the pipeline's SyncState (its public view included). */
-export function toSyncState(input: Row | undefined, what = 'sync_history'): SyncState {
+/**
+ * A `sync_history` row as the pipeline's SyncState (its public view included). `now` is the clock the
+ * view's `eta_seconds` is computed at (sync-progress.ts): the time the row is turned into the view.
+ */
+export function toSyncState(
+  input: Row | undefined,
+  what = 'sync_history',
+  now: Date = new Date(),
+): SyncState {
   const row = parseRow(SyncRow, input, what);
+  const progress = {
+    status: row.status,
+    totalItems: row.total_items,
+    outcomes: row.items_created + row.items_failed + row.items_skipped,
+    processingStartedAt: processingStart({
+      status: row.status,
+      inProgressAt: row.in_progress_at,
+      startedAt: row.started_at,
+    }),
+    throttledMs: row.throttled_ms,
+  };
   const typeCounters = (type: 'epics' | 'features' | 'user_stories') => ({
     total: row[`${type}_total`],
     created: row[`${type}_created`],
@@ -83,9 +103,11 @@ export function toSyncState(input: Row | undefined, what = 'sync_history'): Sync
     project_id: row.project_id,
     created_at: row.created_at,
     updated_at: row.updated_at,
-  }) as Parameters<typeof syncHistoryView>[0];
+  });
+  // After asView: eta_seconds is null (not omitted) while there is no estimate.
+  Object.assign(fields, progressFields(progress, now));
   const view = syncHistoryView(
-    fields,
+    fields as Parameters<typeof syncHistoryView>[0],
     {
       epics: typeCounters('epics'),
       features: typeCounters('features'),
@@ -95,16 +117,13 @@ export function toSyncState(input: Row | undefined, what = 'sync_history'): Sync
   );
   return {
     view,
-    status: row.status,
-    totalItems: row.total_items,
-    outcomes: row.items_created + row.items_failed + row.items_skipped,
+    ...progress,
     lastEventSeq: row.last_event_seq,
     options: row.options,
     workItemTypes: row.work_item_types,
     closeRequested: row.close_requested,
     prepareAttempts: row.prepare_attempts,
     overwriteTotal: row.overwrite_total,
-    throttledMs: row.throttled_ms,
   };
 }
 

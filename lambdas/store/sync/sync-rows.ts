@@ -307,6 +307,7 @@ export async function recordOutcomes(
           azure_devops_id: o.azureDevOpsId,
           azure_devops_url: o.azureDevOpsUrl,
           changed_by_user: o.changedByUser ?? null,
+          ...(o.throttledMs ? { throttled_ms: Math.round(o.throttledMs) } : {}),
         }
       : { ardoq_id: o.ardoqId, status: o.status, error_message: o.errorMessage },
   );

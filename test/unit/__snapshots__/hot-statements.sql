@@ -60,7 +60,7 @@ SELECT count(*)::int AS plan_rows FROM plan_rows;
 
 -- MARK_IN_PROGRESS
 WITH h AS (
-  UPDATE sync_history SET status = 'in_progress', last_event_seq = last_event_seq + 1,
+  UPDATE sync_history SET status = 'in_progress', in_progress_at = now(), last_event_seq = last_event_seq + 1,
     work_item_types = coalesce(CAST(:workItemTypes AS jsonb), work_item_types), prepare_claimed_at = NULL,
     prepare_next_at = NULL
   WHERE id = CAST(:syncId AS uuid) AND status = 'pending' AND close_requested IS NULL
@@ -106,10 +106,11 @@ ORDER BY c.ardoq_id;
 
 -- RECORD_OUTCOMES
 WITH RECURSIVE src AS (
-  SELECT o.ardoq_id, o.status, o.azure_devops_id, o.azure_devops_url, o.error_message, o.changed_by_user
+  SELECT o.ardoq_id, o.status, o.azure_devops_id, o.azure_devops_url, o.error_message, o.changed_by_user,
+    greatest(coalesce(o.throttled_ms, 0), 0) AS throttled_ms
   FROM jsonb_to_recordset(CAST(:outcomes AS jsonb))
     AS o(ardoq_id text, status text, azure_devops_id integer, azure_devops_url text, error_message text,
-         changed_by_user jsonb)
+         changed_by_user jsonb, throttled_ms bigint)
 ),
 -- Each outcome with its node's plan row (see lockPlanRows).
 nodes AS (
@@ -148,7 +149,9 @@ counts AS (
     (count(*) FILTER (WHERE item_type = 'feature' AND status = 'skipped'))::int AS features_skipped,
     (count(*) FILTER (WHERE item_type = 'user_story' AND status = 'created'))::int AS user_stories_created,
     (count(*) FILTER (WHERE item_type = 'user_story' AND status = 'failed'))::int AS user_stories_failed,
-    (count(*) FILTER (WHERE item_type = 'user_story' AND status = 'skipped'))::int AS user_stories_skipped
+    (count(*) FILTER (WHERE item_type = 'user_story' AND status = 'skipped'))::int AS user_stories_skipped,
+    -- The time the inserted outcomes' creates waited for Azure DevOps' throttling.
+    (SELECT coalesce(sum(src.throttled_ms), 0) FROM ins JOIN src USING (ardoq_id))::bigint AS throttled_ms
   FROM ins
 ),
 h AS (
@@ -165,7 +168,7 @@ h AS (
     user_stories_created = s.user_stories_created + c.user_stories_created,
     user_stories_failed = s.user_stories_failed + c.user_stories_failed,
     user_stories_skipped = s.user_stories_skipped + c.user_stories_skipped,
-    last_event_seq = s.last_event_seq + c.n
+    last_event_seq = s.last_event_seq + c.n, throttled_ms = s.throttled_ms + c.throttled_ms
     
   FROM counts c
   -- Nothing inserted (a duplicate delivery): the row is left alone, and read below instead.
