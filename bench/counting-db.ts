@@ -33,9 +33,9 @@ const PATTERNS: ReadonlyArray<readonly [StatementKind, RegExp]> = [
   ['release-prepare', /SET prepare_claimed_at = NULL WHERE id/],
   ['mark-in-progress', /SET status = 'in_progress'/],
   ['list-roots', /parent_ardoq_id IS NULL AND state <> 'done'/],
-  ['finalize', /status = CASE WHEN items_created = 0/],
+  ['finalize', /UPDATE sync_history SET\s+status = CASE WHEN close_requested IS NOT NULL/],
   ['record-deletions', /deletion_count = deletion_count \+/],
-  ['append-event', /UPDATE sync_history SET last_event_seq = last_event_seq \+ 1\s+WHERE/],
+  ['append-event', /UPDATE sync_history SET last_event_seq = last_event_seq \+ 1,\s+overwrite_total =/],
   ['read-configuration', /FROM azure_devops_configurations/],
   ['sweep', /LIMIT :limit/],
   ['read-sync', /^\s*SELECT \* FROM sync_history WHERE id/],
@@ -127,7 +127,7 @@ export class CountingDatabase implements Database {
    */
   ingest(statement: ThreadStatement): void {
     if (!this.enabled) return;
-    const kind = classify(statement.sql);
+    const kind = (statement.kind as StatementKind | undefined) ?? classify(statement.sql);
     const startMs = statement.startEpochMs - performance.timeOrigin;
     const endMs = statement.endEpochMs - performance.timeOrigin;
     this.statements += 1;

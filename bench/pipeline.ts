@@ -1,9 +1,10 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks';
+import type { SimFaults } from '#sim/ado/index.ts';
 import type { SqlParams } from '#store/database.ts';
 import type { KindStats, StatementEvent } from './counting-db.ts';
 import { type CpuBound, cpuBound, type MachineLoad, startMachineLoad } from './machine-load.ts';
 import { sampleWaits, type WaitSamples } from './pg-waits.ts';
-import { median, quantile, round } from './stats.ts';
+import { median, now, quantile, round } from './stats.ts';
 import { type BenchSystem, type DbKind, serialise, startBenchSystem } from './system.ts';
 import { countNodes, type SyncBody, type TreeNode, uniformTree } from './trees.ts';
 
@@ -24,6 +25,25 @@ export interface PipelineOptions {
   /** Measured syncs (default 1); the median one by wall time is reported. */
   repeat?: number;
   timeoutMs?: number;
+  /** Read the sync's `eta_seconds` through the API every 100 ms, to tell how far it was (see EtaCheck). */
+  sampleEta?: boolean;
+  /** The simulator's faults besides its latency (its rate-limit mode). */
+  simulatorFaults?: SimFaults;
+  /** Processor threads (default: as `npm start`); execArgv of the threads. */
+  processorThreads?: number;
+  threadExecArgv?: string[];
+}
+
+/** The ETA the API gave when a quarter and half of the items had an outcome, against the real end. */
+export interface EtaCheck {
+  /** Share of items with an outcome when the estimate was read (first sample at or past 25 / 50 %). */
+  at: number;
+  /** What the API said was left, s. */
+  etaSeconds: number | null;
+  /** What really was left (until the terminal status), s. */
+  actualSeconds: number;
+  /** (eta − actual) / actual, %. */
+  errorPct: number | null;
 }
 
 /** Where one item's time goes, from the statements the counting wrapper saw (ms, p50 and p95). */
@@ -92,6 +112,16 @@ export interface PipelineRun {
   warnings: number;
   errors: number;
   logSamples: string[];
+  /** The terminal row's `throttled_ms` (null: the API has no such field). */
+  throttledMs: number | null;
+  /** With `sampleEta`: the estimates at 25 % and 50 %. */
+  eta?: EtaCheck[];
+  /** Simulator statistics of the run (rate-limit mode: TSTU charged, delays, refusals). */
+  simulator: { tstuCharged: number; delayed: number; delayedMs: number; rejected: number; throttled: number };
+  /** Processor threads the runtime used (0: the main thread). */
+  processorThreads: number;
+  /** How the end was seen: its terminal statement, or the fallback poll (the wall time is then late). */
+  terminalSeenBy: 'statement' | 'poll';
 }
 
 /** The ideal wall time: C creates at a time, one level after the other. */
@@ -130,6 +160,9 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRun
     ...(options.databaseUrl ? { databaseUrl: options.databaseUrl } : {}),
     processorConcurrency: options.concurrency,
     latencyMs: options.latencyMs,
+    ...(options.simulatorFaults ? { simulatorFaults: options.simulatorFaults } : {}),
+    ...(options.processorThreads !== undefined ? { processorThreads: options.processorThreads } : {}),
+    ...(options.threadExecArgv ? { threadExecArgv: options.threadExecArgv } : {}),
   });
   try {
     let warmupItems = 0;
@@ -208,7 +241,9 @@ async function measureSync(bench: BenchSystem, options: PipelineOptions): Promis
   const loop = monitorEventLoopDelay({ resolution: 10 });
   loop.enable();
   const posted = await bench.postSync(payload);
+  const etaSamples = options.sampleEta ? sampleEta(bench, posted.syncId) : undefined;
   const done = await bench.waitForTerminal(posted.syncId, options.timeoutMs ?? 600_000);
+  const samples = await etaSamples?.stop();
   const wallMs = done.atMs - posted.startMs;
   const machine = machineLoad.stop();
   loop.disable();
@@ -264,7 +299,19 @@ async function measureSync(bench: BenchSystem, options: PipelineOptions): Promis
     dataApiCalls = { ...d, total: d.execute + d.begin + d.commit + d.rollback };
   }
 
+  const row = await readRow(bench, posted.syncId);
   return {
+    throttledMs: typeof row?.throttled_ms === 'number' ? row.throttled_ms : null,
+    ...(samples ? { eta: etaChecks(samples, done.atMs) } : {}),
+    simulator: {
+      tstuCharged: round(sim.tstuCharged ?? 0, 1),
+      delayed: sim.rateLimitDelayed ?? 0,
+      delayedMs: round(sim.rateLimitDelayedMs ?? 0, 0),
+      rejected: sim.rateLimitRejected ?? 0,
+      throttled: sim.throttled ?? 0,
+    },
+    processorThreads: system.processorThreads ?? 0,
+    terminalSeenBy: done.via,
     kind: options.kind,
     items,
     shape: options.shape,
@@ -310,6 +357,65 @@ async function measureSync(bench: BenchSystem, options: PipelineOptions): Promis
     errors: bench.tally.errors,
     logSamples: bench.tally.samples,
   };
+}
+
+interface EtaSample {
+  atMs: number;
+  outcomes: number;
+  total: number;
+  etaSeconds: number | null;
+}
+
+async function readRow(bench: BenchSystem, syncId: string): Promise<Record<string, unknown> | undefined> {
+  const response = await fetch(`${bench.system.url}/api/sync-history/${syncId}`);
+  if (!response.ok) return undefined;
+  return ((await response.json()) as { data?: Record<string, unknown> }).data;
+}
+
+/** Reads the sync through the API every 100 ms until stopped (the history page's view of it). */
+function sampleEta(bench: BenchSystem, syncId: string): { stop(): Promise<EtaSample[]> } {
+  const samples: EtaSample[] = [];
+  let running = true;
+  const loop = (async () => {
+    while (running) {
+      const atMs = now();
+      const row = await readRow(bench, syncId).catch(() => undefined);
+      if (row) {
+        const num = (key: string) => (typeof row[key] === 'number' ? (row[key] as number) : 0);
+        samples.push({
+          atMs,
+          outcomes: num('items_created') + num('items_failed') + num('items_skipped'),
+          total: num('total_items'),
+          etaSeconds: typeof row.eta_seconds === 'number' ? row.eta_seconds : null,
+        });
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  })();
+  return {
+    async stop() {
+      running = false;
+      await loop;
+      return samples;
+    },
+  };
+}
+
+function etaChecks(samples: readonly EtaSample[], endMs: number): EtaCheck[] {
+  return [0.25, 0.5].map((share) => {
+    const sample = samples.find((s) => s.total > 0 && s.outcomes / s.total >= share);
+    if (!sample) return { at: share, etaSeconds: null, actualSeconds: 0, errorPct: null };
+    const actualSeconds = (endMs - sample.atMs) / 1000;
+    return {
+      at: round(sample.outcomes / sample.total, 3),
+      etaSeconds: sample.etaSeconds,
+      actualSeconds: round(actualSeconds, 2),
+      errorPct:
+        sample.etaSeconds === null || actualSeconds <= 0
+          ? null
+          : round(((sample.etaSeconds - actualSeconds) / actualSeconds) * 100, 1),
+    };
+  });
 }
 
 /** `runPipeline` with the whole run's duration (start and stop of the local system included). */

@@ -11,12 +11,17 @@ import { runHistory } from './history.ts';
 import { runLambdaWeight } from './lambda-weight.ts';
 import { mappingSection, runMappingBench } from './mapping-section.ts';
 import { acceptanceSection, historySection, lambdaSection, workflowSection } from './more-sections.ts';
-import { type PipelineRun, timedPipeline } from './pipeline.ts';
+import { describeStatements, type PipelineRun, timedPipeline } from './pipeline.ts';
 import { machineInfo, renderSection, renderSummary, type SectionResult } from './report.ts';
 import { databaseWorkSection, messagesSection, overheadSection } from './sections.ts';
+import { baselineFigures, comparisonTable, runSpeed, speedFigures } from './speed.ts';
 import { now, round } from './stats.ts';
 import { type DbKind, postgresProblem } from './system.ts';
 import { runWorkflowBench } from './workflow.ts';
+
+// The AWS SDK's notice that its 2027 releases need Node 22 is for AWS deployments; here it is noise
+// (once per thread that loads the SDK).
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
 export const PIPELINE_SHAPES = {
   full: [20, 10, 9],
@@ -95,6 +100,7 @@ export async function runBench(args: BenchArgs): Promise<SectionResult[]> {
         latencyMs: args.latencyMs,
         ...warmup,
         repeat: args.repeat,
+        ...(args.threads !== undefined ? { processorThreads: args.threads } : {}),
       });
     } catch (error) {
       pipelineError = error;
@@ -230,6 +236,31 @@ export async function runBench(args: BenchArgs): Promise<SectionResult[]> {
             log: (line) => console.log(line),
           });
           return { ...mappingSection(result), data: { result } };
+        }),
+      ),
+    );
+  }
+
+  if (wants('speed')) {
+    results.push(
+      print(
+        await section('9', 'speed (issue 19)', async () => {
+          const today = args.baseline ? await baselineFigures(args.baseline) : undefined;
+          const result = await runSpeed({
+            kind,
+            ...(databaseUrl ? { databaseUrl } : {}),
+            concurrency: args.concurrency,
+            repeat: args.repeat,
+            ...(args.threads !== undefined ? { threads: args.threads } : {}),
+            log: (line) => console.log(line),
+          });
+          const figures = speedFigures(result);
+          const details = [
+            `today${args.baseline ? ` (${args.baseline})` : ' (no --baseline: not measured here)'} and new, this machine:`,
+            ...comparisonTable(today, figures),
+            describeStatements(result.at40),
+          ];
+          return { figures, details, data: { result, today: today ?? null } };
         }),
       ),
     );

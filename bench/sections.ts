@@ -26,7 +26,8 @@ export function pipelineWorkload(run: PipelineRun): string {
 
 function runHealth(run: PipelineRun): string {
   const ok = run.status === 'completed' && run.created === run.items;
-  return `final: ${run.status}, created ${run.created}/${run.items}, failed ${run.failed}, skipped ${run.skipped}; ${run.creates} creates sent to the simulator; log warnings ${run.warnings}, errors ${run.errors}${ok ? '' : '  <-- NOT A CLEAN RUN'}${run.logSamples.length ? `\n  ${run.logSamples.join('\n  ')}` : ''}`;
+  const late = run.terminalSeenBy === 'poll' ? '  <-- END SEEN BY THE 1 s POLL: the wall time is late' : '';
+  return `final: ${run.status}${late}, created ${run.created}/${run.items}, failed ${run.failed}, skipped ${run.skipped}; ${run.creates} creates sent to the simulator; log warnings ${run.warnings}, errors ${run.errors}${ok ? '' : '  <-- NOT A CLEAN RUN'}${run.logSamples.length ? `\n  ${run.logSamples.join('\n  ')}` : ''}`;
 }
 
 export function overheadSection(run: PipelineRun): { figures: Figure[]; details: string[] } {

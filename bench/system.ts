@@ -7,7 +7,7 @@ import { PostgresDatabase } from '#adapters/postgres-database.ts';
 import { type LocalSystem, startLocalSystem } from '#bin/local/local-system.ts';
 import type { Log } from '#core/pipeline/deps.ts';
 import type { SecretStore } from '#core/ports/secret-store.ts';
-import type { SimStats } from '#sim/ado/index.ts';
+import type { SimFaults, SimStats } from '#sim/ado/index.ts';
 import { type Database, sqlUuid } from '#store/database.ts';
 import { closeSync } from '#store/sync/sync-rows.ts';
 import { countSqsSends, type SqsSendCounts } from '#test/support/sqs-send-counter.ts';
@@ -85,6 +85,8 @@ export interface BenchSystemOptions {
   processorThreads?: number;
   /** execArgv of the processor threads (the CPU profiler's flags). */
   threadExecArgv?: string[];
+  /** The simulator's faults besides its latency (e.g. its rate-limit mode). */
+  simulatorFaults?: SimFaults;
 }
 
 export interface TerminalSync {
@@ -95,6 +97,11 @@ export interface TerminalSync {
   skipped: number;
   /** performance.now() when the terminal statement returned (finalize or close). */
   atMs: number;
+  /**
+   * How the end was seen: the terminal statement itself, or the fallback poll (then `atMs` is late by up
+   * to its interval, and the run's figures say so).
+   */
+  via: 'statement' | 'poll';
 }
 
 export interface BenchSystem {
@@ -202,7 +209,10 @@ export async function startBenchSystem(options: BenchSystemOptions): Promise<Ben
   let system: LocalSystem;
   let simulator: SimulatorThread | undefined;
   try {
-    simulator = await startSimulatorThread({ pat: BENCH_PAT, faults: { latencyMs: options.latencyMs } });
+    simulator = await startSimulatorThread({
+      pat: BENCH_PAT,
+      faults: { ...options.simulatorFaults, latencyMs: options.latencyMs },
+    });
     system = await startLocalSystem({
       port: 0,
       dataDir,
@@ -218,6 +228,7 @@ export async function startBenchSystem(options: BenchSystemOptions): Promise<Ben
           threadSends.messages += messages;
         },
         ...(options.threadExecArgv ? { execArgv: options.threadExecArgv } : {}),
+        statementSummarizer: new URL('./thread-statements.ts', import.meta.url).href,
       },
       // The sweep repairs lost work; in a healthy run it has nothing to do and would only add reads.
       sweepIntervalMs: 3_600_000,
@@ -268,6 +279,7 @@ export async function startBenchSystem(options: BenchSystemOptions): Promise<Ben
       failed: row.items_failed as number,
       skipped: row.items_skipped as number,
       atMs: event.endMs,
+      via: 'statement',
     };
     terminal.set(row.id as string, t);
     waiters.get(row.id as string)?.(t);
@@ -328,6 +340,7 @@ export async function startBenchSystem(options: BenchSystemOptions): Promise<Ben
                 failed: row.items_failed as number,
                 skipped: row.items_skipped as number,
                 atMs: now(),
+                via: 'poll',
               });
             }
           } catch {

@@ -76,6 +76,8 @@ export interface LocalSystemOptions extends ConfigurationOptions, ArdoqConfigura
     onStatement?: (statement: ThreadStatement) => void;
     onSqsSend?: (messages: number) => void;
     execArgv?: string[];
+    /** See ProcessorThreadConfig.statementSummarizer. */
+    statementSummarizer?: string;
   };
   /** Lambda's visibility timeout: how long a failed message stays hidden before it is retried. */
   visibilityTimeoutSeconds?: number;
@@ -250,6 +252,9 @@ export async function startLocalSystem(options: LocalSystemOptions): Promise<Loc
             adoAllowedOrigins: [...(options.adoAllowedOrigins ?? []), ...simulatorOrigins],
             debug: options.debugThreads ?? false,
             observe: options.observeProcessorThreads !== undefined,
+            ...(options.observeProcessorThreads?.statementSummarizer
+              ? { statementSummarizer: options.observeProcessorThreads.statementSummarizer }
+              : {}),
           },
           db: handlersDb,
           secrets,

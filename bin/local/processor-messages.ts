@@ -24,11 +24,19 @@ export interface ProcessorThreadConfig {
   debug: boolean;
   /** Report every statement and SQS send to the main thread (the benchmarks count them). */
   observe: boolean;
+  /**
+   * With `observe`: a module (URL) whose `summarize(statement)` returns what is posted instead of the
+   * whole statement (its text, parameters and rows are copied between threads at a cost otherwise).
+   */
+  statementSummarizer?: string;
 }
 
 /** A statement a thread ran, as the benchmarks see it (times in ms since the epoch, from `epochNow`). */
 export interface ThreadStatement {
+  /** The statement's text ('' when a summarizer kept only its `kind`). */
   sql: string;
+  /** What a summarizer recognised the statement as. */
+  kind?: string;
   params: SqlParams | undefined;
   rows: Record<string, unknown>[];
   startEpochMs: number;

@@ -28,6 +28,7 @@ import {
   revive,
   type SerializedError,
   serializeError,
+  type ThreadStatement,
   type ToThread,
 } from './processor-messages.ts';
 import { countSqsSends } from './sqs-send-counter.ts';
@@ -94,7 +95,11 @@ class MainThreadDatabase implements Database {
 }
 
 /** Reports each statement to the main thread (benchmarks), around the thread's own database. */
-function observed(db: Database, main: MainThread): Database {
+function observed(
+  db: Database,
+  main: MainThread,
+  summarize: (statement: ThreadStatement) => ThreadStatement,
+): Database {
   const run = async <R extends Row>(
     target: Queryable,
     sql: string,
@@ -109,7 +114,7 @@ function observed(db: Database, main: MainThread): Database {
     } finally {
       main.post({
         type: 'statement',
-        statement: {
+        statement: summarize({
           sql,
           params,
           rows: result?.rows ?? [],
@@ -117,7 +122,7 @@ function observed(db: Database, main: MainThread): Database {
           endEpochMs: epochNow(),
           inTransaction,
           failed: result === undefined,
-        },
+        }),
       });
     }
   };
@@ -155,7 +160,11 @@ if (!isMainThread && parentPort) {
   const own = config.databaseUrl
     ? new PostgresDatabase({ connectionString: config.databaseUrl, max: config.databasePoolMax })
     : new MainThreadDatabase(main);
-  const db = timeout.wrapDb(config.observe && config.databaseUrl ? observed(own, main) : own);
+  const summarize: (statement: ThreadStatement) => ThreadStatement = config.statementSummarizer
+    ? ((await import(config.statementSummarizer)) as { summarize: (s: ThreadStatement) => ThreadStatement })
+        .summarize
+    : (statement) => statement;
+  const db = timeout.wrapDb(config.observe && config.databaseUrl ? observed(own, main, summarize) : own);
   const sqs = new SQSClient({
     endpoint: config.sqs.endpoint,
     region: 'us-east-1',
