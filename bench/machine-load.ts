@@ -28,7 +28,7 @@ const parentOf = (pid: number): number => {
 };
 
 let ticksPerSecond: number | undefined;
-function clockTicks(): number {
+export function clockTicks(): number {
   ticksPerSecond ??= Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
   return ticksPerSecond;
 }

@@ -2,7 +2,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { SimFaults } from '#sim/ado/index.ts';
 import type { SqlParams } from '#store/database.ts';
 import type { KindStats, StatementEvent } from './counting-db.ts';
-import { type CpuBound, cpuBound, type MachineLoad, startMachineLoad } from './machine-load.ts';
+import { type CpuBound, clockTicks, cpuBound, type MachineLoad, startMachineLoad } from './machine-load.ts';
 import { sampleWaits, type WaitSamples } from './pg-waits.ts';
 import { median, now, quantile, round } from './stats.ts';
 import { type BenchSystem, type DbKind, serialise, startBenchSystem } from './system.ts';
@@ -120,6 +120,10 @@ export interface PipelineRun {
   simulator: { tstuCharged: number; delayed: number; delayedMs: number; rejected: number; throttled: number };
   /** Processor threads the runtime used (0: the main thread). */
   processorThreads: number;
+  /** CPU of the Azure DevOps simulator's thread over the run, ms (Azure DevOps' work, not ours; null: unknown). */
+  simulatorCpuMs: number | null;
+  /** CPU of the SQS emulator's thread over the run, ms (AWS' work in the cloud; null: unknown). */
+  sqsCpuMs: number | null;
   /** How the end was seen: its terminal statement, or the fallback poll (the wall time is then late). */
   terminalSeenBy: 'statement' | 'poll';
 }
@@ -234,6 +238,10 @@ async function measureSync(bench: BenchSystem, options: PipelineOptions): Promis
     options.kind === 'postgres' && options.databaseUrl
       ? await sampleWaits(options.databaseUrl, new URL(options.databaseUrl).pathname.slice(1))
       : undefined;
+  const simulatorCpu0 = await bench.simulatorCpuMs();
+  // The SQS emulator's thread (absent on trees from before it could tell).
+  const sqsTicks = () => (system.sqsCpuTicks ? system.sqsCpuTicks() : Promise.resolve(null));
+  const sqsTicks0 = await sqsTicks();
   const machineLoad = await startMachineLoad(
     options.kind === 'postgres' ? options.databaseUrl : undefined,
     waits?.backendPid === undefined ? [] : [waits.backendPid],
@@ -246,6 +254,8 @@ async function measureSync(bench: BenchSystem, options: PipelineOptions): Promis
   const samples = await etaSamples?.stop();
   const wallMs = done.atMs - posted.startMs;
   const machine = machineLoad.stop();
+  const simulatorCpu1 = await bench.simulatorCpuMs();
+  const sqsTicks1 = await sqsTicks();
   loop.disable();
   const inFlight = { average: round(counting.averageInFlight(), 1), peak: counting.peakInFlight };
   const postgresWaits = await waits?.stop();
@@ -311,6 +321,12 @@ async function measureSync(bench: BenchSystem, options: PipelineOptions): Promis
       throttled: sim.throttled ?? 0,
     },
     processorThreads: system.processorThreads ?? 0,
+    simulatorCpuMs:
+      simulatorCpu0 === null || simulatorCpu1 === null ? null : round(simulatorCpu1 - simulatorCpu0, 0),
+    sqsCpuMs:
+      sqsTicks0 === null || sqsTicks1 === null
+        ? null
+        : round(((sqsTicks1 - sqsTicks0) * 1000) / clockTicks(), 0),
     terminalSeenBy: done.via,
     kind: options.kind,
     items,

@@ -141,6 +141,8 @@ export interface LocalSystem {
   eventSources: { work: SqsEventSource; finalize: SqsEventSource };
   /** Threads the processor invocations run on (0: the main thread). */
   processorThreads: number;
+  /** CPU of the SQS emulator's thread, in clock ticks (the benchmarks count it apart: SQS is AWS' CPU). */
+  sqsCpuTicks(): Promise<number | null>;
   /** Runs the sweep now (the timer runs it every `sweepIntervalMs`). */
   sweep(staleSeconds?: number): Promise<unknown>;
   /** Approximate number of visible + in-flight messages of a queue. */
@@ -323,6 +325,7 @@ export async function startLocalSystem(options: LocalSystemOptions): Promise<Loc
     queueUrls,
     eventSources,
     processorThreads: pool?.size ?? 0,
+    sqsCpuTicks: () => fauxqs.cpuTicks(),
     sweep: runSweep,
     queueDepth: (queueUrl) => queueDepth(sqs, queueUrl),
     stop: async () => {

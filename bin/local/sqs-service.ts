@@ -4,6 +4,8 @@ import { Worker } from 'node:worker_threads';
 export interface LocalSqsService {
   /** http://127.0.0.1:PORT, the SQS endpoint. */
   endpoint: string;
+  /** CPU of the service's thread since it started, in clock ticks (null where /proc does not show it). */
+  cpuTicks(): Promise<number | null>;
   close(): Promise<void>;
 }
 
@@ -14,7 +16,18 @@ import(workerData.fauxqs).then(async ({ buildApp }) => {
   const app = buildApp({ logger: false });
   await app.listen({ port: 0, host: '127.0.0.1' });
   parentPort.postMessage({ port: app.server.address().port });
-  parentPort.once('message', async () => {
+  parentPort.on('message', async (message) => {
+    if (message === 'cpu') {
+      // This thread's CPU (utime + stime ticks of /proc/thread-self/stat), for the benchmarks.
+      let ticks = null;
+      try {
+        const stat = require('node:fs').readFileSync('/proc/thread-self/stat', 'utf8');
+        const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+        ticks = Number(fields[11]) + Number(fields[12]);
+      } catch {}
+      parentPort.postMessage({ cpuTicks: ticks });
+      return;
+    }
     await app.close();
     parentPort.postMessage({ closed: true });
   });
@@ -34,6 +47,11 @@ export async function startLocalSqsService(): Promise<LocalSqsService> {
   worker.removeAllListeners('exit');
   return {
     endpoint: `http://127.0.0.1:${port}`,
+    cpuTicks: () =>
+      new Promise((resolve) => {
+        worker.once('message', (m: { cpuTicks?: number | null }) => resolve(m.cpuTicks ?? null));
+        worker.postMessage('cpu');
+      }),
     close: async () => {
       await new Promise<void>((resolve) => {
         worker.once('message', () => resolve());
