@@ -1151,7 +1151,11 @@ export function describeHistoryContract(adapter: string, connect: () => Promise<
         expect(progressOf(started!.view)).toEqual({ throttled_ms: 0, eta_seconds: null });
         expect(progressOf(await views(id))).toEqual({ throttled_ms: 0, eta_seconds: null });
 
-        // A throttled create handed back adds its delay.
+        // A throttled create handed back adds its delay (never more than the sync has been processing).
+        await db.query(
+          `UPDATE sync_history SET in_progress_at = now() - interval '60 seconds' WHERE id = CAST(:id AS uuid)`,
+          { id: sqlUuid(id) },
+        );
         expect(await claimItems(db, id, [plan[1]!.ardoqId], 30)).toHaveLength(1);
         expect(await releaseItems(db, id, [plan[1]!.ardoqId], false, 4200)).toEqual([plan[1]!.ardoqId]);
 

@@ -503,22 +503,37 @@ export function describeRepositoryContract(adapter: string, connect: () => Promi
       });
 
       it("adds the time the recorded creates waited for throttling to the sync's throttled_ms, once", async () => {
-        const plan = buildPlan(1, 2);
+        const plan = buildPlan(1, 3);
         const sync = await createSync(db, newSync(plan));
         const id = sync.view.id;
-        const [epic, f1, f2] = plan.map((n) => n.ardoqId) as [string, string, string];
+        const [epic, f1, f2, f3] = plan.map((n) => n.ardoqId) as [string, string, string, string];
+        const startedAgo = (seconds: number) =>
+          db.query(
+            `UPDATE sync_history SET started_at = now() - make_interval(secs => :s) WHERE id = CAST(:id AS uuid)`,
+            {
+              id: sqlUuid(id),
+              s: seconds,
+            },
+          );
+        await startedAgo(60);
 
         const first = await recordOutcomes(db, id, [{ ...createdOutcome(epic, 201), throttledMs: 1_200 }]);
         expect(first.sync.view.throttled_ms).toBe(1_200);
-        // A duplicate delivery adds nothing; a batch adds its inserted rows' waits only.
+        // A duplicate delivery adds nothing; a batch adds the longest wait of its inserted rows (its
+        // items waited together), not their sum.
         const batch = await recordOutcomes(db, id, [
           { ...createdOutcome(epic, 201), throttledMs: 5_000 },
           { ...createdOutcome(f1, 202), throttledMs: 300.4 },
-          createdOutcome(f2, 203),
+          { ...createdOutcome(f2, 203), throttledMs: 250 },
         ]);
         expect(batch.inserted).toBe(2);
         expect(batch.sync.view.throttled_ms).toBe(1_500);
         expect((await getSync(db, id)).throttledMs).toBe(1_500);
+        // Never more than the time the sync has been processing (2 s here).
+        await startedAgo(2);
+        const capped = await recordOutcomes(db, id, [{ ...createdOutcome(f3, 204), throttledMs: 9_000 }]);
+        expect(capped.sync.view.throttled_ms).toBeGreaterThanOrEqual(1_990);
+        expect(capped.sync.view.throttled_ms).toBeLessThan(2_500);
         await expectSyncInvariants(db, id);
       });
 

@@ -181,6 +181,12 @@ describe('processItem', () => {
     const epic = `${prefix}-e0`;
     h.queue.pending.length = 0;
     h.fake.failNext('createWorkItem', new AdoThrottledError('TF400733: Request was blocked', 3500, 429));
+    // The queue's delays are not waited here: the sync has been processing for a minute, so the 3.5 s
+    // fit in its time (throttled_ms never exceeds it).
+    await db.query(
+      `UPDATE sync_history SET in_progress_at = now() - interval '60 seconds' WHERE id = CAST(:id AS uuid)`,
+      { id: sqlUuid(syncId) },
+    );
 
     await processItem(syncId, epic, h.deps);
 

@@ -5,7 +5,7 @@ import type { ClaimedItem, NodeKey, SweepNodeList, SweepSyncList } from '#core/d
 import type { Queryable } from '../database.ts';
 import { sqlJson, sqlUuid } from '../database.ts';
 import { col, parseRow } from '../rows.ts';
-import { ARDOQ_ID_KEYS, lockPlanRows } from './statements.ts';
+import { ARDOQ_ID_KEYS, addThrottled, lockPlanRows } from './statements.ts';
 
 /** A row of CLAIM_ITEMS. */
 const ClaimRow = z.object({
@@ -118,7 +118,7 @@ released AS (
   RETURNING p.ardoq_id
 ),
 waited AS (
-  UPDATE sync_history s SET throttled_ms = s.throttled_ms + CAST(:throttledMs AS bigint)
+  UPDATE sync_history s SET throttled_ms = ${addThrottled('s', 'CAST(:throttledMs AS bigint)')}
   WHERE s.id = CAST(:syncId AS uuid) AND CAST(:throttledMs AS bigint) > 0 AND EXISTS (SELECT 1 FROM released)
 )
 SELECT ardoq_id FROM released`;
@@ -126,7 +126,8 @@ SELECT ardoq_id FROM released`;
 /**
  * Gives claimed nodes back (they will be retried), in one statement, and returns those given back.
  * `reachedAdo: false` (throttled: nothing was created) also takes back the attempt, so the retry does
- * not go looking for a work item; `throttledMs` is added to the sync's time spent throttled. Only while
+ * not go looking for a work item; `throttledMs` is added to the sync's time spent throttled (see
+ * addThrottled). Only while
  * the sync runs; on a closing sync only nodes whose create may have happened (`reachedAdo`), which
  * their retry reconciles: the caller records the others as not created.
  */

@@ -55,6 +55,16 @@ const summary = (h: string) => `jsonb_build_object(
 const DURATION = `(extract(epoch FROM now() - started_at) * 1000)::bigint`;
 
 /**
+ * `throttled_ms` of the sync row `alias` plus `waitedMs`, but never above the time the sync has been
+ * processing (nor below what it was): waits of items held back together overlap, so their sum would
+ * read longer than the sync itself. The number is the time the sync was held back by Azure DevOps'
+ * throttling, counted by batch (a batch's items wait together: its longest wait counts).
+ */
+export const addThrottled = (alias: string, waitedMs: string) =>
+  `least(${alias}.throttled_ms + ${waitedMs}, greatest(${alias}.throttled_ms,
+    (extract(epoch FROM now() - coalesce(${alias}.in_progress_at, ${alias}.started_at)) * 1000)::bigint))`;
+
+/**
  * The plan rows of one `:plan` parameter: a JSON array of `[ardoqId, parentArdoqId, depth, name, payload?]`
  * (compact: no key names repeated 10,000 times), numbered from `:firstPosition`. The stored payload gets
  * the node's `_id` back (the field mapping reads it) without the request carrying it twice.
@@ -246,8 +256,8 @@ counts AS (
     ${COUNT_OUTCOMES}${
       throttled
         ? `,
-    -- The time the inserted outcomes' creates waited for Azure DevOps' throttling.
-    (SELECT coalesce(sum(src.throttled_ms), 0) FROM ins JOIN src USING (ardoq_id))::bigint AS throttled_ms`
+    -- The longest wait for Azure DevOps' throttling among the inserted outcomes' creates (they waited together).
+    (SELECT coalesce(max(src.throttled_ms), 0) FROM ins JOIN src USING (ardoq_id))::bigint AS throttled_ms`
         : ''
     }
   FROM ins
@@ -255,7 +265,7 @@ counts AS (
 h AS (
   UPDATE sync_history s SET
     ${addCounts('s', 'c')},
-    last_event_seq = s.last_event_seq + c.n${throttled ? ', throttled_ms = s.throttled_ms + c.throttled_ms' : ''}
+    last_event_seq = s.last_event_seq + c.n${throttled ? `, throttled_ms = ${addThrottled('s', 'c.throttled_ms')}` : ''}
     ${closing}
   FROM counts c
   -- Nothing inserted (a duplicate delivery): the row is left alone, and read below instead.
@@ -294,7 +304,7 @@ const OUTCOMES_SOURCE = `src AS (
          changed_by_user jsonb, throttled_ms bigint)
 )`;
 
-/** Outcomes, with the time their creates waited for throttling added to the sync's `throttled_ms`. */
+/** Outcomes, with the time their creates waited for throttling added to the sync's `throttled_ms` (see addThrottled). */
 export const RECORD_OUTCOMES = outcomesStatement(OUTCOMES_SOURCE, false, true);
 
 /** Every descendant of :rootArdoqId is skipped, each naming its own parent. */

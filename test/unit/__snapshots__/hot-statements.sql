@@ -150,8 +150,8 @@ counts AS (
     (count(*) FILTER (WHERE item_type = 'user_story' AND status = 'created'))::int AS user_stories_created,
     (count(*) FILTER (WHERE item_type = 'user_story' AND status = 'failed'))::int AS user_stories_failed,
     (count(*) FILTER (WHERE item_type = 'user_story' AND status = 'skipped'))::int AS user_stories_skipped,
-    -- The time the inserted outcomes' creates waited for Azure DevOps' throttling.
-    (SELECT coalesce(sum(src.throttled_ms), 0) FROM ins JOIN src USING (ardoq_id))::bigint AS throttled_ms
+    -- The longest wait for Azure DevOps' throttling among the inserted outcomes' creates (they waited together).
+    (SELECT coalesce(max(src.throttled_ms), 0) FROM ins JOIN src USING (ardoq_id))::bigint AS throttled_ms
   FROM ins
 ),
 h AS (
@@ -168,7 +168,8 @@ h AS (
     user_stories_created = s.user_stories_created + c.user_stories_created,
     user_stories_failed = s.user_stories_failed + c.user_stories_failed,
     user_stories_skipped = s.user_stories_skipped + c.user_stories_skipped,
-    last_event_seq = s.last_event_seq + c.n, throttled_ms = s.throttled_ms + c.throttled_ms
+    last_event_seq = s.last_event_seq + c.n, throttled_ms = least(s.throttled_ms + c.throttled_ms, greatest(s.throttled_ms,
+    (extract(epoch FROM now() - coalesce(s.in_progress_at, s.started_at)) * 1000)::bigint))
     
   FROM counts c
   -- Nothing inserted (a duplicate delivery): the row is left alone, and read below instead.
@@ -325,7 +326,8 @@ released AS (
   RETURNING p.ardoq_id
 ),
 waited AS (
-  UPDATE sync_history s SET throttled_ms = s.throttled_ms + CAST(:throttledMs AS bigint)
+  UPDATE sync_history s SET throttled_ms = least(s.throttled_ms + CAST(:throttledMs AS bigint), greatest(s.throttled_ms,
+    (extract(epoch FROM now() - coalesce(s.in_progress_at, s.started_at)) * 1000)::bigint))
   WHERE s.id = CAST(:syncId AS uuid) AND CAST(:throttledMs AS bigint) > 0 AND EXISTS (SELECT 1 FROM released)
 )
 SELECT ardoq_id FROM released;
