@@ -5,7 +5,7 @@
  * live in the main thread) and runs the invocations the pool hands it, several at a time.
  */
 import { isMainThread, type MessagePort, parentPort, workerData } from 'node:worker_threads';
-import { SQSClient } from '@aws-sdk/client-sqs';
+import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { adoTrackerFactory } from '#adapters/ado-rest-work-item-tracker.ts';
 import { PostgresDatabase } from '#adapters/postgres-database.ts';
 import { SqsWorkQueue } from '#adapters/sqs-work-queue.ts';
@@ -208,5 +208,14 @@ if (!isMainThread && parentPort) {
       void own.close().finally(() => port.postMessage({ type: 'closed' } satisfies FromThread));
     }
   });
+  // Like a Lambda's init phase: the clients connect before the first invocation (a database connection,
+  // the SQS client's first exchange), not during it.
+  await Promise.all([
+    // (The main thread's database is not reached before `ready`: the pool listens to a thread after it.)
+    config.databaseUrl ? own.query('SELECT 1') : undefined,
+    sqs.send(
+      new GetQueueAttributesCommand({ QueueUrl: config.sqs.workQueueUrl, AttributeNames: ['QueueArn'] }),
+    ),
+  ]);
   port.postMessage({ type: 'ready' } satisfies FromThread);
 }
