@@ -5,7 +5,7 @@ import { startAdoSimulator } from '#sim/ado/index.ts';
 import type { AdoSimulator, SimFaults, SimStats } from '#sim/ado/types.ts';
 
 // The ADO simulator on its own thread: Azure DevOps is a remote service, so its CPU must not come out
-// of the local runtime's one Node thread that the pipeline benchmark measures. The main thread sees an
+// of the local runtime's threads that the pipeline benchmark measures. The main thread sees an
 // AdoSimulator whose `url` is the simulator's; stats are fetched and reset by message.
 
 interface ThreadOptions {

@@ -132,6 +132,13 @@ describe('SSE streaming', () => {
     const sync = await createSync(db, newSync(plan));
     const id = sync.view.id;
     await markInProgress(db, id);
+    // Processing started a minute ago (throttled_ms never exceeds the time the sync has been processing).
+    await db.query(
+      `UPDATE sync_history SET in_progress_at = now() - interval '60 seconds' WHERE id = CAST(:id AS uuid)`,
+      {
+        id,
+      },
+    );
     await claimItems(db, id, [plan[1]!.ardoqId], 30);
     await releaseItems(db, id, [plan[1]!.ardoqId], false, 2500);
     await recordOutcomes(db, id, [createdOutcome(plan[0]!.ardoqId, 1)]);
