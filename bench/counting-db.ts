@@ -127,24 +127,25 @@ export class CountingDatabase implements Database {
    */
   ingest(statement: ThreadStatement): void {
     if (!this.enabled) return;
-    const kind = (statement.kind as StatementKind | undefined) ?? classify(statement.sql);
-    const startMs = statement.startEpochMs - performance.timeOrigin;
-    const endMs = statement.endEpochMs - performance.timeOrigin;
     this.statements += 1;
-    const stats = this.byKind.get(kind) ?? { count: 0, totalMs: 0 };
-    stats.count += 1;
-    stats.totalMs += endMs - startMs;
-    this.byKind.set(kind, stats);
-    const event: StatementEvent = {
-      kind,
+    this.finished({
+      kind: (statement.kind as StatementKind | undefined) ?? classify(statement.sql),
       sql: statement.sql,
       params: statement.params,
-      startMs,
-      endMs,
+      startMs: statement.startEpochMs - performance.timeOrigin,
+      endMs: statement.endEpochMs - performance.timeOrigin,
       rows: statement.rows,
       inTransaction: statement.inTransaction,
       ...(statement.failed ? { error: new Error('failed in a processor thread') } : {}),
-    };
+    });
+  }
+
+  /** A finished statement: counted by kind, then shown to the observers. */
+  private finished(event: StatementEvent): void {
+    const stats = this.byKind.get(event.kind) ?? { count: 0, totalMs: 0 };
+    stats.count += 1;
+    stats.totalMs += event.endMs - event.startMs;
+    this.byKind.set(event.kind, stats);
     for (const observer of this.observers) observer(event);
   }
 
@@ -188,11 +189,7 @@ export class CountingDatabase implements Database {
       const endMs = now();
       this.accumulate();
       this.inFlight -= 1;
-      const stats = this.byKind.get(kind) ?? { count: 0, totalMs: 0 };
-      stats.count += 1;
-      stats.totalMs += endMs - startMs;
-      this.byKind.set(kind, stats);
-      const event: StatementEvent = {
+      this.finished({
         kind,
         sql,
         params,
@@ -201,8 +198,7 @@ export class CountingDatabase implements Database {
         rows: result?.rows ?? [],
         inTransaction,
         ...(error ? { error } : {}),
-      };
-      for (const observer of this.observers) observer(event);
+      });
     }
   }
 }
