@@ -141,6 +141,8 @@ export interface LocalSystem {
   eventSources: { work: SqsEventSource; finalize: SqsEventSource };
   /** Threads the processor invocations run on (0: the main thread). */
   processorThreads: number;
+  /** The processor threads, when there are any. */
+  processorPool?: ProcessorPool;
   /** CPU of the SQS emulator's thread, in clock ticks (the benchmarks count it apart: SQS is AWS' CPU). */
   sqsCpuTicks(): Promise<number | null>;
   /** Runs the sweep now (the timer runs it every `sweepIntervalMs`). */
@@ -325,6 +327,7 @@ export async function startLocalSystem(options: LocalSystemOptions): Promise<Loc
     queueUrls,
     eventSources,
     processorThreads: pool?.size ?? 0,
+    ...(pool ? { processorPool: pool } : {}),
     sqsCpuTicks: () => fauxqs.cpuTicks(),
     sweep: runSweep,
     queueDepth: (queueUrl) => queueDepth(sqs, queueUrl),

@@ -1,6 +1,6 @@
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import type { PipelineSettings } from '#core/pipeline/deps.ts';
-import { DatabaseError, type QueryResult, type SqlParams } from '#store/database.ts';
+import { DatabaseError, type SqlParams } from '#store/database.ts';
 
 /**
  * What goes between the local runtime's main thread and its processor threads (processor-pool.ts,
@@ -103,5 +103,3 @@ export function revive(error: SerializedError): Error {
 
 /** A clock both threads share (performance.now() has a different origin in each thread). */
 export const epochNow = (): number => performance.timeOrigin + performance.now();
-
-export type DbReply = QueryResult | undefined;

@@ -40,8 +40,7 @@ interface OpenTransaction {
 
 interface Thread {
   worker: Worker;
-  /** Invocations running on it. */
-  busy: number;
+  /** Invocations running on it, by id. */
   pending: Map<number, { resolve: (r: SQSBatchResponse) => void; reject: (e: Error) => void }>;
   /** Transactions a thread opened on the main thread's database, by the thread's id. */
   transactions: Map<number, OpenTransaction>;
@@ -56,6 +55,7 @@ interface Thread {
 export class ProcessorPool {
   private readonly threads: Thread[] = [];
   private nextId = 0;
+  private closing = false;
 
   private constructor(private readonly options: ProcessorPoolOptions) {}
 
@@ -74,6 +74,11 @@ export class ProcessorPool {
     return this.threads.length;
   }
 
+  /** The threads' workers (a test stops one to see it replaced). */
+  get workers(): readonly Worker[] {
+    return this.threads.map((t) => t.worker);
+  }
+
   private async spawn(): Promise<void> {
     const entry = new URL('./processor-thread.ts', import.meta.url).href;
     const bootstrap = `import('tsx/esm/api').then(({ register }) => { register(); return import(${JSON.stringify(entry)}); })`;
@@ -82,7 +87,7 @@ export class ProcessorPool {
       workerData: this.options.config,
       ...(this.options.execArgv ? { execArgv: this.options.execArgv } : {}),
     });
-    const thread: Thread = { worker, busy: 0, pending: new Map(), transactions: new Map() };
+    const thread: Thread = { worker, pending: new Map(), transactions: new Map() };
     await new Promise<void>((resolve, reject) => {
       const failed = (error: Error) => reject(error);
       const exited = (code: number) =>
@@ -97,35 +102,50 @@ export class ProcessorPool {
       });
     });
     worker.on('message', (message: FromThread) => this.onMessage(thread, message));
-    worker.on('error', (error) => {
-      this.options.log.error('a processor thread crashed', { error: error.message });
-      for (const waiter of thread.pending.values()) waiter.reject(error);
-      thread.pending.clear();
-    });
+    worker.on('error', (error) =>
+      this.options.log.error('a processor thread crashed', { error: error.message }),
+    );
+    worker.once('exit', (code) => void this.replace(thread, code));
     this.threads.push(thread);
+  }
+
+  /**
+   * A thread that died (not closed): its invocations fail, so their batches come back after the
+   * visibility timeout, as a crashed Lambda's do, and a new thread takes its place, as a new container.
+   */
+  private async replace(thread: Thread, code: number): Promise<void> {
+    const at = this.threads.indexOf(thread);
+    if (this.closing || at < 0) return;
+    this.threads.splice(at, 1);
+    const died = new Error(`the processor thread exited (${code})`);
+    for (const waiter of thread.pending.values()) waiter.reject(died);
+    thread.pending.clear();
+    for (const open of thread.transactions.values()) open.end(false);
+    this.options.log.warn('a processor thread exited: starting another', { code });
+    await this.spawn().catch((error: Error) =>
+      this.options.log.error('no processor thread could replace it', { error: error.message }),
+    );
   }
 
   /** One invocation, on the least busy thread; answers as the handler would. */
   invoke(event: SQSEvent): Promise<SQSBatchResponse> {
-    const thread = this.threads.reduce((a, b) => (b.busy < a.busy ? b : a));
+    const thread = this.threads.reduce<Thread | undefined>(
+      (a, b) => (a === undefined || b.pending.size < a.pending.size ? b : a),
+      undefined,
+    );
+    if (!thread) return Promise.reject(new Error('no processor thread is running'));
     const id = this.nextId++;
-    thread.busy += 1;
     return new Promise<SQSBatchResponse>((resolve, reject) => {
       thread.pending.set(id, { resolve, reject });
       thread.worker.postMessage({ type: 'invoke', id, event } satisfies ToThread);
-    }).finally(() => {
-      thread.busy -= 1;
     });
   }
 
-  private post(thread: Thread, message: ToThread): void {
-    thread.worker.postMessage(message);
-  }
-
   private answer(thread: Thread, id: number, work: () => Promise<unknown>): void {
+    const reply = (message: ToThread) => thread.worker.postMessage(message);
     work().then(
-      (value) => this.post(thread, { type: 'reply', id, value }),
-      (error: unknown) => this.post(thread, { type: 'reply', id, error: serializeError(error) }),
+      (value) => reply({ type: 'reply', id, value }),
+      (error: unknown) => reply({ type: 'reply', id, error: serializeError(error) }),
     );
   }
 
@@ -205,6 +225,7 @@ export class ProcessorPool {
   }
 
   async close(): Promise<void> {
+    this.closing = true;
     await Promise.all(
       this.threads.map(async ({ worker }) => {
         await new Promise<void>((resolve) => {

@@ -76,6 +76,26 @@ describe('processor invocations on worker threads', () => {
     expect(sent).toBeGreaterThanOrEqual(6 + 24);
   });
 
+  it('a thread that dies mid-sync is replaced; its batches come back and every node is created once', async () => {
+    const system: TestSystem = await startTestSystem({
+      processorThreads: 2,
+      simulatorFaults: { latencyMs: 60 },
+    });
+    cleanups.push(() => system.close());
+    const pool = system.processorPool;
+    if (!pool) throw new Error('no processor pool');
+    const syncId = await system.startSync('Agile Project', tree(3, 3, 3, 'thr-crash'));
+    await expect.poll(() => system.simulator?.stats.creates ?? 0, { timeout: 20_000 }).toBeGreaterThan(4);
+    const dead = pool.workers[0];
+    await dead?.terminate();
+    const done = await system.waitForTerminal(syncId, 60_000);
+    expect(done).toMatchObject({ status: 'completed', total_items: 39, items_created: 39 });
+    await expectAdoConsistent(system, system.db, syncId);
+    // The replacement starts like any thread (a second or two under tsx).
+    await expect.poll(() => pool.size, { timeout: 20_000 }).toBe(2);
+    expect(pool.workers).not.toContain(dead);
+  });
+
   it('refuses interposers the threads cannot carry', async () => {
     await expect(
       startTestSystem({ processorThreads: 2, wrapTrackers: (factory) => factory }),
