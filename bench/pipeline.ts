@@ -29,9 +29,8 @@ export interface PipelineOptions {
   sampleEta?: boolean;
   /** The simulator's faults besides its latency (its rate-limit mode). */
   simulatorFaults?: SimFaults;
-  /** Processor threads (default: as `npm start`); execArgv of the threads. */
+  /** Processor threads (default: as `npm start`). */
   processorThreads?: number;
-  threadExecArgv?: string[];
 }
 
 /** The ETA the API gave when a quarter and half of the items had an outcome, against the real end. */
@@ -166,7 +165,6 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRun
     latencyMs: options.latencyMs,
     ...(options.simulatorFaults ? { simulatorFaults: options.simulatorFaults } : {}),
     ...(options.processorThreads !== undefined ? { processorThreads: options.processorThreads } : {}),
-    ...(options.threadExecArgv ? { threadExecArgv: options.threadExecArgv } : {}),
   });
   try {
     let warmupItems = 0;

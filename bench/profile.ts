@@ -15,7 +15,7 @@
  *   simulator and SQS threads (Workers with `eval: true` and no `execArgv`) are profiled as they are.
  * - A Worker given `execArgv: []` (or any list without the flags) is NOT profiled. A Worker given
  *   `execArgv: ['--cpu-prof', '--cpu-prof-dir=…', '--cpu-prof-interval=…']` is, even in a process that
- *   is not. So a Worker that sets its own execArgv must add `workerProfileExecArgv()` to it.
+ *   is not. The runtime's Workers set no execArgv: every thread is profiled.
  * - Idle time (the event loop waiting) is sampled as `(idle)` on every thread, main and workers.
  * - The profiler's sampling (~1 ms) costs CPU: the bench's own timings and CPU figures are inflated
  *   under --profile. Use the profile for where the time goes, the unprofiled run for how much.
@@ -36,26 +36,6 @@ export const DEFAULT_TOP = 5;
 /** True in the child that `runProfiled` started. */
 export function isProfiledChild(env: NodeJS.ProcessEnv = process.env): boolean {
   return Boolean(env[PROFILE_ENV]);
-}
-
-/**
- * What a Worker needs in its `execArgv` to be profiled when this process is (the `--cpu-prof`,
- * `--cpu-prof-dir` and `--cpu-prof-interval` flags of this process), [] when it is not. Only needed by a
- * Worker that passes an `execArgv` of its own: one without the option inherits the flags anyway.
- * `--cpu-prof-name` is left out: every thread would write to the same file.
- */
-export function workerProfileExecArgv(execArgv: readonly string[] = process.execArgv): string[] {
-  const out: string[] = [];
-  for (let i = 0; i < execArgv.length; i++) {
-    const arg = execArgv[i] as string;
-    if (arg === '--cpu-prof') out.push(arg);
-    else if (/^--cpu-prof-(dir|interval)=/.test(arg)) out.push(arg);
-    else if ((arg === '--cpu-prof-dir' || arg === '--cpu-prof-interval') && i + 1 < execArgv.length) {
-      out.push(`${arg}=${execArgv[i + 1]}`);
-      i++;
-    }
-  }
-  return out.includes('--cpu-prof') ? out : [];
 }
 
 /** The bench's arguments without `--profile` and `--profile-top N`. */

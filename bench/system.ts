@@ -83,8 +83,6 @@ export interface BenchSystemOptions {
   processors?: boolean;
   /** Processor threads (default: processorConcurrency capped by the cores, as `npm start`; 0: main thread). */
   processorThreads?: number;
-  /** execArgv of the processor threads (the CPU profiler's flags). */
-  threadExecArgv?: string[];
   /** The simulator's faults besides its latency (e.g. its rate-limit mode). */
   simulatorFaults?: SimFaults;
 }
@@ -227,7 +225,6 @@ export async function startBenchSystem(options: BenchSystemOptions): Promise<Ben
           threadSends.batches += 1;
           threadSends.messages += messages;
         },
-        ...(options.threadExecArgv ? { execArgv: options.threadExecArgv } : {}),
         statementSummarizer: new URL('./thread-statements.ts', import.meta.url).href,
       },
       // The sweep repairs lost work; in a healthy run it has nothing to do and would only add reads.

@@ -75,7 +75,6 @@ export interface LocalSystemOptions extends ConfigurationOptions, ArdoqConfigura
   observeProcessorThreads?: {
     onStatement?: (statement: ThreadStatement) => void;
     onSqsSend?: (messages: number) => void;
-    execArgv?: string[];
     /** See ProcessorThreadConfig.statementSummarizer. */
     statementSummarizer?: string;
   };
@@ -269,9 +268,6 @@ export async function startLocalSystem(options: LocalSystemOptions): Promise<Loc
             : {}),
           ...(options.observeProcessorThreads?.onSqsSend
             ? { onSqsSend: options.observeProcessorThreads.onSqsSend }
-            : {}),
-          ...(options.observeProcessorThreads?.execArgv
-            ? { execArgv: options.observeProcessorThreads.execArgv }
             : {}),
         })
       : undefined;

@@ -24,8 +24,6 @@ export interface ProcessorPoolOptions {
   /** With `config.observe`: every statement a thread ran on its own pool, and every SQS send. */
   onStatement?: (statement: ThreadStatement) => void;
   onSqsSend?: (messages: number) => void;
-  /** execArgv of the threads (e.g. the CPU profiler's flags). */
-  execArgv?: string[];
 }
 
 /** The rollback a thread asked for (not an error of the transaction). */
@@ -85,7 +83,6 @@ export class ProcessorPool {
     const worker = new Worker(bootstrap, {
       eval: true,
       workerData: this.options.config,
-      ...(this.options.execArgv ? { execArgv: this.options.execArgv } : {}),
     });
     const thread: Thread = { worker, pending: new Map(), transactions: new Map() };
     await new Promise<void>((resolve, reject) => {

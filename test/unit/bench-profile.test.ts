@@ -9,11 +9,11 @@ import {
   type ProfileNode,
   type ProfileSummary,
   profileTimes,
+  runProfiled,
   shortenUrl,
   summariseProfileDir,
   threadIdOf,
   withoutProfileArgs,
-  workerProfileExecArgv,
 } from '../../bench/profile.ts';
 
 const ROOT = '/work/project';
@@ -190,16 +190,6 @@ describe('the CPU profile summariser (bench --profile)', () => {
       withoutProfileArgs(['--only', 'pipeline', '--profile', '--profile-top', '8', '--size', 'small']),
     ).toEqual(['--only', 'pipeline', '--size', 'small']);
     expect(withoutProfileArgs(['--profile-top=3', '--profile', '--cold'])).toEqual(['--cold']);
-    expect(workerProfileExecArgv(['--import', 'tsx'])).toEqual([]);
-    expect(
-      workerProfileExecArgv([
-        '--cpu-prof',
-        '--cpu-prof-dir',
-        '/p',
-        '--cpu-prof-name=x',
-        '--cpu-prof-interval=500',
-      ]),
-    ).toEqual(['--cpu-prof', '--cpu-prof-dir=/p', '--cpu-prof-interval=500']);
     expect(parseBenchArgs(['--profile', '--profile-top', '8'])).toMatchObject({
       profile: true,
       profileTop: 8,
@@ -208,7 +198,7 @@ describe('the CPU profile summariser (bench --profile)', () => {
     expect(() => parseBenchArgs(['--profile-top', '0'])).toThrow(/--profile-top/);
   });
 
-  it('finds the busy function of a real `node --cpu-prof` run at the top, worker threads included', () => {
+  it('runProfiled: reruns a script under --cpu-prof (marked as the profiled child), finds its busy function at the top on every thread, writes summary.json', async () => {
     const dir = tempDir();
     const script = join(dir, 'busy.mjs');
     // The main thread and a Worker without execArgv (it inherits --cpu-prof) each spin ~300 ms.
@@ -219,6 +209,7 @@ function spin(ms) { const end = Date.now() + ms; let x = 0; while (Date.now() < 
 function mainBusy() { return spin(300); }
 function workerBusy() { return spin(300); }
 if (isMainThread) {
+  (await import('node:fs')).writeFileSync(new URL('./child-env.txt', import.meta.url), process.env.BENCH_PROFILE_DIR ?? '');
   const worker = new Worker(new URL(import.meta.url));
   mainBusy();
   await new Promise((resolve) => worker.once('exit', resolve));
@@ -228,13 +219,16 @@ if (isMainThread) {
 `,
     );
     const profiles = join(dir, 'profiles');
-    execFileSync(process.execPath, ['--cpu-prof', `--cpu-prof-dir=${profiles}`, script], { stdio: 'pipe' });
-    expect(readdirSync(profiles).filter((f) => f.endsWith('.cpuprofile'))).toHaveLength(2);
+    const code = await runProfiled(['--profile', '--profile-top', '3'], { script, dir: profiles, top: 3 });
+    expect(code).toBe(0);
+    expect(readFileSync(join(dir, 'child-env.txt'), 'utf8')).toBe(profiles);
+    // The main thread, the Worker, and the thread of tsx's module hooks (`--import tsx`).
+    expect(readdirSync(profiles).filter((f) => f.endsWith('.cpuprofile'))).toHaveLength(3);
+    expect(JSON.parse(readFileSync(join(profiles, 'summary.json'), 'utf8'))).toHaveProperty('all');
 
     const summary = summariseProfileDir(profiles, { top: 3, root: dir });
-    const [main, worker] = summary.threads;
-    expect(main?.threadId).toBe(0);
-    expect(worker?.threadId).toBeGreaterThan(0);
+    const main = summary.threads.find((t) => t.threadId === 0);
+    const worker = summary.threads.find((t) => (t.threadId ?? 0) > 0 && t.top[0]?.url === 'busy.mjs');
     // `spin` is where the time goes (its callers have next to no self time); small functions may be
     // inlined into their caller by the optimiser, so accept either name on the line it is defined.
     const isSpin = (f: { functionName: string; url: string }) =>
