@@ -29,7 +29,7 @@ export const SSE_HEADERS = {
 const ITEM_EVENT = /^(epic|feature|userstory):(created|failed)$/;
 
 /** The progress events: each item outcome, and the final event. */
-export const isProgressEvent = (name: string): boolean => ITEM_EVENT.test(name) || TERMINAL_EVENTS.has(name);
+const isProgressEvent = (name: string): boolean => ITEM_EVENT.test(name) || TERMINAL_EVENTS.has(name);
 
 /**
  * A progress event as it is sent: its logged data plus the sync's `throttled_ms` and `eta_seconds`
@@ -37,7 +37,7 @@ export const isProgressEvent = (name: string): boolean => ITEM_EVENT.test(name) 
  * sent (a replay shows the sync's numbers then, not those of the moment the item was recorded). Other
  * events are sent as logged.
  */
-export function withProgress(event: SyncEvent, sync: SyncProgress, now: Date): SyncEvent {
+function withProgress(event: SyncEvent, sync: SyncProgress, now: Date): SyncEvent {
   if (!isProgressEvent(event.event)) return event;
   return { ...event, data: { ...event.data, ...progressFields(sync, now) } };
 }

@@ -216,7 +216,8 @@ describe('processItem', () => {
     const finished = h.log.entries.filter((e) => e.message === 'sync finished');
     expect(finished).toHaveLength(1);
     expect(finished[0]?.attributes).toMatchObject({ syncId, total: 1, created: 1, throttledMs: 3500 });
-    expect(finished[0]?.attributes?.itemsPerSecond).toBeGreaterThan(0);
+    // 1 item over the minute since processing started (in_progress_at was set a minute back above).
+    expect(finished[0]?.attributes?.itemsPerSecond).toBe(0.02);
     expect(finished[0]?.attributes).not.toHaveProperty('etaSeconds');
     await expectSyncInvariants(db, syncId);
   });

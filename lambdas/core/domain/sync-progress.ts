@@ -1,4 +1,6 @@
+import type { SyncHistory } from './sync-history-view.ts';
 import { type SyncStatus, TERMINAL_STATUSES } from './sync-model.ts';
+import type { SyncState } from './sync-state.ts';
 
 /**
  * A sync's measured progress: the throttled time, the estimate of the time left and the final rate,
@@ -6,16 +8,10 @@ import { type SyncStatus, TERMINAL_STATUSES } from './sync-model.ts';
  * The history row's view (store/sync/sync-row.ts), the SSE progress frames (api/sse.ts) and the
  * `sync finished` log line (pipeline/finalize.ts) all use these functions.
  */
-export interface SyncProgress {
-  status: SyncStatus;
-  totalItems: number;
-  /** Items with an outcome so far: created + failed + skipped. */
-  outcomes: number;
-  /** When its items started being processed (see `processingStart`); null: they never were. */
-  processingStartedAt: Date | null;
-  /** Time the sync's work waited because Azure DevOps throttled it, in ms. */
-  throttledMs: number;
-}
+export type SyncProgress = Pick<
+  SyncState,
+  'status' | 'totalItems' | 'outcomes' | 'processingStartedAt' | 'throttledMs'
+>;
 
 /**
  * When a sync's items started being processed: `in_progress_at`, written by the statement that moves
@@ -46,8 +42,7 @@ export function etaSeconds(sync: SyncProgress, now: Date): number | null {
   if (sync.status !== 'in_progress' || sync.outcomes <= 0 || sync.processingStartedAt === null) return null;
   const remaining = Math.max(0, sync.totalItems - sync.outcomes);
   const elapsedMs = Math.max(0, now.getTime() - sync.processingStartedAt.getTime());
-  const eta = Math.round((remaining * elapsedMs) / sync.outcomes / 1000);
-  return Number.isFinite(eta) ? Math.max(0, eta) : null;
+  return Math.round((remaining * elapsedMs) / sync.outcomes / 1000);
 }
 
 /**
@@ -58,17 +53,13 @@ export function itemsPerSecond(sync: SyncProgress, until: Date): number | null {
   if (sync.processingStartedAt === null || sync.outcomes <= 0) return null;
   const seconds = (until.getTime() - sync.processingStartedAt.getTime()) / 1000;
   if (!(seconds > 0)) return null;
-  const rate = Math.round((sync.outcomes / seconds) * 100) / 100;
-  return Number.isFinite(rate) ? rate : null;
+  return Math.round((sync.outcomes / seconds) * 100) / 100;
 }
 
-/** The two progress fields of the history row's view and of the SSE progress frames. */
-export interface ProgressFields {
-  throttled_ms: number;
-  eta_seconds: number | null;
-}
-
-/** `throttled_ms` and `eta_seconds` of a sync at `now`. */
-export function progressFields(sync: SyncProgress, now: Date): ProgressFields {
-  return { throttled_ms: Math.max(0, Math.round(sync.throttledMs)), eta_seconds: etaSeconds(sync, now) };
+/** `throttled_ms` and `eta_seconds` of a sync at `now`: the history row's view and the SSE progress frames. */
+export function progressFields(
+  sync: SyncProgress,
+  now: Date,
+): Pick<SyncHistory, 'throttled_ms' | 'eta_seconds'> {
+  return { throttled_ms: sync.throttledMs, eta_seconds: etaSeconds(sync, now) };
 }
