@@ -19,6 +19,7 @@ export type SyncProgress = Pick<
  * no such time: for it the only timestamp there is, `started_at`, is used. That is when the sync was
  * accepted, so the prepare step (type discovery, overwrite deletion) counts as processing time and its
  * estimate is on the long side. A sync that never reached in_progress (closed while pending) has none.
+ * The statements cap `throttled_ms` by the same start (`addThrottled` in store/sync/statements.ts).
  */
 export function processingStart(row: {
   status: SyncStatus;

@@ -57,7 +57,8 @@ const DURATION = `(extract(epoch FROM now() - started_at) * 1000)::bigint`;
 /**
  * `throttled_ms` of the sync row `alias` plus `waitedMs`, but never above the time the sync has been
  * processing (nor below what it was): waits of items held back together overlap, so their sum would
- * read longer than the sync itself. The number is the time the sync was held back by Azure DevOps'
+ * read longer than the sync itself. Processing starts at `in_progress_at`, or `started_at` for a sync
+ * that went in_progress before that column existed (as `processingStart` in core/domain/sync-progress.ts). The number is the time the sync was held back by Azure DevOps'
  * throttling, counted by batch (a batch's items wait together: its longest wait counts).
  */
 export const addThrottled = (alias: string, waitedMs: string) =>
@@ -225,7 +226,10 @@ SELECT * FROM h`;
  * `requestClose` also records, on an open sync, that it is closing (to :to, for :reason, asked by
  * :actor); the first request wins and the sync stays open until FINALIZE.
  */
-function outcomesStatement(sourceCtes: string, requestClose = false, throttled = false): string {
+function outcomesStatement(
+  sourceCtes: string,
+  { requestClose = false, throttled = false }: { requestClose?: boolean; throttled?: boolean } = {},
+): string {
   const closing = requestClose
     ? `, close_requested = coalesce(s.close_requested, CAST(:to AS text)),
          close_requested_at = coalesce(s.close_requested_at, now()),
@@ -305,7 +309,7 @@ const OUTCOMES_SOURCE = `src AS (
 )`;
 
 /** Outcomes, with the time their creates waited for throttling added to the sync's `throttled_ms` (see addThrottled). */
-export const RECORD_OUTCOMES = outcomesStatement(OUTCOMES_SOURCE, false, true);
+export const RECORD_OUTCOMES = outcomesStatement(OUTCOMES_SOURCE, { throttled: true });
 
 /** Every descendant of :rootArdoqId is skipped, each naming its own parent. */
 export const SKIP_SUBTREE = outcomesStatement(`descendants AS (
@@ -348,7 +352,7 @@ export const REQUEST_CLOSE = outcomesStatement(
   ORDER BY p.ardoq_id
   FOR UPDATE OF p
 )`,
-  true,
+  { requestClose: true },
 );
 
 /** Adds to deletion_count and writes the chunk's event in one statement. */
