@@ -3,10 +3,11 @@ import { parseArgs } from 'node:util';
 import {
   PROCESS_NAMES,
   type ProcessName,
-  RATE_LIMIT_DEFAULTS,
   RATE_LIMIT_FLAGS,
   type RateLimitFlag,
+  type ResolvedRateLimit,
   rateLimitFromFlags,
+  resolveRateLimit,
   startAdoSimulator,
 } from '#sim/ado/index.ts';
 import { numberOption } from '#sim/shared/cli.ts';
@@ -115,7 +116,7 @@ for (const project of projects ?? PROCESS_NAMES.map((p) => ({ name: `${p} Projec
   console.log(`  project "${project.name}" (${project.process} process)`);
 }
 if (rateLimit) {
-  const { windowMs, maxDelayMs } = { ...RATE_LIMIT_DEFAULTS, ...rateLimit };
+  const { windowMs, maxDelayMs } = resolveRateLimit(rateLimit) as ResolvedRateLimit;
   console.log(
     `  rate limit: ${rateLimit.limitTstu} TSTU per ${windowMs} ms (held up to ${maxDelayMs} ms, then 429)`,
   );

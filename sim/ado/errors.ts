@@ -15,6 +15,9 @@ export class SimHttpError extends Error {
     this.name = 'SimHttpError';
   }
 
+  /** Headers the answer carries besides the body's (the rate limit's, added where the error passes). */
+  headers: Record<string, string> = {};
+
   body(): Record<string, unknown> {
     return {
       $id: '1',

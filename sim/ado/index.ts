@@ -8,7 +8,9 @@ export {
   RATE_LIMIT_DEFAULTS,
   RATE_LIMIT_FLAGS,
   type RateLimitFlag,
+  type ResolvedRateLimit,
   rateLimitFromFlags,
+  resolveRateLimit,
 } from './rate-limit.ts';
 export { startAdoSimulator } from './server.ts';
 export type {

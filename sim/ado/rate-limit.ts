@@ -26,7 +26,19 @@ const micro = (tstu: number) => Math.round(tstu * MICRO);
 /** Micro-TSTUs as header text: at most 3 decimals, rounded down (`12.3`, `0`). */
 const tstuText = (microTstu: number) => String(Math.floor(microTstu / 1_000) / 1_000);
 
-function check(name: keyof SimRateLimit, value: number, min: number, max = Number.POSITIVE_INFINITY): number {
+/** The range of each option: limitTstu above 0, the rest at or above `min` (and `max` where given). */
+const BOUNDS: Record<keyof SimRateLimit, { min: number; max?: number }> = {
+  limitTstu: { min: 0 },
+  windowMs: { min: 1 },
+  tstuPerRequest: { min: 0 },
+  tstuPerCreate: { min: 0 },
+  warnFraction: { min: 0, max: 1 },
+  hardLimitFactor: { min: 1 },
+  maxDelayMs: { min: 0 },
+};
+
+function check(name: keyof SimRateLimit, value: number): number {
+  const { min, max = Number.POSITIVE_INFINITY } = BOUNDS[name];
   if (!Number.isFinite(value) || value < min || value > max || (name === 'limitTstu' && value <= 0)) {
     const range = name === 'limitTstu' ? 'above 0' : `between ${min} and ${max}`;
     throw new Error(`rateLimit.${name} must be a number ${range}, got ${value}`);
@@ -39,13 +51,13 @@ export function resolveRateLimit(raw: SimRateLimit | undefined): ResolvedRateLim
   if (!raw) return undefined;
   const d = RATE_LIMIT_DEFAULTS;
   return {
-    limitTstu: check('limitTstu', raw.limitTstu, 0),
-    windowMs: check('windowMs', raw.windowMs ?? d.windowMs, 1),
-    tstuPerRequest: check('tstuPerRequest', raw.tstuPerRequest ?? d.tstuPerRequest, 0),
-    tstuPerCreate: check('tstuPerCreate', raw.tstuPerCreate ?? d.tstuPerCreate, 0),
-    warnFraction: check('warnFraction', raw.warnFraction ?? d.warnFraction, 0, 1),
-    hardLimitFactor: check('hardLimitFactor', raw.hardLimitFactor ?? d.hardLimitFactor, 1),
-    maxDelayMs: check('maxDelayMs', raw.maxDelayMs ?? d.maxDelayMs, 0),
+    limitTstu: check('limitTstu', raw.limitTstu),
+    windowMs: check('windowMs', raw.windowMs ?? d.windowMs),
+    tstuPerRequest: check('tstuPerRequest', raw.tstuPerRequest ?? d.tstuPerRequest),
+    tstuPerCreate: check('tstuPerCreate', raw.tstuPerCreate ?? d.tstuPerCreate),
+    warnFraction: check('warnFraction', raw.warnFraction ?? d.warnFraction),
+    hardLimitFactor: check('hardLimitFactor', raw.hardLimitFactor ?? d.hardLimitFactor),
+    maxDelayMs: check('maxDelayMs', raw.maxDelayMs ?? d.maxDelayMs),
   };
 }
 
@@ -214,13 +226,6 @@ export const RATE_LIMIT_FLAGS = {
 
 export type RateLimitFlag = keyof typeof RATE_LIMIT_FLAGS;
 
-/** Ranges of the flags beyond numberOption's default (0 or more). */
-const FLAG_BOUNDS: Partial<Record<keyof SimRateLimit, { min?: number; max?: number }>> = {
-  windowMs: { min: 1 },
-  warnFraction: { max: 1 },
-  hardLimitFactor: { min: 1 },
-};
-
 /**
  * The mode's options from flags (else their environment variables): off when `--rate-limit-tstu` is absent
  * or 0; the other flags need it. Throws naming the flag on a bad value.
@@ -241,7 +246,7 @@ export function rateLimitFromFlags(
   const options: SimRateLimit = { limitTstu };
   for (const flag of rest) {
     const key = RATE_LIMIT_FLAGS[flag][1] as keyof typeof RATE_LIMIT_DEFAULTS;
-    options[key] = numberOption(flag, raw(flag), RATE_LIMIT_DEFAULTS[key], FLAG_BOUNDS[key]);
+    options[key] = numberOption(flag, raw(flag), RATE_LIMIT_DEFAULTS[key], BOUNDS[key]);
   }
   return options;
 }

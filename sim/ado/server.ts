@@ -223,9 +223,9 @@ export async function startAdoSimulator(
         });
       }
     } catch (error) {
-      if (!(error instanceof SimHttpError)) throw error;
-      await wait();
-      return send(res, error.status, error.body(), limitHeaders());
+      // Answered by the server's error path, with the rate limit's headers as any other answer.
+      if (error instanceof SimHttpError) error.headers = { ...error.headers, ...limitHeaders() };
+      throw error;
     }
     await wait();
     if ('fault' in outcome) {
@@ -257,7 +257,7 @@ export async function startAdoSimulator(
     done
       .catch(async (error: unknown) => {
         await sleep(Math.max(0, plan.faults.latencyMs ?? 0));
-        if (error instanceof SimHttpError) return send(res, error.status, error.body());
+        if (error instanceof SimHttpError) return send(res, error.status, error.body(), error.headers);
         send(
           res,
           500,

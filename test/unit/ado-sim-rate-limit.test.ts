@@ -45,19 +45,24 @@ describe('RateLimiter (on a fake clock)', () => {
   it('fills the defaults and refuses values out of range', () => {
     expect(resolveRateLimit(undefined)).toBeUndefined();
     expect(resolveRateLimit({ limitTstu: 200 })).toEqual({ limitTstu: 200, ...RATE_LIMIT_DEFAULTS });
-    expect(RATE_LIMIT_DEFAULTS).toEqual({
-      windowMs: 300_000,
-      tstuPerRequest: 0.1,
-      tstuPerCreate: 1,
-      warnFraction: 0.5,
-      hardLimitFactor: 1.5,
-      maxDelayMs: 10_000,
-    });
     expect(() => resolveRateLimit({ limitTstu: 0 })).toThrow(/limitTstu/);
     expect(() => resolveRateLimit({ limitTstu: 10, warnFraction: 1.5 })).toThrow(/warnFraction/);
     expect(() => resolveRateLimit({ limitTstu: 10, hardLimitFactor: 0.5 })).toThrow(/hardLimitFactor/);
     expect(() => resolveRateLimit({ limitTstu: 10, windowMs: 0 })).toThrow(/windowMs/);
     expect(() => resolveRateLimit({ limitTstu: 10, maxDelayMs: Number.NaN })).toThrow(/maxDelayMs/);
+  });
+
+  it('by default behaves as the service: 0.1 TSTU a request, headers from half the limit, a 5-minute window', () => {
+    const { clock, now } = at();
+    const limiter = new RateLimiter({ limitTstu: 1 }, now);
+    const kinds = Array.from({ length: 11 }, () => limiter.admit(false)?.kind);
+    expect(kinds).toEqual([...Array(5).fill('quiet'), ...Array(5).fill('warn'), 'delay']);
+    expect(limiter.admit(true)?.kind).toBe('delay'); // a create costs 1: usage 1.1 → 2.1
+    expect(limiter.admit(false)?.kind).toBe('reject'); // 2.1 ≥ 1.5 × the limit
+    clock.now = 299_999;
+    expect(limiter.usage()).toBeCloseTo(2.1);
+    clock.now = 300_000;
+    expect(limiter.usage()).toBe(0);
   });
 
   it('is quiet under the warn fraction, warns from it, delays from the limit and refuses from the hard limit', () => {
@@ -261,14 +266,19 @@ describe('rate-limit mode over HTTP', () => {
 
   it('holds only until usage drops below the limit (short window)', async () => {
     const s = await start({ limitTstu: 2, tstuPerRequest: 1, windowMs: 2_000 });
+    const firstAt = performance.now();
     await gets(s, 2);
+    // The first charge leaves the window 2 s after it was made, some 500 ms before this request.
+    await sleep(500);
     const started = performance.now();
     const res = await get(s);
     const elapsed = performance.now() - started;
     expect(res.status).toBe(200);
     const delay = Number(res.headers.get('x-ratelimit-delay'));
-    expect(delay).toBeGreaterThan(0);
-    expect(delay).toBeLessThanOrEqual(2);
+    const untilFirstLeaves = 2_000 - (started - firstAt);
+    expect(delay * 1000).toBeGreaterThan(untilFirstLeaves - 100);
+    // Not the whole window: a hold of 2 s would mean it waited for usage to empty, not to drop below.
+    expect(delay * 1000).toBeLessThanOrEqual(untilFirstLeaves + 100);
     expect(elapsed).toBeGreaterThanOrEqual(delay * 1000 - 5);
     expect(Number(res.headers.get('retry-after'))).toBeLessThanOrEqual(2);
     expect(s.stats.rateLimitDelayed).toBe(1);
