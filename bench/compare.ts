@@ -21,7 +21,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 
-export const DEFAULT_BASE = 'cc8a236';
+const DEFAULT_BASE = 'cc8a236';
 const ROOT = resolve(import.meta.dirname, '..');
 const OVERLAY = ['bench', 'sim', 'test/support/sqs-send-counter.ts', 'bin/local/sqs-send-counter.ts'];
 

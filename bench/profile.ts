@@ -26,12 +26,13 @@ import { constants } from 'node:os';
 import { basename, isAbsolute, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { round, sum } from './stats.ts';
 
 /** Set in the profiled child (to its profile directory): the child must not re-spawn itself. */
-export const PROFILE_ENV = 'BENCH_PROFILE_DIR';
+const PROFILE_ENV = 'BENCH_PROFILE_DIR';
 export const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url));
-export const PROFILE_ROOT = join(PROJECT_ROOT, 'bench-profile');
-export const DEFAULT_TOP = 5;
+const PROFILE_ROOT = join(PROJECT_ROOT, 'bench-profile');
+const DEFAULT_TOP = 5;
 
 /** True in the child that `runProfiled` started. */
 export function isProfiledChild(env: NodeJS.ProcessEnv = process.env): boolean {
@@ -203,7 +204,7 @@ export function shortenUrl(url: string, root: string = PROJECT_ROOT): string {
 }
 
 /** Where a (shortened) frame belongs, for the per-origin line. */
-export function originOf(functionName: string, url: string): string {
+function originOf(functionName: string, url: string): string {
   if (!url)
     return functionName === '(program)' || functionName === '(garbage collector)' ? functionName : '(native)';
   if (url.startsWith('node:')) return 'node:';
@@ -238,7 +239,7 @@ export function profileTimes(profile: CpuProfile, root: string = PROJECT_ROOT): 
     }
     count = samples.length;
   } else {
-    const hits = profile.nodes.reduce((sum, node) => sum + (node.hitCount ?? 0), 0);
+    const hits = sum(profile.nodes.map((node) => node.hitCount ?? 0));
     const interval = hits > 0 ? (profile.endTime - profile.startTime) / hits : 0;
     for (const node of profile.nodes) if (node.hitCount) byNode.set(node.id, node.hitCount * interval);
     count = hits;
@@ -269,8 +270,8 @@ export function profileTimes(profile: CpuProfile, root: string = PROJECT_ROOT): 
   return { frames, samples: count, totalUs, idleUs, hooksThread };
 }
 
-const ms = (us: number) => Math.round(us / 100) / 10;
-const pct = (part: number, whole: number) => (whole > 0 ? Math.round((part / whole) * 1000) / 10 : 0);
+const ms = (us: number) => round(us / 1000, 1);
+const pct = (part: number, whole: number) => (whole > 0 ? round((part / whole) * 100, 1) : 0);
 
 function frameLabel({ functionName, url, line }: FrameAcc): string {
   const name = functionName || '(anonymous)';
@@ -343,11 +344,11 @@ function threadLabel(threadId: number | null, times: ProfileTimes): string {
 
 /**
  * Summarises every `*.cpuprofile` in `dir`: per file (thread) and all together, the top frames by self
- * time. Writes `summary.json` into `dir` unless `write` is false.
+ * time. Writes `summary.json` into `dir`.
  */
 export function summariseProfileDir(
   dir: string,
-  options: { top?: number; root?: string; write?: boolean } = {},
+  options: { top?: number; root?: string } = {},
 ): ProfileSummary {
   const top = options.top ?? DEFAULT_TOP;
   const files = profileFiles(dir);
@@ -375,8 +376,7 @@ export function summariseProfileDir(
     threads,
     all: threadSummary('all threads', null, `all ${files.length} threads`, all, top),
   };
-  if (options.write !== false)
-    writeFileSync(join(dir, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
+  writeFileSync(join(dir, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
   return summary;
 }
 
@@ -399,7 +399,7 @@ function renderThread(t: ThreadSummary): string[] {
 }
 
 /** The summary as text: every thread, then all threads together. */
-export function renderProfileSummary(summary: ProfileSummary): string {
+function renderProfileSummary(summary: ProfileSummary): string {
   const where = relative(process.cwd(), summary.dir) || summary.dir;
   const lines = [
     `CPU profile (${summary.threads.length} threads, top ${summary.top} frames by self time): ${where}`,

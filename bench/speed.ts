@@ -13,7 +13,7 @@ import { uniformTree } from './trees.ts';
  * and "new" come from one harness on one machine, one right after the other.
  */
 
-export const SPEED_TARGETS = {
+const SPEED_TARGETS = {
   ratio200: 1.05,
   cpuMsPerItem: 0.7,
   ratioToCpuFloor40: 1.1,
@@ -28,20 +28,20 @@ export const SPEED_TARGETS = {
  * delays, then 429) scaled down so that a 2,020-item sync spans several windows in about a minute: 300
  * TSTU per 10 s, a create 1 TSTU, any other request 0.1 (the service: 200 TSTU per 5 minutes).
  */
-export const BENCH_RATE_LIMIT: Required<
+const BENCH_RATE_LIMIT: Required<
   Pick<SimRateLimit, 'limitTstu' | 'windowMs' | 'tstuPerCreate' | 'tstuPerRequest'>
 > = { limitTstu: 300, windowMs: 10_000, tstuPerCreate: 1, tstuPerRequest: 0.1 };
 
 const FULL: readonly [number, number, number] = [20, 10, 9];
 
-export interface SmallSyncResult {
+interface SmallSyncResult {
   latencyMs: number;
   runsMs: number[];
   medianMs: number;
   boundMs: number;
 }
 
-export interface RateLimitedResult {
+interface RateLimitedResult {
   run: PipelineRun;
   /** The least time the limit allows for the TSTU the run was charged (see allowedMs). */
   allowedMs: number;
@@ -86,7 +86,7 @@ export function allowedMs(
 }
 
 /** POST → terminal of a 1 × 1 × 1 sync (depth 3), after two warm-up syncs of the same shape. */
-export async function smallSyncs(
+async function smallSyncs(
   options: SpeedOptions & { latencyMs: number; runs: number },
 ): Promise<SmallSyncResult> {
   const bench = await startBenchSystem({
