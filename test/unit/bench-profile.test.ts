@@ -237,6 +237,10 @@ if (isMainThread) {
     expect(main!.top[0]!.selfMs).toBeGreaterThan(150);
     expect(isSpin(summary.all.top[0]!)).toBe(true);
     expect(summary.all.top[0]!.selfMs).toBeGreaterThan(250);
-    expect(summary.all.top[0]!.percent).toBeGreaterThan(50);
+    // Far ahead of anything else (tsx's module hooks thread loads modules meanwhile, a share of busy time
+    // that grows on a loaded machine, so no fixed share of the total is asserted).
+    const spinning = summary.all.top.filter(isSpin).reduce((ms, f) => ms + f.selfMs, 0);
+    const otherwise = Math.max(0, ...summary.all.top.filter((f) => !isSpin(f)).map((f) => f.selfMs));
+    expect(spinning).toBeGreaterThan(2 * otherwise);
   });
 });
